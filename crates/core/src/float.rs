@@ -1,0 +1,221 @@
+//! The one float trait every tensor, tape and op is generic over.
+//! Implemented for `f32` and `f64`; nothing else is planned.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// # Design
+/// A trait of our own instead of `num-traits`: the engine needs a couple of dozen methods,
+/// all of which map one-to-one onto the inherent methods of `f32`/`f64`.
+pub trait Float:
+    Copy
+    + Default
+    + Debug
+    + Display
+    + PartialOrd
+    + PartialEq
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Rem<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+{
+    /// The type's name: `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// Additive identity.
+    const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// Positive infinity.
+    const INFINITY: Self;
+    /// Negative infinity.
+    const NEG_INFINITY: Self;
+    /// Not a number.
+    const NAN: Self;
+    /// Machine epsilon.
+    const EPSILON: Self;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// `ln(1 + x)`, accurate near 0.
+    fn ln_1p(self) -> Self;
+    /// `e^x - 1`, accurate near 0.
+    fn exp_m1(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Sine.
+    fn sin(self) -> Self;
+    /// Cosine.
+    fn cos(self) -> Self;
+    /// Tangent.
+    fn tan(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `self^e` for a float exponent.
+    fn powf(self, e: Self) -> Self;
+    /// `self^n` for an integer exponent.
+    fn powi(self, n: i32) -> Self;
+    /// The larger of two values (NaN-ignoring, as `f64::max`).
+    fn max(self, other: Self) -> Self;
+    /// The smaller of two values (NaN-ignoring, as `f64::min`).
+    fn min(self, other: Self) -> Self;
+    /// `+1`, `-1` (or `±0`/NaN as `f64::signum`).
+    fn signum(self) -> Self;
+    /// True for NaN.
+    fn is_nan(self) -> bool;
+    /// True unless infinite or NaN.
+    fn is_finite(self) -> bool;
+
+    /// `C = A·B` for strided row-major/column-major views (the `matrixmultiply` kernels).
+    ///
+    /// # Safety
+    /// The pointers and strides must describe valid `m×k`, `k×n` and `m×n` matrices, and
+    /// `c` must not alias `a` or `b`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+macro_rules! impl_float {
+    ($t:ident, $gemm:path) => {
+        impl Float for $t {
+            const NAME: &'static str = stringify!($t);
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const INFINITY: Self = $t::INFINITY;
+            const NEG_INFINITY: Self = $t::NEG_INFINITY;
+            const NAN: Self = $t::NAN;
+            const EPSILON: Self = $t::EPSILON;
+
+            #[inline]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                $t::exp(self)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                $t::ln(self)
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                $t::ln_1p(self)
+            }
+            #[inline]
+            fn exp_m1(self) -> Self {
+                $t::exp_m1(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                $t::sqrt(self)
+            }
+            #[inline]
+            fn sin(self) -> Self {
+                $t::sin(self)
+            }
+            #[inline]
+            fn cos(self) -> Self {
+                $t::cos(self)
+            }
+            #[inline]
+            fn tan(self) -> Self {
+                $t::tan(self)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                $t::tanh(self)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline]
+            fn powf(self, e: Self) -> Self {
+                $t::powf(self, e)
+            }
+            #[inline]
+            fn powi(self, n: i32) -> Self {
+                $t::powi(self, n)
+            }
+            #[inline]
+            fn max(self, other: Self) -> Self {
+                $t::max(self, other)
+            }
+            #[inline]
+            fn min(self, other: Self) -> Self {
+                $t::min(self, other)
+            }
+            #[inline]
+            fn signum(self) -> Self {
+                $t::signum(self)
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            unsafe fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: forwarded from the caller's contract; beta = 0 overwrites `c`.
+                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc) }
+            }
+        }
+    };
+}
+
+impl_float!(f32, matrixmultiply::sgemm);
+impl_float!(f64, matrixmultiply::dgemm);

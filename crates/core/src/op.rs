@@ -1,0 +1,87 @@
+//! The op trait: the one way anything enters the tape, for built-in and user ops alike.
+//!
+//! An op is a name, a forward on plain tensors that validates its inputs, and a
+//! vector-Jacobian product written with [`Var`] operations. Because the VJP is itself
+//! recorded when it needs to be, every op is differentiable to any order with no extra code.
+//!
+//! A complete user op, `cube(x) = x³` with `d/dx = 3x²`, used to second order:
+//!
+//! ```
+//! use tapegrad_core::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
+//!
+//! /// `y = x³`, `dx = dy · 3x²`.
+//! struct Cube;
+//!
+//! impl<T: Float> Op<T> for Cube {
+//!     fn name(&self) -> &str {
+//!         "cube"
+//!     }
+//!     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+//!         Ok(xs[0].map(|x| x * x * x))
+//!     }
+//!     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+//!         let x = xs[0];
+//!         [Some(dy * x * x * T::from_f64(3.0))].into()
+//!     }
+//! }
+//!
+//! let tape = Tape::<f64>::new();
+//! let x = tape.leaf(Tensor::scalar(2.0));
+//! let y = tape.apply(Cube, &[x]);
+//! assert_eq!(y.item(), 8.0);
+//! let dx = tape.grad(y, &[x])[0];
+//! assert_eq!(dx.item(), 12.0); // 3·2²
+//! let ddx = tape.grad(dx, &[x])[0];
+//! assert_eq!(ddx.item(), 12.0); // 6·2
+//! ```
+
+use crate::{Float, Tensor, TensorError, Var};
+use smallvec::SmallVec;
+
+/// A differentiable operation on tensors.
+///
+/// Implement it once and the op is first-class: recorded on the tape, differentiable to
+/// any order, checkable with the gradient checker, named in errors.
+///
+/// # Contract
+/// - `forward` sees only tensors, must not panic on bad shapes, and returns a
+///   [`TensorError`] naming the shapes instead; the tape adds the op name and caller line.
+/// - `vjp` gets the op's inputs `xs`, its output `y` and the cotangent `dy` (shaped like
+///   `y`) as variables, and returns one entry per input: `Some(dx)` or `None` for "no
+///   gradient" (a constant operand, an integer index). `dx` may have `y`'s broadcast
+///   shape: the backward sweep sums it down to the input's shape, so an op never undoes
+///   broadcasting itself.
+/// - `vjp` uses only `Var` operations, never raw buffers, so that its result can itself be
+///   differentiated.
+pub trait Op<T: Float>: 'static {
+    /// Short lower-case name, as the method that applies the op (`"exp"`, `"matmul"`).
+    fn name(&self) -> &str;
+
+    /// Computes the output from the inputs, or says why it cannot.
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError>;
+
+    /// The vector-Jacobian product: the cotangent of each input given the output's.
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T>;
+
+    /// A longer label for graph dumps, including the op's parameters (`"powi(3)"`).
+    fn label(&self) -> String {
+        self.name().to_string()
+    }
+}
+
+/// What a VJP returns: one optional gradient per input, in input order.
+///
+/// Build it from an array: `[Some(dx)].into()` or `[Some(da), None].into()`.
+pub struct InputGrads<'t, T: Float>(pub SmallVec<[Option<Var<'t, T>>; 2]>);
+
+impl<'t, T: Float, const N: usize> From<[Option<Var<'t, T>>; N]> for InputGrads<'t, T> {
+    fn from(grads: [Option<Var<'t, T>>; N]) -> Self {
+        InputGrads(grads.into_iter().collect())
+    }
+}
+
+impl<'t, T: Float> From<Vec<Option<Var<'t, T>>>> for InputGrads<'t, T> {
+    fn from(grads: Vec<Option<Var<'t, T>>>) -> Self {
+        InputGrads(grads.into_iter().collect())
+    }
+}

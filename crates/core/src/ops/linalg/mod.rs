@@ -1,0 +1,5 @@
+//! Matrix products.
+
+mod matmul;
+
+pub use matmul::MatMul;

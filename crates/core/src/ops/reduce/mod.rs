@@ -1,0 +1,5 @@
+//! Reductions over chosen axes (with keep-dim) and over everything.
+
+mod sum;
+
+pub use sum::SumAxes;

@@ -1,0 +1,200 @@
+//! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
+
+use crate::tensor::resolve_axis;
+use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
+use smallvec::SmallVec;
+
+/// `y = Σ x` over `axes` (all axes when `None`), keeping them as size 1 when `keepdim`.
+/// `dx = broadcast_to(dy with the reduced axes restored as size 1, shape(x))`.
+pub struct SumAxes {
+    /// Axes to reduce (negative counts from the end); `None` reduces all.
+    pub axes: Option<SmallVec<[isize; 4]>>,
+    /// Keep reduced axes as size 1.
+    pub keepdim: bool,
+}
+
+/// The reduced axes of `shape`, resolved and checked; all axes for `None`.
+pub(crate) fn resolve_axes(
+    axes: Option<&[isize]>,
+    shape: &[usize],
+) -> Result<SmallVec<[usize; 4]>, TensorError> {
+    match axes {
+        None => Ok((0..shape.len()).collect()),
+        Some(axes) => axes
+            .iter()
+            .map(|&a| {
+                resolve_axis(a, shape.len()).ok_or_else(|| {
+                    TensorError(format!("axis {a} out of range for shape {shape:?}"))
+                })
+            })
+            .collect(),
+    }
+}
+
+/// `shape` with the `axes` set to 1: the keep-dim shape of a reduction.
+pub(crate) fn keepdim_shape(shape: &[usize], axes: &[usize]) -> SmallVec<[usize; 4]> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect()
+}
+
+impl<T: Float> Op<T> for SumAxes {
+    fn name(&self) -> &str {
+        "sum"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let axes = resolve_axes(self.axes.as_deref(), xs[0].shape())?;
+        xs[0].reduce_axes(&axes, self.keepdim, T::ZERO, |a, b| a + b)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let shape = xs[0].shape();
+        let axes = resolve_axes(self.axes.as_deref(), &shape).expect("checked in forward");
+        let kept = keepdim_shape(&shape, &axes);
+        [Some(dy.reshape(&kept).broadcast_to(&shape))].into()
+    }
+    fn label(&self) -> String {
+        match &self.axes {
+            None => "sum".into(),
+            Some(a) => format!("sum(axes={:?}, keepdim={})", a.as_slice(), self.keepdim),
+        }
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// The sum of all elements, as a rank-0 value.
+    #[track_caller]
+    pub fn sum(self) -> Self {
+        self.tape.apply(
+            SumAxes {
+                axes: None,
+                keepdim: false,
+            },
+            &[self],
+        )
+    }
+
+    /// Sums over `axes` (negative counts from the end), or the error for a bad axis.
+    #[track_caller]
+    pub fn try_sum_axes(self, axes: &[isize], keepdim: bool) -> Result<Self, Error> {
+        self.tape.try_apply(
+            SumAxes {
+                axes: Some(axes.into()),
+                keepdim,
+            },
+            &[self],
+        )
+    }
+
+    /// Sums over `axes` (negative counts from the end), keeping them as size 1 if `keepdim`.
+    #[track_caller]
+    pub fn sum_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        self.try_sum_axes(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The mean of all elements, as a rank-0 value.
+    #[track_caller]
+    pub fn mean(self) -> Self {
+        let n = self.shape().iter().product::<usize>();
+        self.sum() / T::from_f64(n as f64)
+    }
+
+    /// Means over `axes`, or the error for a bad axis.
+    #[track_caller]
+    pub fn try_mean_axes(self, axes: &[isize], keepdim: bool) -> Result<Self, Error> {
+        let shape = self.shape();
+        let resolved = resolve_axes(Some(axes), &shape).map_err(|e| Error::new("mean", e.0))?;
+        let n: usize = resolved.iter().map(|&a| shape[a]).product();
+        Ok(self.try_sum_axes(axes, keepdim)? / T::from_f64(n as f64))
+    }
+
+    /// Means over `axes` (negative counts from the end), keeping them as size 1 if `keepdim`.
+    #[track_caller]
+    pub fn mean_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        self.try_mean_axes(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{assert_gradients, shape, tensor_in};
+    use crate::{Tape, Tensor};
+    use proptest::prelude::*;
+
+    #[test]
+    fn sum_axes_matches_literal() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], &[2, 3]));
+        assert_eq!(x.sum().item(), 21.0);
+        assert_eq!(x.sum_axes(&[1], false).value().as_slice(), &[6.0, 15.0]);
+        let k = x.sum_axes(&[-2], true);
+        assert_eq!(k.shape().as_slice(), &[1, 3]);
+        assert_eq!(k.value().as_slice(), &[5.0, 7.0, 9.0]);
+        assert_eq!(x.mean().item(), 3.5);
+        assert_eq!(
+            x.mean_axes(&[0], false).value().as_slice(),
+            &[2.5, 3.5, 4.5]
+        );
+        // d/dx Σ x = 1 everywhere
+        assert_eq!(x.sum().backward().wrt(x).as_slice(), &[1.0; 6]);
+        // d/dx mean = 1/n
+        assert_eq!(x.mean().backward().wrt(x).as_slice(), &[1.0 / 6.0; 6]);
+    }
+
+    #[test]
+    fn sum_axes_rejects_bad_axis() {
+        let tape = Tape::<f64>::new();
+        let e = tape
+            .leaf(Tensor::zeros(&[2, 3]))
+            .try_sum_axes(&[2], false)
+            .unwrap_err();
+        assert_eq!(e.op, "sum");
+        assert!(
+            e.message.contains("axis 2") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        let e = tape
+            .leaf(Tensor::zeros(&[2, 3]))
+            .try_sum_axes(&[1, -1], false)
+            .unwrap_err();
+        assert!(e.message.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn sum_axes_gradcheck_order2() {
+        let x = Tensor::from_vec(vec![0.1, -0.4, 0.9, 1.3, -2.0, 0.5], &[2, 3]);
+        assert_gradients(
+            |x| {
+                let s = x[0].sum_axes(&[0], false);
+                s * s
+            },
+            std::slice::from_ref(&x),
+            2,
+        );
+        assert_gradients(
+            |x| {
+                let s = x[0].mean_axes(&[1], true);
+                s * s * x[0]
+            },
+            &[x],
+            2,
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn sum_gradients_match_finite_differences(
+            (x, axis, keep) in shape(4)
+                .prop_filter("rank ≥ 1", |s| !s.is_empty())
+                .prop_flat_map(|s| { let r = s.len(); (tensor_in(s, -2.0, 2.0), 0..r, any::<bool>()) })
+        ) {
+            let a = axis as isize;
+            assert_gradients(move |x| { let s = x[0].sum_axes(&[a], keep); s * s }, std::slice::from_ref(&x), 2);
+            assert_gradients(|x| { let s = x[0].sum(); s * x[0] }, &[x], 2);
+        }
+    }
+}

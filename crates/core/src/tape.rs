@@ -1,0 +1,239 @@
+//! The tape: an arena of nodes in creation order, and the one door (`apply`) through which
+//! every op enters it. The backward sweep lives in `backward.rs`.
+
+use crate::{Error, Float, Op, Tensor, Var};
+use smallvec::SmallVec;
+use std::cell::{Cell, Ref, RefCell};
+use std::panic::Location;
+
+/// Node ids are `u32`: four billion nodes is far beyond any tape that fits in memory,
+/// and it keeps `Var` and the input lists small.
+pub(crate) type NodeId = u32;
+
+/// What a node is, for the sweep and for graph dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A value the user asked gradients for.
+    Leaf,
+    /// A value with no gradient: a constant, a detached value, anything computed under
+    /// [`Tape::no_grad`] or from constants alone.
+    Constant,
+    /// The output of an op that depends on a leaf.
+    Op,
+}
+
+pub(crate) struct Node<T: Float> {
+    pub(crate) value: Tensor<T>,
+    /// `Some` exactly for `NodeKind::Op`; taken out briefly while its VJP runs.
+    pub(crate) op: Option<Box<dyn Op<T>>>,
+    pub(crate) inputs: SmallVec<[NodeId; 2]>,
+    pub(crate) kind: NodeKind,
+    pub(crate) site: &'static Location<'static>,
+}
+
+impl<T: Float> Node<T> {
+    pub(crate) fn requires_grad(&self) -> bool {
+        self.kind != NodeKind::Constant
+    }
+}
+
+/// A recording of a computation: values and the ops that made them, in creation order.
+///
+/// Creation order is already a valid backward order, so the sweep is one reverse loop.
+///
+/// ```
+/// use tapegrad_core::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.leaf(Tensor::scalar(1.5));
+/// let y = tape.leaf(Tensor::scalar(-0.5));
+/// let f = (x * y).sin() + x.exp() / (y * y + 1.0);
+/// let g = tape.grad(f, &[x, y]);          // gradients are variables on the tape...
+/// let hxx = tape.grad(g[0], &[x])[0];     // ...so they differentiate again
+/// let grads = f.backward();               // first order, as tensors
+/// assert!((grads.wrt(x).item() - g[0].item()).abs() < 1e-15);
+/// let want = -0.25 * (1.5f64 * -0.5).sin() + 1.5f64.exp() / 1.25;
+/// assert!((hxx.item() - want).abs() < 1e-12);
+/// ```
+pub struct Tape<T: Float> {
+    pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    recording: Cell<bool>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            recording: Cell::new(true),
+        }
+    }
+
+    /// An empty tape with room for `n` nodes.
+    pub fn with_capacity(n: usize) -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::with_capacity(n)),
+            recording: Cell::new(true),
+        }
+    }
+
+    /// Number of nodes recorded so far.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// True when nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every node, keeping the allocation. Needs `&mut`, so no `Var` of this tape
+    /// can outlive it.
+    pub fn clear(&mut self) {
+        self.nodes.get_mut().clear();
+    }
+
+    /// A variable the user wants gradients for.
+    #[track_caller]
+    pub fn leaf(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_value(value, NodeKind::Leaf, Location::caller())
+    }
+
+    /// A value that gets no gradient.
+    #[track_caller]
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_value(value, NodeKind::Constant, Location::caller())
+    }
+
+    /// A node with a value and no op: a leaf or a constant.
+    pub(crate) fn push_value(
+        &self,
+        value: Tensor<T>,
+        kind: NodeKind,
+        site: &'static Location<'static>,
+    ) -> Var<'_, T> {
+        self.push(value, None, SmallVec::new(), kind, site)
+    }
+
+    /// Runs `f` without recording: every op applied inside yields a constant.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(3.0));
+    /// let y = tape.no_grad(|| x * x);
+    /// assert_eq!(y.item(), 9.0);
+    /// assert_eq!(y.backward().wrt(x).item(), 0.0);
+    /// ```
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore<'a>(&'a Cell<bool>, bool);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let _restore = Restore(&self.recording, self.recording.replace(false));
+        f()
+    }
+
+    /// True unless inside [`no_grad`](Self::no_grad).
+    pub fn is_recording(&self) -> bool {
+        self.recording.get()
+    }
+
+    /// Applies an op to variables of this tape, returning the error if the op refuses.
+    ///
+    /// The node remembers the caller's source line, so errors and graph dumps point there.
+    #[track_caller]
+    pub fn try_apply<'t>(&'t self, op: impl Op<T>, xs: &[Var<'t, T>]) -> Result<Var<'t, T>, Error> {
+        self.try_apply_at(op, xs, Location::caller())
+    }
+
+    /// Applies an op; panics with the op's error message (which names the caller's line).
+    #[track_caller]
+    pub fn apply<'t>(&'t self, op: impl Op<T>, xs: &[Var<'t, T>]) -> Var<'t, T> {
+        match self.try_apply_at(op, xs, Location::caller()) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    pub(crate) fn try_apply_at<'t>(
+        &'t self,
+        op: impl Op<T>,
+        xs: &[Var<'t, T>],
+        site: &'static Location<'static>,
+    ) -> Result<Var<'t, T>, Error> {
+        if let Some(stranger) = xs.iter().find(|x| !std::ptr::eq(x.tape, self)) {
+            return Err(Error {
+                op: op.name().to_string(),
+                message: format!(
+                    "variable #{} belongs to another tape; variables of two tapes cannot be mixed",
+                    stranger.id
+                ),
+                location: site,
+            });
+        }
+        // # Design
+        // `forward` sees only tensors and has no way to reach the tape, so holding a shared
+        // borrow across it is safe and spares cloning the inputs.
+        let (value, any_grad) = {
+            let nodes = self.nodes.borrow();
+            let inputs: SmallVec<[&Tensor<T>; 2]> =
+                xs.iter().map(|x| &nodes[x.id as usize].value).collect();
+            let value = op.forward(&inputs).map_err(|e| Error {
+                op: op.name().to_string(),
+                message: e.0,
+                location: site,
+            })?;
+            let any_grad = xs.iter().any(|x| nodes[x.id as usize].requires_grad());
+            (value, any_grad)
+        };
+        if self.recording.get() && any_grad {
+            let inputs = xs.iter().map(|x| x.id).collect();
+            Ok(self.push(value, Some(Box::new(op)), inputs, NodeKind::Op, site))
+        } else {
+            Ok(self.push(value, None, SmallVec::new(), NodeKind::Constant, site))
+        }
+    }
+
+    fn push(
+        &self,
+        value: Tensor<T>,
+        op: Option<Box<dyn Op<T>>>,
+        inputs: SmallVec<[NodeId; 2]>,
+        kind: NodeKind,
+        site: &'static Location<'static>,
+    ) -> Var<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        let id = NodeId::try_from(nodes.len()).expect("tape holds more than u32::MAX nodes");
+        nodes.push(Node {
+            value,
+            op,
+            inputs,
+            kind,
+            site,
+        });
+        Var { tape: self, id }
+    }
+
+    /// Shared access to one node's value, without cloning it.
+    pub(crate) fn value_ref(&self, id: NodeId) -> Ref<'_, Tensor<T>> {
+        Ref::map(self.nodes.borrow(), |n| &n[id as usize].value)
+    }
+
+    /// What kind of node `v` is.
+    pub fn kind(&self, v: Var<'_, T>) -> NodeKind {
+        self.nodes.borrow()[v.id as usize].kind
+    }
+
+    /// Truncates to `len` nodes: the scratch tape of the tensor door reuses its buffer.
+    pub(crate) fn truncate(&self, len: usize) {
+        self.nodes.borrow_mut().truncate(len);
+    }
+}

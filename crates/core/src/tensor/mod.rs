@@ -1,0 +1,402 @@
+//! Plain n-d numbers: storage, shape, constructors and the kernels ops are built from.
+//! Nothing here knows about tapes, variables or gradients.
+
+mod display;
+mod kernels;
+mod linalg;
+mod random;
+mod shape;
+
+pub use shape::{
+    broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
+    resolve_axis, shape_of, Shape,
+};
+
+use crate::Float;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a tensor operation refused its arguments (shapes, axes, indices).
+///
+/// The message names the shapes involved; the tape adds the op name and the caller's line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorError(pub String);
+
+impl fmt::Display for TensorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TensorError {}
+
+/// Builds a [`TensorError`] from a format string.
+macro_rules! tensor_error {
+    ($($arg:tt)*) => { $crate::tensor::TensorError(format!($($arg)*)) };
+}
+pub(crate) use tensor_error;
+
+/// Element storage: one element inline, more behind a shared pointer.
+///
+/// # Design
+/// Most nodes of a scalar expression hold one number; keeping it inline means building such
+/// a node never touches the heap. Larger buffers are reference counted, so cloning a tensor
+/// (as the tape does for every input it hands to an op) is O(1).
+#[derive(Clone)]
+enum Storage<T> {
+    One(T),
+    Many(Arc<Vec<T>>),
+}
+
+/// An n-dimensional array of `f32` or `f64` in contiguous row-major order.
+///
+/// Cheap to clone: one element is stored inline, more are shared.
+///
+/// ```
+/// use tapegrad_core::Tensor;
+/// let t = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+/// assert_eq!(t.shape(), &[2, 3]);
+/// assert_eq!(t.at(&[1, 2]), 6.0);
+/// assert_eq!(t.to_string(), "[[1, 2, 3],\n [4, 5, 6]]");
+/// ```
+#[derive(Clone)]
+pub struct Tensor<T: Float> {
+    shape: Shape,
+    data: Storage<T>,
+}
+
+impl<T: Float> Tensor<T> {
+    /// A tensor from row-major data and a shape, or an error if the lengths disagree.
+    pub fn try_from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
+        if data.len() != numel(shape) {
+            return Err(tensor_error!(
+                "data has {} elements but shape {:?} needs {}",
+                data.len(),
+                shape,
+                numel(shape)
+            ));
+        }
+        Ok(Self::from_parts(shape_of(shape), data))
+    }
+
+    /// A tensor from row-major data and a shape; panics if the lengths disagree.
+    #[track_caller]
+    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
+        match Self::try_from_vec(data, shape) {
+            Ok(t) => t,
+            Err(e) => panic!("Tensor::from_vec: {e}"),
+        }
+    }
+
+    /// A tensor from a slice, copied, with the given shape; panics if the lengths disagree.
+    #[track_caller]
+    pub fn from_slice(data: &[T], shape: &[usize]) -> Self {
+        Self::from_vec(data.to_vec(), shape)
+    }
+
+    /// A 1-d tensor holding `data`.
+    pub fn vector(data: Vec<T>) -> Self {
+        let n = data.len();
+        Self::from_parts(shape_of(&[n]), data)
+    }
+
+    /// Internal constructor: trusts that `data.len() == numel(shape)`.
+    pub(crate) fn from_parts(shape: Shape, data: Vec<T>) -> Self {
+        debug_assert_eq!(data.len(), numel(&shape));
+        let data = if data.len() == 1 {
+            Storage::One(data[0])
+        } else {
+            Storage::Many(Arc::new(data))
+        };
+        Tensor { shape, data }
+    }
+
+    /// A rank-0 tensor.
+    pub fn scalar(x: T) -> Self {
+        Tensor {
+            shape: Shape::new(),
+            data: Storage::One(x),
+        }
+    }
+
+    /// Every element equal to `value`.
+    pub fn full(shape: &[usize], value: T) -> Self {
+        if numel(shape) == 1 {
+            return Tensor {
+                shape: shape_of(shape),
+                data: Storage::One(value),
+            };
+        }
+        Self::from_parts(shape_of(shape), vec![value; numel(shape)])
+    }
+
+    /// All zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::ZERO)
+    }
+
+    /// All ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::ONE)
+    }
+
+    /// Element `i` (row-major) is `f(i)`.
+    pub fn from_fn(shape: &[usize], f: impl FnMut(usize) -> T) -> Self {
+        Self::from_parts(shape_of(shape), (0..numel(shape)).map(f).collect())
+    }
+
+    /// `0, 1, …, n-1` as a 1-d tensor.
+    pub fn arange(n: usize) -> Self {
+        Self::from_fn(&[n], |i| T::from_f64(i as f64))
+    }
+
+    /// `n` evenly spaced values from `start` to `end`, both included (NumPy's `linspace`).
+    ///
+    /// ```
+    /// use tapegrad_core::Tensor;
+    /// let t = Tensor::<f64>::linspace(-1.0, 1.0, 5);
+    /// assert_eq!(t.as_slice(), &[-1.0, -0.5, 0.0, 0.5, 1.0]);
+    /// ```
+    pub fn linspace(start: T, end: T, n: usize) -> Self {
+        let (a, b) = (start.to_f64(), end.to_f64());
+        let step = if n > 1 { (b - a) / (n - 1) as f64 } else { 0.0 };
+        Self::from_fn(&[n], |i| {
+            if i + 1 == n && n > 1 {
+                end
+            } else {
+                T::from_f64(a + step * i as f64)
+            }
+        })
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            Storage::One(_) => 1,
+            Storage::Many(v) => v.len(),
+        }
+    }
+
+    /// True when the tensor has no elements (some axis is 0).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements in row-major order.
+    pub fn as_slice(&self) -> &[T] {
+        match &self.data {
+            Storage::One(x) => std::slice::from_ref(x),
+            Storage::Many(v) => v,
+        }
+    }
+
+    /// Mutable access to the elements, copying the buffer first if it is shared.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        match &mut self.data {
+            Storage::One(x) => std::slice::from_mut(x),
+            Storage::Many(v) => Arc::make_mut(v).as_mut_slice(),
+        }
+    }
+
+    /// The elements as a `Vec`, without copying when the buffer is not shared.
+    pub fn into_vec(self) -> Vec<T> {
+        match self.data {
+            Storage::One(x) => vec![x],
+            Storage::Many(v) => Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()),
+        }
+    }
+
+    /// The elements copied into a `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.as_slice().to_vec()
+    }
+
+    /// The element at a multi-index, or `None` if the index is out of range.
+    pub fn get(&self, index: &[usize]) -> Option<T> {
+        if index.len() != self.ndim() || index.iter().zip(&self.shape).any(|(&i, &d)| i >= d) {
+            return None;
+        }
+        let strides = contiguous_strides(&self.shape);
+        let off: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        Some(self.as_slice()[off])
+    }
+
+    /// The element at a multi-index; panics if it is out of range.
+    #[track_caller]
+    pub fn at(&self, index: &[usize]) -> T {
+        match self.get(index) {
+            Some(x) => x,
+            None => panic!(
+                "index {:?} out of range for shape {:?}",
+                index,
+                self.shape()
+            ),
+        }
+    }
+
+    /// The single element of a one-element tensor; panics otherwise.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        match &self.data {
+            Storage::One(x) => *x,
+            Storage::Many(v) => panic!(
+                "item: tensor of shape {:?} has {} elements, not 1",
+                self.shape(),
+                v.len()
+            ),
+        }
+    }
+
+    /// The same elements under a new shape with the same element count.
+    pub fn reshape(&self, shape: &[usize]) -> Result<Self, TensorError> {
+        if numel(shape) != self.len() {
+            return Err(tensor_error!(
+                "cannot reshape {:?} ({} elements) to {:?} ({} elements)",
+                self.shape(),
+                self.len(),
+                shape,
+                numel(shape)
+            ));
+        }
+        Ok(Tensor {
+            shape: shape_of(shape),
+            data: self.data.clone(),
+        })
+    }
+
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        match &self.data {
+            Storage::One(x) => Tensor {
+                shape: self.shape.clone(),
+                data: Storage::One(f(*x)),
+            },
+            Storage::Many(v) => {
+                Self::from_parts(self.shape.clone(), v.iter().map(|&x| f(x)).collect())
+            }
+        }
+    }
+
+    /// Converts every element to another float type.
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor::from_parts(
+            self.shape.clone(),
+            self.as_slice()
+                .iter()
+                .map(|x| U::from_f64(x.to_f64()))
+                .collect(),
+        )
+    }
+
+    /// The largest `|a - b|` over all elements; `None` if the shapes differ.
+    /// NaN in either tensor makes the result NaN.
+    pub fn max_abs_diff(&self, other: &Self) -> Option<f64> {
+        if self.shape() != other.shape() {
+            return None;
+        }
+        let mut worst = 0.0f64;
+        for (a, b) in self.as_slice().iter().zip(other.as_slice()) {
+            let d = (a.to_f64() - b.to_f64()).abs();
+            if d.is_nan() || d > worst {
+                worst = d;
+            }
+            if d.is_nan() {
+                break;
+            }
+        }
+        Some(worst)
+    }
+
+    /// True when the shapes agree and every pair satisfies `|a - b| <= atol + rtol·|b|`.
+    /// Infinities of the same sign compare equal; NaN equals nothing.
+    ///
+    /// ```
+    /// use tapegrad_core::Tensor;
+    /// let a = Tensor::vector(vec![1.0, 2.0]);
+    /// assert!(a.approx_eq(&Tensor::vector(vec![1.0 + 1e-9, 2.0]), 1e-8, 0.0));
+    /// ```
+    pub fn approx_eq(&self, other: &Self, atol: f64, rtol: f64) -> bool {
+        self.shape() == other.shape()
+            && self.as_slice().iter().zip(other.as_slice()).all(|(a, b)| {
+                let (a, b) = (a.to_f64(), b.to_f64());
+                a == b || (a - b).abs() <= atol + rtol * b.abs()
+            })
+    }
+}
+
+impl<T: Float> fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor<{}>{:?} {}", T::NAME, self.shape(), self)
+    }
+}
+
+impl<T: Float> PartialEq for Tensor<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape() == other.shape() && self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Float> From<T> for Tensor<T> {
+    fn from(x: T) -> Self {
+        Tensor::scalar(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_vec_rejects_wrong_length() {
+        let err = Tensor::<f64>::try_from_vec(vec![1.0, 2.0], &[3]).unwrap_err();
+        assert!(err.0.contains("[3]"), "{err}");
+    }
+
+    #[test]
+    fn one_element_tensors_are_inline_and_clone_cheaply() {
+        let t = Tensor::<f32>::full(&[1, 1], 2.5);
+        assert_eq!(t.item(), 2.5);
+        assert_eq!(t.shape(), &[1, 1]);
+    }
+
+    #[test]
+    fn clone_shares_then_copies_on_write() {
+        let a = Tensor::<f64>::arange(4);
+        let mut b = a.clone();
+        b.as_mut_slice()[0] = 9.0;
+        assert_eq!(a.as_slice()[0], 0.0);
+        assert_eq!(b.as_slice()[0], 9.0);
+    }
+
+    #[test]
+    fn get_checks_bounds() {
+        let t = Tensor::<f64>::arange(6).reshape(&[2, 3]).unwrap();
+        assert_eq!(t.get(&[1, 0]), Some(3.0));
+        assert_eq!(t.get(&[2, 0]), None);
+        assert_eq!(t.get(&[0]), None);
+    }
+
+    #[test]
+    fn linspace_hits_both_ends() {
+        let t = Tensor::<f32>::linspace(0.0, 1.0, 3);
+        assert_eq!(t.as_slice(), &[0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn approx_eq_needs_same_shape_and_close_values() {
+        let a = Tensor::<f64>::vector(vec![1.0, f64::INFINITY]);
+        assert!(a.approx_eq(&a.clone(), 0.0, 0.0));
+        assert!(!a.approx_eq(&Tensor::vector(vec![1.1, f64::INFINITY]), 1e-3, 0.0));
+        assert!(!Tensor::<f64>::scalar(f64::NAN).approx_eq(&Tensor::scalar(f64::NAN), 1.0, 1.0));
+    }
+}

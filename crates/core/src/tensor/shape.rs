@@ -1,0 +1,177 @@
+//! Shapes, strides and NumPy broadcasting rules.
+//! Pure index arithmetic: no element data lives here.
+
+use smallvec::SmallVec;
+
+/// The extent of each axis, outermost first. Rank 0 (`[]`) is a scalar.
+///
+/// Inline for up to four axes, so building and cloning a shape does not allocate.
+pub type Shape = SmallVec<[usize; 4]>;
+
+/// Makes a [`Shape`] from a slice.
+pub fn shape_of(dims: &[usize]) -> Shape {
+    SmallVec::from_slice(dims)
+}
+
+/// Number of elements of a shape (1 for a scalar).
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major (C order) strides of a contiguous tensor of this shape.
+pub fn contiguous_strides(shape: &[usize]) -> Shape {
+    let mut strides: Shape = SmallVec::from_elem(0, shape.len());
+    let mut acc = 1;
+    for (s, &d) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc *= d;
+    }
+    strides
+}
+
+/// The NumPy broadcast of two shapes, or `None` when they are incompatible.
+///
+/// Shapes are aligned at their last axis; a missing or size-1 axis stretches.
+///
+/// ```
+/// use tapegrad_core::tensor::broadcast_shapes;
+/// assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]).unwrap().as_slice(), &[2, 4, 3]);
+/// assert!(broadcast_shapes(&[2, 3], &[4]).is_none());
+/// ```
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Shape> {
+    let rank = a.len().max(b.len());
+    let mut out: Shape = SmallVec::from_elem(0, rank);
+    for i in 0..rank {
+        let da = if i < rank - a.len() {
+            1
+        } else {
+            a[i - (rank - a.len())]
+        };
+        let db = if i < rank - b.len() {
+            1
+        } else {
+            b[i - (rank - b.len())]
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// True when `from` broadcasts to `to` (every axis equal or 1, `from` no longer than `to`).
+pub fn broadcasts_to(from: &[usize], to: &[usize]) -> bool {
+    from.len() <= to.len()
+        && from
+            .iter()
+            .rev()
+            .zip(to.iter().rev())
+            .all(|(&f, &t)| f == t || f == 1)
+}
+
+/// Strides that read a contiguous tensor of shape `from` as if it had shape `to`:
+/// broadcast axes get stride 0. `from` must broadcast to `to`.
+pub fn broadcast_strides(from: &[usize], to: &[usize]) -> Shape {
+    let own = contiguous_strides(from);
+    let offset = to.len() - from.len();
+    let mut strides: Shape = SmallVec::from_elem(0, to.len());
+    for i in 0..from.len() {
+        if from[i] != 1 || to[offset + i] == 1 {
+            strides[offset + i] = own[i];
+        }
+    }
+    strides
+}
+
+/// Resolves a possibly negative axis (`-1` = last) against a rank.
+pub fn resolve_axis(axis: isize, rank: usize) -> Option<usize> {
+    let r = rank as isize;
+    let a = if axis < 0 { axis + r } else { axis };
+    (0..r).contains(&a).then_some(a as usize)
+}
+
+/// Calls `f(dst_index, offsets)` for every element of a tensor of shape `shape`, in
+/// row-major order, where `offsets[k]` walks the `k`-th set of strides (stride 0 repeats
+/// an element, which is how broadcasting reads its inputs).
+///
+/// The innermost axis runs as a tight loop; outer axes advance like an odometer.
+#[inline]
+pub fn for_each_offset<const K: usize>(
+    shape: &[usize],
+    strides: [&[usize]; K],
+    mut f: impl FnMut(usize, [usize; K]),
+) {
+    if numel(shape) == 0 {
+        return;
+    }
+    let rank = shape.len();
+    if rank == 0 {
+        f(0, [0; K]);
+        return;
+    }
+    let inner = shape[rank - 1];
+    let inner_strides: [usize; K] = std::array::from_fn(|k| strides[k][rank - 1]);
+    let mut index: Shape = SmallVec::from_elem(0, rank);
+    let mut base = [0usize; K];
+    let mut dst = 0usize;
+    loop {
+        let mut off = base;
+        for _ in 0..inner {
+            f(dst, off);
+            dst += 1;
+            for k in 0..K {
+                off[k] += inner_strides[k];
+            }
+        }
+        // advance the odometer over the outer axes
+        let mut axis = rank - 1;
+        loop {
+            if axis == 0 {
+                return;
+            }
+            axis -= 1;
+            index[axis] += 1;
+            for k in 0..K {
+                base[k] += strides[k][axis];
+            }
+            if index[axis] < shape[axis] {
+                break;
+            }
+            for k in 0..K {
+                base[k] -= strides[k][axis] * shape[axis];
+            }
+            index[axis] = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_shapes_follow_numpy() {
+        assert_eq!(broadcast_shapes(&[], &[3]).unwrap().as_slice(), &[3]);
+        assert_eq!(
+            broadcast_shapes(&[5, 1], &[1, 6]).unwrap().as_slice(),
+            &[5, 6]
+        );
+        assert!(broadcast_shapes(&[2], &[3]).is_none());
+    }
+
+    #[test]
+    fn broadcast_strides_zero_stretched_axes() {
+        assert_eq!(broadcast_strides(&[3], &[2, 3]).as_slice(), &[0, 1]);
+        assert_eq!(broadcast_strides(&[2, 1], &[2, 3]).as_slice(), &[1, 0]);
+    }
+
+    #[test]
+    fn for_each_offset_visits_in_row_major_order() {
+        let mut seen = vec![];
+        for_each_offset(&[2, 3], [&[1, 2]], |d, [s]| seen.push((d, s)));
+        assert_eq!(seen, vec![(0, 0), (1, 2), (2, 4), (3, 1), (4, 3), (5, 5)]);
+    }
+}
