@@ -63,6 +63,14 @@ pub trait Op<T: Float>: 'static {
     /// The vector-Jacobian product: the cotangent of each input given the output's.
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T>;
 
+    /// True when the inputs sit at a point where the op is not differentiable (`relu` or
+    /// `abs` at 0, a tie in `maximum` or a `max` reduction, `sqrt` at 0). The VJP still
+    /// returns the documented convention there; gradient checks report such points as
+    /// kinks instead of errors, since finite differences straddle the kink.
+    fn is_at_kink(&self, _xs: &[&Tensor<T>]) -> bool {
+        false
+    }
+
     /// A longer label for graph dumps, including the op's parameters (`"powi(3)"`).
     fn label(&self) -> String {
         self.name().to_string()
