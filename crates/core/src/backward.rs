@@ -16,8 +16,8 @@ use std::panic::Location;
 /// Gradients from [`Var::backward`], keyed by leaf variable.
 pub struct Grads<T: Float> {
     tape: *const Tape<T>,
-    /// Indexed by node id; only leaves keep an entry.
-    by_node: Vec<Option<Tensor<T>>>,
+    /// `(leaf id, gradient)`, ascending by id.
+    by_leaf: Vec<(NodeId, Tensor<T>)>,
 }
 
 impl<T: Float> Grads<T> {
@@ -30,7 +30,11 @@ impl<T: Float> Grads<T> {
             "grads: variable #{} belongs to another tape",
             x.id
         );
-        self.by_node.get(x.id as usize).and_then(Option::as_ref)
+        let at = self
+            .by_leaf
+            .binary_search_by_key(&x.id, |(id, _)| *id)
+            .ok()?;
+        Some(&self.by_leaf[at].1)
     }
 
     /// The gradient with respect to `x`, zeros of `x`'s shape when `x` does not influence
@@ -42,7 +46,15 @@ impl<T: Float> Grads<T> {
             None => Tensor::zeros(&x.shape()),
         }
     }
+
+    /// The leaves that received a gradient, with it, in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Tensor<T>)> {
+        self.by_leaf.iter().map(|(id, g)| (*id as usize, g))
+    }
 }
+
+/// One optional gradient per input of a node.
+type PerInput<G> = SmallVec<[Option<G>; 2]>;
 
 /// What distinguishes the two doors: what a gradient is, how an op's VJP is evaluated,
 /// and how two contributions to one node are added.
@@ -51,7 +63,7 @@ trait Door<T: Float> {
 
     /// The gradients of node `id`'s inputs given the node's cotangent `dy`, each already
     /// summed down to its input's shape.
-    fn vjp(&mut self, id: NodeId, dy: Self::Grad) -> SmallVec<[Option<Self::Grad>; 2]>;
+    fn vjp(&mut self, id: NodeId, dy: Self::Grad) -> PerInput<Self::Grad>;
 
     /// `acc += g`.
     fn accumulate(&mut self, acc: &mut Self::Grad, g: Self::Grad);
@@ -59,7 +71,8 @@ trait Door<T: Float> {
 
 /// The reverse sweep: visits nodes from `root` down to `lowest` in reverse creation order,
 /// hands each reached op node's cotangent to its VJP and adds the results into its inputs.
-/// Returns the cotangent of every node for which `keep` is true.
+/// Returns `(id, cotangent)` for every reached node for which `keep` is true, by
+/// descending id.
 ///
 /// # Design
 /// Creation order is a topological order, so there is no sort and no visited set: one
@@ -72,36 +85,35 @@ fn sweep<T: Float, D: Door<T>>(
     lowest: NodeId,
     keep: impl Fn(NodeId, NodeKind) -> bool,
     door: &mut D,
-) -> Vec<Option<D::Grad>> {
-    let n = root as usize + 1;
-    let mut pending: Vec<Option<D::Grad>> = vec![None; n];
-    let mut kept: Vec<Option<D::Grad>> = vec![None; n];
+) -> Vec<(NodeId, D::Grad)> {
+    let mut pending: Vec<Option<D::Grad>> = vec![None; root as usize + 1];
+    let mut kept = Vec::new();
     pending[root as usize] = Some(seed);
     for id in (lowest..=root).rev() {
         let Some(dy) = pending[id as usize].take() else {
             continue;
         };
-        let (kind, inputs) = {
-            let nodes = tape.nodes.borrow();
-            let node = &nodes[id as usize];
-            let inputs: SmallVec<[(NodeId, bool); 2]> = node
-                .inputs
-                .iter()
-                .map(|&i| (i, nodes[i as usize].requires_grad()))
-                .collect();
-            (node.kind, inputs)
-        };
+        let kind = tape.nodes.borrow()[id as usize].kind;
         if keep(id, kind) {
-            kept[id as usize] = Some(dy.clone());
+            kept.push((id, dy.clone()));
         }
         if kind != NodeKind::Op {
             continue;
         }
         let dxs = door.vjp(id, dy);
-        for ((input, requires_grad), dx) in inputs.into_iter().zip(dxs) {
-            let (Some(dx), true) = (dx, requires_grad) else {
+        for (k, dx) in dxs.into_iter().enumerate() {
+            let Some(dx) = dx else {
                 continue;
             };
+            // A short borrow per input: the recorded door's `accumulate` records on the tape.
+            let (input, requires_grad) = {
+                let nodes = tape.nodes.borrow();
+                let input = nodes[id as usize].inputs[k];
+                (input, nodes[input as usize].requires_grad())
+            };
+            if !requires_grad {
+                continue;
+            }
             match &mut pending[input as usize] {
                 Some(acc) => door.accumulate(acc, dx),
                 slot @ None => *slot = Some(dx),
@@ -119,38 +131,35 @@ struct Recorded<'t, T: Float> {
 impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     type Grad = Var<'t, T>;
 
-    fn vjp(&mut self, id: NodeId, dy: Var<'t, T>) -> SmallVec<[Option<Var<'t, T>>; 2]> {
+    fn vjp(&mut self, id: NodeId, dy: Var<'t, T>) -> PerInput<Var<'t, T>> {
         let tape = self.tape;
         // The op is taken out of its node while its VJP runs, so no borrow of the tape is
         // held while the VJP records new nodes on it.
-        let (op, inputs) = {
+        let (op, xs) = {
             let mut nodes = tape.nodes.borrow_mut();
             let node = &mut nodes[id as usize];
-            (
-                node.op.take().expect("op node without op"),
-                node.inputs.clone(),
-            )
+            let mut xs: SmallVec<[Var<'t, T>; 2]> = SmallVec::new();
+            for &i in &node.inputs {
+                xs.push(Var { tape, id: i });
+            }
+            (node.op.take().expect("op node without op"), xs)
         };
-        let xs: SmallVec<[Var<'t, T>; 2]> = inputs.iter().map(|&i| Var { tape, id: i }).collect();
         let grads = op.vjp(&xs, Var { tape, id }, dy).0;
-        let name = op.name().to_string();
+        check_arity(op.name(), grads.len(), xs.len());
+        let mut out = PerInput::new();
+        for (g, x) in grads.into_iter().zip(&xs) {
+            out.push(g.map(|g| {
+                let shape = x.shape();
+                if g.shape() == shape {
+                    g
+                } else {
+                    g.try_sum_to(&shape)
+                        .unwrap_or_else(|e| panic!("vjp of `{}`: {}", op.name(), e.message))
+                }
+            }));
+        }
         tape.nodes.borrow_mut()[id as usize].op = Some(op);
-        check_arity(&name, grads.len(), xs.len());
-        grads
-            .into_iter()
-            .zip(&xs)
-            .map(|(g, x)| {
-                g.map(|g| {
-                    let shape = x.shape();
-                    if g.shape() == shape {
-                        g
-                    } else {
-                        g.try_sum_to(&shape)
-                            .unwrap_or_else(|e| panic!("vjp of `{name}`: {}", e.message))
-                    }
-                })
-            })
-            .collect()
+        out
     }
 
     fn accumulate(&mut self, acc: &mut Var<'t, T>, g: Var<'t, T>) {
@@ -168,37 +177,36 @@ struct Eager<'t, T: Float> {
 impl<T: Float> Door<T> for Eager<'_, T> {
     type Grad = Tensor<T>;
 
-    fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> SmallVec<[Option<Tensor<T>>; 2]> {
+    fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> PerInput<Tensor<T>> {
         let scratch = &self.scratch;
         scratch.truncate(0);
         // The main tape is only read here: the VJP records on `scratch`.
         let nodes = self.tape.nodes.borrow();
+        let values = self.tape.values.borrow();
         let node = &nodes[id as usize];
         let op = node.op.as_deref().expect("op node without op");
-        let xs: SmallVec<[Var<'_, T>; 2]> = node
-            .inputs
-            .iter()
-            .map(|&i| scratch.constant(nodes[i as usize].value.clone()))
-            .collect();
-        let y = scratch.constant(node.value.clone());
-        let grads = scratch.no_grad(|| op.vjp(&xs, y, scratch.constant(dy)).0);
+        let mut xs: SmallVec<[Var<'_, T>; 2]> = SmallVec::new();
+        for &i in &node.inputs {
+            xs.push(scratch.constant(values[i as usize].clone()));
+        }
+        let y = scratch.constant(values[id as usize].clone());
+        let dy = scratch.constant(dy);
+        let grads = scratch.no_grad(|| op.vjp(&xs, y, dy).0);
         check_arity(op.name(), grads.len(), xs.len());
-        grads
-            .into_iter()
-            .zip(&node.inputs)
-            .map(|(g, &i)| {
-                g.map(|g| {
-                    let shape = nodes[i as usize].value.shape();
-                    let g = scratch.value_ref(g.id).clone();
-                    if g.shape() == shape {
-                        g
-                    } else {
-                        g.sum_to(shape)
-                            .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
-                    }
-                })
-            })
-            .collect()
+        let mut out = PerInput::new();
+        for (g, &i) in grads.into_iter().zip(&node.inputs) {
+            out.push(g.map(|g| {
+                let shape = values[i as usize].shape();
+                let g = scratch.value_ref(g.id).clone();
+                if g.shape() == shape {
+                    g
+                } else {
+                    g.sum_to(shape)
+                        .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
+                }
+            }));
+        }
+        out
     }
 
     fn accumulate(&mut self, acc: &mut Tensor<T>, g: Tensor<T>) {
@@ -278,7 +286,7 @@ impl<T: Float> Tape<T> {
             None => self.constant_at(unit_seed(y, "grad", site)?, site),
         };
         let lowest = xs.iter().map(|x| x.id).min().unwrap_or(y.id).min(y.id);
-        let wanted: SmallVec<[NodeId; 4]> = xs.iter().map(|x| x.id).collect();
+        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
         let kept = sweep(
             self,
             y.id,
@@ -289,8 +297,8 @@ impl<T: Float> Tape<T> {
         );
         Ok(xs
             .iter()
-            .map(|x| match kept.get(x.id as usize).cloned().flatten() {
-                Some(g) => g,
+            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
+                Some(&(_, g)) => g,
                 None => self.constant_at(Tensor::zeros(&x.shape()), site),
             })
             .collect())
@@ -368,9 +376,9 @@ impl<'t, T: Float> Var<'t, T> {
         };
         let mut door = Eager {
             tape: self.tape,
-            scratch: Tape::with_capacity(16),
+            scratch: Tape::scratch(),
         };
-        let by_node = sweep(
+        let mut by_leaf = sweep(
             self.tape,
             self.id,
             seed,
@@ -378,9 +386,10 @@ impl<'t, T: Float> Var<'t, T> {
             |_, kind| kind == NodeKind::Leaf,
             &mut door,
         );
+        by_leaf.reverse();
         Ok(Grads {
             tape: self.tape,
-            by_node,
+            by_leaf,
         })
     }
 }
