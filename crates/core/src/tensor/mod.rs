@@ -2,6 +2,7 @@
 //! Nothing here knows about tapes, variables or gradients.
 
 mod display;
+pub(crate) mod gather;
 mod kernels;
 mod linalg;
 mod random;
