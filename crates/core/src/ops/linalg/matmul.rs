@@ -129,7 +129,13 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_linear(self, w: Self, b: Option<Self>) -> Result<Self, Error> {
-        let y = self.tape.try_apply(MatMul { ta: false, tb: true }, &[self, w])?;
+        let y = self.tape.try_apply(
+            MatMul {
+                ta: false,
+                tb: true,
+            },
+            &[self, w],
+        )?;
         match b {
             Some(b) => y.try_add(b),
             None => Ok(y),
@@ -225,12 +231,28 @@ mod tests {
         let w = Tensor::rand_normal(&[2, 3], 0.0, 1.0, 6);
         let b = Tensor::rand_normal(&[2], 0.0, 1.0, 7);
         let tape = Tape::<f64>::new();
-        let (xv, wv, bv) = (tape.leaf(x.clone()), tape.leaf(w.clone()), tape.leaf(b.clone()));
+        let (xv, wv, bv) = (
+            tape.leaf(x.clone()),
+            tape.leaf(w.clone()),
+            tape.leaf(b.clone()),
+        );
         let wt = tape.constant(w.permute(&[1, 0]).unwrap());
         let want = xv.matmul(wt) + bv;
-        assert!(xv.linear(wv, Some(bv)).value().approx_eq(&want.value(), 1e-12, 0.0));
-        assert_gradients(|v| { let y = v[0].linear(v[1], Some(v[2])); y * y }, &[x, w, b], 2);
-        let e = xv.try_linear(tape.leaf(Tensor::zeros(&[2, 4])), None).unwrap_err();
+        assert!(xv
+            .linear(wv, Some(bv))
+            .value()
+            .approx_eq(&want.value(), 1e-12, 0.0));
+        assert_gradients(
+            |v| {
+                let y = v[0].linear(v[1], Some(v[2]));
+                y * y
+            },
+            &[x, w, b],
+            2,
+        );
+        let e = xv
+            .try_linear(tape.leaf(Tensor::zeros(&[2, 4])), None)
+            .unwrap_err();
         assert!(e.message.contains("[4, 3] x [2, 4]ᵀ"), "{e}");
     }
 
