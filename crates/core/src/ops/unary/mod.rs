@@ -2,17 +2,23 @@
 //! Each VJP is `dy` times `f'` written with `Var` ops of `x` or `y`, so it differentiates
 //! again; kinks and domain edges follow `CONVENTIONS.md`.
 
+mod cos;
 mod exp;
 mod log;
 mod neg;
 mod recip;
+mod sin;
 mod sqrt;
+mod tan;
 
+pub use cos::Cos;
 pub use exp::Exp;
 pub use log::Log;
 pub use neg::Neg;
 pub use recip::Recip;
+pub use sin::Sin;
 pub use sqrt::Sqrt;
+pub use tan::Tan;
 
 /// Helpers for the tests of this family.
 #[cfg(test)]
