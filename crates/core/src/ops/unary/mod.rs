@@ -7,18 +7,24 @@ mod exp;
 mod log;
 mod neg;
 mod recip;
+mod sigmoid;
 mod sin;
+mod softplus;
 mod sqrt;
 mod tan;
+mod tanh;
 
 pub use cos::Cos;
 pub use exp::Exp;
 pub use log::Log;
 pub use neg::Neg;
 pub use recip::Recip;
+pub use sigmoid::Sigmoid;
 pub use sin::Sin;
+pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use tan::Tan;
+pub use tanh::Tanh;
 
 /// Helpers for the tests of this family.
 #[cfg(test)]
