@@ -2,11 +2,13 @@
 //! Each VJP is `dy` times `f'` written with `Var` ops of `x` or `y`, so it differentiates
 //! again; kinks and domain edges follow `CONVENTIONS.md`.
 
+mod abs;
 mod cos;
 mod exp;
 mod log;
 mod neg;
 mod recip;
+mod relu;
 mod sigmoid;
 mod sin;
 mod softplus;
@@ -14,11 +16,13 @@ mod sqrt;
 mod tan;
 mod tanh;
 
+pub use abs::Abs;
 pub use cos::Cos;
 pub use exp::Exp;
 pub use log::Log;
 pub use neg::Neg;
 pub use recip::Recip;
+pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use sin::Sin;
 pub use softplus::Softplus;
