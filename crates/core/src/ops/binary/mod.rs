@@ -3,10 +3,18 @@
 
 mod add;
 mod div;
+mod maximum;
+mod minimum;
 mod mul;
+mod pow;
+mod select;
 mod sub;
 
 pub use add::Add;
 pub use div::Div;
+pub use maximum::Maximum;
+pub use minimum::Minimum;
 pub use mul::Mul;
+pub use pow::Pow;
+pub use select::Select;
 pub use sub::Sub;
