@@ -36,13 +36,15 @@ impl<T: Float> Op<T> for Pow {
         let (av, bv) = (a.value(), b.value());
         let flag = |c: bool| if c { T::ONE } else { T::ZERO };
         // Where these masks are 1 the formula is used; elsewhere the gradient is 0.
+        // Base: guarded where b = 0 and a^(b-1) is infinite or NaN (0·inf, 0·NaN).
         let base_live = av
             .zip_map(&bv, |a, b| {
-                flag(!(b == T::ZERO && !a.powf(b - T::ONE).is_finite()))
+                flag(b != T::ZERO || a.powf(b - T::ONE).is_finite())
             })
             .expect("checked in forward");
+        // Exponent: guarded where a = 0 and b ≥ 0 (a NaN b is not guarded: NaN stays).
         let exponent_live = av
-            .zip_map(&bv, |a, b| flag(!(a == T::ZERO && b >= T::ZERO)))
+            .zip_map(&bv, |a, b| flag(a != T::ZERO || b < T::ZERO || b.is_nan()))
             .expect("checked in forward");
         let da = guarded(&base_live, a, |a| dy * b * a.pow(b - T::ONE));
         let db = guarded(&exponent_live, a, |a| dy * y * ln(a));
