@@ -71,7 +71,7 @@ mod tests {
     use std::rc::Rc;
 
     /// An op with a destructor, to see that inline ops are dropped exactly once.
-    struct Counted(Rc<()>);
+    struct Counted(#[allow(dead_code)] Rc<()>);
 
     impl Op<f64> for Counted {
         fn name(&self) -> &str {
