@@ -87,7 +87,7 @@ impl Func {
             Func::Sigmoid => "sigmoid(u)    1 / (1 + e^-u)",
             Func::Relu => "relu(u)       max(u, 0); derivative 0 at u = 0",
             Func::Abs => "abs(u)        |u|; derivative 0 at u = 0",
-            Func::Pow => "pow(a, b)     a^b, the same as a^b",
+            Func::Pow => "pow(a, b)     the same as a^b",
             Func::Max => "max(a, b)     the larger; at a tie each side gets half the derivative",
             Func::Min => "min(a, b)     the smaller; ties as max",
         }

@@ -44,7 +44,8 @@ THE LANGUAGE
     Unary minus binds tighter than * and /:  -x*y = (-x)*y.
     An exponent written as an integer literal, possibly negated (x^2, x^(-1), pow(x, 3)),
     is an integer power, defined for negative bases. Any other exponent (x^0.5, x^y,
-    x^(1+1)) is a real power a^b = e^(b ln a), for a > 0, with d/db a^b = a^b ln a.
+    x^(1+1)) makes the real power a^b, for a > 0, with d/db a^b = a^b ln a (a negative
+    base gives NaN, except the value when b is a whole number).
     Everything is evaluated in f64 as written: x - (y - z) is not rearranged.
 
 FUNCTIONS
