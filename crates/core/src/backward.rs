@@ -167,39 +167,59 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     }
 }
 
-/// The tensor door: gradients are tensors; each VJP runs on a scratch tape that does not
-/// record and is emptied after every node, so nothing of the backward pass is kept.
+/// The tensor door: gradients are tensors. Each VJP is evaluated with the tape in
+/// values-only mode: the op's inputs and output are the recorded variables themselves
+/// (nothing is copied), the cotangent and the VJP's intermediates are pushed as bare
+/// values past the recorded nodes, and dropped again after the node.
 struct Eager<'t, T: Float> {
     tape: &'t Tape<T>,
-    scratch: Tape<T>,
+    /// Number of values before the sweep began.
+    base: usize,
+}
+
+impl<'t, T: Float> Eager<'t, T> {
+    fn new(tape: &'t Tape<T>) -> Self {
+        tape.values_only.set(true);
+        Eager {
+            tape,
+            base: tape.len(),
+        }
+    }
+}
+
+impl<T: Float> Drop for Eager<'_, T> {
+    /// Restores the tape even if a VJP panicked.
+    fn drop(&mut self) {
+        self.tape.truncate_values(self.base);
+        self.tape.values_only.set(false);
+    }
 }
 
 impl<T: Float> Door<T> for Eager<'_, T> {
     type Grad = Tensor<T>;
 
     fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> PerInput<Tensor<T>> {
-        let scratch = &self.scratch;
-        scratch.truncate(0);
-        // The main tape is only read here: the VJP records on `scratch`.
-        let nodes = self.tape.nodes.borrow();
-        let values = self.tape.values.borrow();
+        let tape = self.tape;
+        tape.truncate_values(self.base);
+        // Values-only mode never touches `nodes`, so the op can stay borrowed from it.
+        let nodes = tape.nodes.borrow();
         let node = &nodes[id as usize];
         let op = node.op.as_ref().expect("op node without op").get();
         let mut xs: SmallVec<[Var<'_, T>; 2]> = SmallVec::new();
         for &i in &node.inputs {
-            xs.push(scratch.constant(values[i as usize].clone()));
+            xs.push(Var { tape, id: i });
         }
-        let y = scratch.constant(values[id as usize].clone());
-        let dy = scratch.constant(dy);
-        let grads = scratch.no_grad(|| op.vjp(&xs, y, dy).0);
+        let dy = tape.constant(dy);
+        let grads = op.vjp(&xs, Var { tape, id }, dy).0;
         check_arity(op.name(), grads.len(), xs.len());
+        let values = tape.values.borrow();
         let mut out = PerInput::new();
         for (g, &i) in grads.into_iter().zip(&node.inputs) {
             out.push(g.map(|g| {
                 let shape = values[i as usize].shape();
-                let g = scratch.value_ref(g.id).clone();
+                let g = &values[g.id as usize];
                 if g.shape() == shape {
-                    g
+                    g.clone()
                 } else {
                     g.sum_to(shape)
                         .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
@@ -374,10 +394,7 @@ impl<'t, T: Float> Var<'t, T> {
             }
             None => unit_seed(self, "backward", site)?,
         };
-        let mut door = Eager {
-            tape: self.tape,
-            scratch: Tape::scratch(),
-        };
+        let mut door = Eager::new(self.tape);
         let mut by_leaf = sweep(
             self.tape,
             self.id,

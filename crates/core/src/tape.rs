@@ -56,14 +56,16 @@ impl<T: Float> Node<T> {
 /// assert!((hxx.item() - want).abs() < 1e-12);
 /// ```
 pub struct Tape<T: Float> {
-    /// One entry per node (empty on a scratch tape).
+    /// One entry per recorded node.
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
-    /// One value per node, kept apart from `nodes` so a scratch tape pushes values only.
+    /// One value per node. Kept apart from `nodes` because the tensor door evaluates VJPs
+    /// in values-only mode: their intermediate values are pushed here past the recorded
+    /// nodes, with no record of their own, and dropped after each node.
     pub(crate) values: RefCell<Vec<Tensor<T>>>,
     recording: Cell<bool>,
-    /// A scratch tape (where the tensor door evaluates VJPs) holds constants only and
-    /// keeps no per-node record beyond the value.
-    scratch: bool,
+    /// Set while the tensor door runs: every new node is a constant and only its value
+    /// is kept (see `values`).
+    pub(crate) values_only: Cell<bool>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -84,17 +86,7 @@ impl<T: Float> Tape<T> {
             nodes: RefCell::new(Vec::with_capacity(n)),
             values: RefCell::new(Vec::with_capacity(n)),
             recording: Cell::new(true),
-            scratch: false,
-        }
-    }
-
-    /// A tape that records nothing and keeps only values: every node is a constant.
-    pub(crate) fn scratch() -> Self {
-        Tape {
-            nodes: RefCell::new(Vec::new()),
-            values: RefCell::new(Vec::with_capacity(16)),
-            recording: Cell::new(false),
-            scratch: true,
+            values_only: Cell::new(false),
         }
     }
 
@@ -217,7 +209,7 @@ impl<T: Float> Tape<T> {
             message: e.0,
             location: site,
         })?;
-        let any_grad = !self.scratch && {
+        let any_grad = !self.values_only.get() && {
             let nodes = self.nodes.borrow();
             xs.iter().any(|x| nodes[x.id as usize].requires_grad())
         };
@@ -244,7 +236,7 @@ impl<T: Float> Tape<T> {
         let mut values = self.values.borrow_mut();
         let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
         values.push(value);
-        if !self.scratch {
+        if !self.values_only.get() {
             self.nodes.borrow_mut().push(Node {
                 op,
                 inputs,
@@ -264,13 +256,12 @@ impl<T: Float> Tape<T> {
     pub fn kind(&self, v: Var<'_, T>) -> NodeKind {
         match self.nodes.borrow().get(v.id as usize) {
             Some(node) => node.kind,
-            None => NodeKind::Constant, // a scratch tape's values
+            None => NodeKind::Constant, // an intermediate value of the tensor door
         }
     }
 
-    /// Truncates to `len` nodes: the scratch tape of the tensor door reuses its buffer.
-    pub(crate) fn truncate(&self, len: usize) {
-        self.nodes.borrow_mut().truncate(len);
+    /// Drops the values past `len` (the tensor door's intermediates).
+    pub(crate) fn truncate_values(&self, len: usize) {
         self.values.borrow_mut().truncate(len);
     }
 }
