@@ -17,8 +17,12 @@
 #![warn(missing_docs)]
 
 pub use tapegrad_core as core;
+pub use tapegrad_nn as nn;
 
 /// The names most programs need.
 pub mod prelude {
     pub use tapegrad_core::{Error, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var};
+    pub use tapegrad_nn::loss::Reduction;
+    pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
+    pub use tapegrad_nn::{Gradients, Init, Linear, Module, Param, Params, Pass, Sequential};
 }
