@@ -36,16 +36,21 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod init;
 mod linear;
 pub mod loss;
+pub mod metrics;
 mod module;
 pub mod optim;
 mod param;
 mod pass;
+pub mod train;
+mod weights;
 
 pub use init::Init;
 pub use linear::Linear;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{Gradients, Pass};
+pub use weights::WeightsError;
