@@ -26,3 +26,8 @@ pub mod prelude {
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
     pub use tapegrad_nn::{Gradients, Init, Linear, Module, Param, Params, Pass, Sequential};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

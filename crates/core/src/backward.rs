@@ -16,8 +16,8 @@ use std::panic::Location;
 /// Gradients from [`Var::backward`], keyed by leaf variable.
 pub struct Grads<T: Float> {
     tape: *const Tape<T>,
-    /// Indexed by node id; only leaves keep an entry.
-    by_node: Vec<Option<Tensor<T>>>,
+    /// `(leaf id, gradient)`, ascending by id.
+    by_leaf: Vec<(NodeId, Tensor<T>)>,
 }
 
 impl<T: Float> Grads<T> {
@@ -30,7 +30,11 @@ impl<T: Float> Grads<T> {
             "grads: variable #{} belongs to another tape",
             x.id
         );
-        self.by_node.get(x.id as usize).and_then(Option::as_ref)
+        let at = self
+            .by_leaf
+            .binary_search_by_key(&x.id, |(id, _)| *id)
+            .ok()?;
+        Some(&self.by_leaf[at].1)
     }
 
     /// The gradient with respect to `x`, zeros of `x`'s shape when `x` does not influence
@@ -42,7 +46,15 @@ impl<T: Float> Grads<T> {
             None => Tensor::zeros(&x.shape()),
         }
     }
+
+    /// The leaves that received a gradient, with it, in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Tensor<T>)> {
+        self.by_leaf.iter().map(|(id, g)| (*id as usize, g))
+    }
 }
+
+/// One optional gradient per input of a node.
+type PerInput<G> = SmallVec<[Option<G>; 2]>;
 
 /// What distinguishes the two doors: what a gradient is, how an op's VJP is evaluated,
 /// and how two contributions to one node are added.
@@ -51,7 +63,7 @@ trait Door<T: Float> {
 
     /// The gradients of node `id`'s inputs given the node's cotangent `dy`, each already
     /// summed down to its input's shape.
-    fn vjp(&mut self, id: NodeId, dy: Self::Grad) -> SmallVec<[Option<Self::Grad>; 2]>;
+    fn vjp(&mut self, id: NodeId, dy: Self::Grad) -> PerInput<Self::Grad>;
 
     /// `acc += g`.
     fn accumulate(&mut self, acc: &mut Self::Grad, g: Self::Grad);
@@ -59,7 +71,8 @@ trait Door<T: Float> {
 
 /// The reverse sweep: visits nodes from `root` down to `lowest` in reverse creation order,
 /// hands each reached op node's cotangent to its VJP and adds the results into its inputs.
-/// Returns the cotangent of every node for which `keep` is true.
+/// Returns `(id, cotangent)` for every reached node for which `keep` is true, by
+/// descending id.
 ///
 /// # Design
 /// Creation order is a topological order, so there is no sort and no visited set: one
@@ -72,36 +85,35 @@ fn sweep<T: Float, D: Door<T>>(
     lowest: NodeId,
     keep: impl Fn(NodeId, NodeKind) -> bool,
     door: &mut D,
-) -> Vec<Option<D::Grad>> {
-    let n = root as usize + 1;
-    let mut pending: Vec<Option<D::Grad>> = vec![None; n];
-    let mut kept: Vec<Option<D::Grad>> = vec![None; n];
+) -> Vec<(NodeId, D::Grad)> {
+    let mut pending: Vec<Option<D::Grad>> = vec![None; root as usize + 1];
+    let mut kept = Vec::new();
     pending[root as usize] = Some(seed);
     for id in (lowest..=root).rev() {
         let Some(dy) = pending[id as usize].take() else {
             continue;
         };
-        let (kind, inputs) = {
-            let nodes = tape.nodes.borrow();
-            let node = &nodes[id as usize];
-            let inputs: SmallVec<[(NodeId, bool); 2]> = node
-                .inputs
-                .iter()
-                .map(|&i| (i, nodes[i as usize].requires_grad()))
-                .collect();
-            (node.kind, inputs)
-        };
+        let kind = tape.nodes.borrow()[id as usize].kind;
         if keep(id, kind) {
-            kept[id as usize] = Some(dy.clone());
+            kept.push((id, dy.clone()));
         }
         if kind != NodeKind::Op {
             continue;
         }
         let dxs = door.vjp(id, dy);
-        for ((input, requires_grad), dx) in inputs.into_iter().zip(dxs) {
-            let (Some(dx), true) = (dx, requires_grad) else {
+        for (k, dx) in dxs.into_iter().enumerate() {
+            let Some(dx) = dx else {
                 continue;
             };
+            // A short borrow per input: the recorded door's `accumulate` records on the tape.
+            let (input, requires_grad) = {
+                let nodes = tape.nodes.borrow();
+                let input = nodes[id as usize].inputs[k];
+                (input, nodes[input as usize].requires_grad())
+            };
+            if !requires_grad {
+                continue;
+            }
             match &mut pending[input as usize] {
                 Some(acc) => door.accumulate(acc, dx),
                 slot @ None => *slot = Some(dx),
@@ -119,38 +131,35 @@ struct Recorded<'t, T: Float> {
 impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     type Grad = Var<'t, T>;
 
-    fn vjp(&mut self, id: NodeId, dy: Var<'t, T>) -> SmallVec<[Option<Var<'t, T>>; 2]> {
+    fn vjp(&mut self, id: NodeId, dy: Var<'t, T>) -> PerInput<Var<'t, T>> {
         let tape = self.tape;
         // The op is taken out of its node while its VJP runs, so no borrow of the tape is
         // held while the VJP records new nodes on it.
-        let (op, inputs) = {
+        let (op, xs) = {
             let mut nodes = tape.nodes.borrow_mut();
             let node = &mut nodes[id as usize];
-            (
-                node.op.take().expect("op node without op"),
-                node.inputs.clone(),
-            )
+            let mut xs: SmallVec<[Var<'t, T>; 2]> = SmallVec::new();
+            for &i in &node.inputs {
+                xs.push(Var { tape, id: i });
+            }
+            (node.op.take().expect("op node without op"), xs)
         };
-        let xs: SmallVec<[Var<'t, T>; 2]> = inputs.iter().map(|&i| Var { tape, id: i }).collect();
         let grads = op.vjp(&xs, Var { tape, id }, dy).0;
-        let name = op.name().to_string();
+        check_arity(op.name(), grads.len(), xs.len());
+        let mut out = PerInput::new();
+        for (g, x) in grads.into_iter().zip(&xs) {
+            out.push(g.map(|g| {
+                let shape = x.shape();
+                if g.shape() == shape {
+                    g
+                } else {
+                    g.try_sum_to(&shape)
+                        .unwrap_or_else(|e| panic!("vjp of `{}`: {}", op.name(), e.message))
+                }
+            }));
+        }
         tape.nodes.borrow_mut()[id as usize].op = Some(op);
-        check_arity(&name, grads.len(), xs.len());
-        grads
-            .into_iter()
-            .zip(&xs)
-            .map(|(g, x)| {
-                g.map(|g| {
-                    let shape = x.shape();
-                    if g.shape() == shape {
-                        g
-                    } else {
-                        g.try_sum_to(&shape)
-                            .unwrap_or_else(|e| panic!("vjp of `{name}`: {}", e.message))
-                    }
-                })
-            })
-            .collect()
+        out
     }
 
     fn accumulate(&mut self, acc: &mut Var<'t, T>, g: Var<'t, T>) {
@@ -168,37 +177,36 @@ struct Eager<'t, T: Float> {
 impl<T: Float> Door<T> for Eager<'_, T> {
     type Grad = Tensor<T>;
 
-    fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> SmallVec<[Option<Tensor<T>>; 2]> {
+    fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> PerInput<Tensor<T>> {
         let scratch = &self.scratch;
         scratch.truncate(0);
         // The main tape is only read here: the VJP records on `scratch`.
         let nodes = self.tape.nodes.borrow();
+        let values = self.tape.values.borrow();
         let node = &nodes[id as usize];
         let op = node.op.as_deref().expect("op node without op");
-        let xs: SmallVec<[Var<'_, T>; 2]> = node
-            .inputs
-            .iter()
-            .map(|&i| scratch.constant(nodes[i as usize].value.clone()))
-            .collect();
-        let y = scratch.constant(node.value.clone());
-        let grads = scratch.no_grad(|| op.vjp(&xs, y, scratch.constant(dy)).0);
+        let mut xs: SmallVec<[Var<'_, T>; 2]> = SmallVec::new();
+        for &i in &node.inputs {
+            xs.push(scratch.constant(values[i as usize].clone()));
+        }
+        let y = scratch.constant(values[id as usize].clone());
+        let dy = scratch.constant(dy);
+        let grads = scratch.no_grad(|| op.vjp(&xs, y, dy).0);
         check_arity(op.name(), grads.len(), xs.len());
-        grads
-            .into_iter()
-            .zip(&node.inputs)
-            .map(|(g, &i)| {
-                g.map(|g| {
-                    let shape = nodes[i as usize].value.shape();
-                    let g = scratch.value_ref(g.id).clone();
-                    if g.shape() == shape {
-                        g
-                    } else {
-                        g.sum_to(shape)
-                            .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
-                    }
-                })
-            })
-            .collect()
+        let mut out = PerInput::new();
+        for (g, &i) in grads.into_iter().zip(&node.inputs) {
+            out.push(g.map(|g| {
+                let shape = values[i as usize].shape();
+                let g = scratch.value_ref(g.id).clone();
+                if g.shape() == shape {
+                    g
+                } else {
+                    g.sum_to(shape)
+                        .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
+                }
+            }));
+        }
+        out
     }
 
     fn accumulate(&mut self, acc: &mut Tensor<T>, g: Tensor<T>) {
@@ -278,7 +286,7 @@ impl<T: Float> Tape<T> {
             None => self.constant_at(unit_seed(y, "grad", site)?, site),
         };
         let lowest = xs.iter().map(|x| x.id).min().unwrap_or(y.id).min(y.id);
-        let wanted: SmallVec<[NodeId; 4]> = xs.iter().map(|x| x.id).collect();
+        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
         let kept = sweep(
             self,
             y.id,
@@ -289,8 +297,8 @@ impl<T: Float> Tape<T> {
         );
         Ok(xs
             .iter()
-            .map(|x| match kept.get(x.id as usize).cloned().flatten() {
-                Some(g) => g,
+            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
+                Some(&(_, g)) => g,
                 None => self.constant_at(Tensor::zeros(&x.shape()), site),
             })
             .collect())
@@ -368,9 +376,9 @@ impl<'t, T: Float> Var<'t, T> {
         };
         let mut door = Eager {
             tape: self.tape,
-            scratch: Tape::with_capacity(16),
+            scratch: Tape::scratch(),
         };
-        let by_node = sweep(
+        let mut by_leaf = sweep(
             self.tape,
             self.id,
             seed,
@@ -378,9 +386,161 @@ impl<'t, T: Float> Var<'t, T> {
             |_, kind| kind == NodeKind::Leaf,
             &mut door,
         );
+        by_leaf.reverse();
         Ok(Grads {
             tape: self.tape,
-            by_node,
+            by_leaf,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{NodeKind, Tape, Tensor};
+
+    #[test]
+    fn backward_twice_gives_the_same_fresh_gradients() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![1.0, -2.0]));
+        let y = (x * x * 3.0).sum();
+        let first = y.backward().wrt(x);
+        let second = y.backward().wrt(x);
+        assert_eq!(first.as_slice(), &[6.0, -12.0]);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn non_scalar_root_without_seed_is_an_error() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+        let y = x * 2.0;
+        let e = y
+            .try_backward(None)
+            .err()
+            .expect("two-element root must be refused");
+        assert_eq!(e.op, "backward");
+        assert!(e.message.contains("[2]"), "{e}");
+        let e = tape.try_grad(y, None, &[x]).unwrap_err();
+        assert_eq!(e.op, "grad");
+        // with a seed it is a vector-Jacobian product
+        let g = y.backward_with(Tensor::vector(vec![1.0, 10.0]));
+        assert_eq!(g.wrt(x).as_slice(), &[2.0, 20.0]);
+        let seed = tape.constant(Tensor::vector(vec![1.0, 10.0]));
+        assert_eq!(
+            tape.grad_with(y, seed, &[x])[0].value().as_slice(),
+            &[2.0, 20.0]
+        );
+    }
+
+    #[test]
+    fn seed_of_wrong_shape_is_an_error() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+        let e = (x * 2.0)
+            .try_backward(Some(Tensor::zeros(&[3])))
+            .err()
+            .unwrap();
+        assert!(
+            e.message.contains("[3]") && e.message.contains("[2]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unconnected_variable_gets_zero_gradient() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(1.0));
+        let unused = tape.leaf(Tensor::from_vec(vec![1.0; 6], &[2, 3]));
+        let y = x.exp();
+        assert!(y.backward().get(unused).is_none());
+        assert_eq!(y.backward().wrt(unused), Tensor::zeros(&[2, 3]));
+        let g = tape.grad(y, &[x, unused]);
+        assert_eq!(g[1].value(), Tensor::zeros(&[2, 3]));
+        assert_eq!(g[1].kind(), NodeKind::Constant);
+    }
+
+    #[test]
+    fn gradient_with_respect_to_an_intermediate_variable() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(3.0));
+        let h = x * x; // 9
+        let y = h * h; // dy/dh = 2h = 18
+        assert_eq!(tape.grad(y, &[h])[0].item(), 18.0);
+        assert_eq!(tape.grad(y, &[y])[0].item(), 1.0);
+    }
+
+    #[test]
+    fn detach_and_constants_block_gradients() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(2.0));
+        let y = x * x.detach(); // d/dx = x (the detached factor is a constant)
+        assert_eq!(y.backward().wrt(x).item(), 2.0);
+        let c = tape.constant(Tensor::scalar(5.0));
+        assert_eq!((c * c).kind(), NodeKind::Constant);
+        assert_eq!(tape.grad(c * x, &[c])[0].item(), 0.0);
+    }
+
+    #[test]
+    fn no_grad_records_nothing_and_restores_recording() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(2.0));
+        let y = tape.no_grad(|| x.exp() * x);
+        assert_eq!(y.kind(), NodeKind::Constant);
+        assert!(tape.is_recording());
+        assert_eq!((y * x).backward().wrt(x).item(), y.item());
+    }
+
+    #[test]
+    fn variables_of_two_tapes_do_not_mix() {
+        let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
+        let a = t1.leaf(Tensor::scalar(1.0));
+        let b = t2.leaf(Tensor::scalar(2.0));
+        let e = a.try_add(b).unwrap_err();
+        assert_eq!(e.op, "add");
+        assert!(e.message.contains("another tape"), "{e}");
+        assert!(t1.try_grad(a, None, &[b]).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "another tape")]
+    fn grads_refuse_a_variable_of_another_tape() {
+        let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
+        let a = t1.leaf(Tensor::scalar(1.0));
+        let b = t2.leaf(Tensor::scalar(1.0));
+        let _ = (a * 2.0).backward().get(b);
+    }
+
+    #[test]
+    fn third_derivative_through_repeated_grad() {
+        // f = x⁴: f' = 4x³, f'' = 12x², f''' = 24x
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(1.5));
+        let f = x * x * x * x;
+        let d1 = tape.grad(f, &[x])[0];
+        let d2 = tape.grad(d1, &[x])[0];
+        let d3 = tape.grad(d2, &[x])[0];
+        assert_eq!((d1.item(), d2.item(), d3.item()), (13.5, 27.0, 36.0));
+    }
+
+    #[test]
+    fn the_first_order_door_holds_no_backward_nodes() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(0.5));
+        let y = (x * x).exp() * x;
+        let before = tape.len();
+        let _ = y.backward();
+        assert_eq!(tape.len(), before, "backward() must not record");
+        let _ = tape.grad(y, &[x]);
+        assert!(tape.len() > before, "grad() records its computation");
+    }
+
+    #[test]
+    fn f32_tapes_work_like_f64() {
+        let tape = Tape::<f32>::new();
+        let x = tape.leaf(Tensor::scalar(2.0f32));
+        let y = x * x * x;
+        assert_eq!(y.backward().wrt(x).item(), 12.0f32);
+        let d1 = tape.grad(y, &[x])[0];
+        assert_eq!(tape.grad(d1, &[x])[0].item(), 12.0f32);
     }
 }

@@ -37,6 +37,7 @@ pub use backward::Grads;
 pub use error::Error;
 pub use float::Float;
 pub use op::{InputGrads, Op};
+pub use ops::shape::IndexTensor;
 pub use tape::{NodeKind, Tape};
 pub use tensor::{Shape, Tensor, TensorError};
 pub use var::Var;

@@ -22,8 +22,8 @@ pub enum NodeKind {
     Op,
 }
 
+/// What the tape knows about a node besides its value.
 pub(crate) struct Node<T: Float> {
-    pub(crate) value: Tensor<T>,
     /// `Some` exactly for `NodeKind::Op`; taken out briefly while its VJP runs.
     pub(crate) op: Option<Box<dyn Op<T>>>,
     pub(crate) inputs: SmallVec<[NodeId; 2]>,
@@ -55,8 +55,14 @@ impl<T: Float> Node<T> {
 /// assert!((hxx.item() - want).abs() < 1e-12);
 /// ```
 pub struct Tape<T: Float> {
+    /// One entry per node (empty on a scratch tape).
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    /// One value per node, kept apart from `nodes` so a scratch tape pushes values only.
+    pub(crate) values: RefCell<Vec<Tensor<T>>>,
     recording: Cell<bool>,
+    /// A scratch tape (where the tensor door evaluates VJPs) holds constants only and
+    /// keeps no per-node record beyond the value.
+    scratch: bool,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -68,23 +74,32 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
-        Tape {
-            nodes: RefCell::new(Vec::new()),
-            recording: Cell::new(true),
-        }
+        Self::with_capacity(0)
     }
 
     /// An empty tape with room for `n` nodes.
     pub fn with_capacity(n: usize) -> Self {
         Tape {
             nodes: RefCell::new(Vec::with_capacity(n)),
+            values: RefCell::new(Vec::with_capacity(n)),
             recording: Cell::new(true),
+            scratch: false,
+        }
+    }
+
+    /// A tape that records nothing and keeps only values: every node is a constant.
+    pub(crate) fn scratch() -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            values: RefCell::new(Vec::with_capacity(16)),
+            recording: Cell::new(false),
+            scratch: true,
         }
     }
 
     /// Number of nodes recorded so far.
     pub fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.values.borrow().len()
     }
 
     /// True when nothing has been recorded.
@@ -96,6 +111,7 @@ impl<T: Float> Tape<T> {
     /// can outlive it.
     pub fn clear(&mut self) {
         self.nodes.get_mut().clear();
+        self.values.get_mut().clear();
     }
 
     /// A variable the user wants gradients for.
@@ -181,21 +197,31 @@ impl<T: Float> Tape<T> {
         }
         // # Design
         // `forward` sees only tensors and has no way to reach the tape, so holding a shared
-        // borrow across it is safe and spares cloning the inputs.
-        let (value, any_grad) = {
+        // borrow across it is safe and spares cloning the inputs. The common arities are
+        // spelled out so the hot path builds no collection.
+        let value = {
+            let values = self.values.borrow();
+            let value = |x: &Var<'t, T>| &values[x.id as usize];
+            match xs {
+                [a] => op.forward(&[value(a)]),
+                [a, b] => op.forward(&[value(a), value(b)]),
+                _ => op.forward(&xs.iter().map(value).collect::<Vec<_>>()),
+            }
+        };
+        let value = value.map_err(|e| Error {
+            op: op.name().to_string(),
+            message: e.0,
+            location: site,
+        })?;
+        let any_grad = !self.scratch && {
             let nodes = self.nodes.borrow();
-            let inputs: SmallVec<[&Tensor<T>; 2]> =
-                xs.iter().map(|x| &nodes[x.id as usize].value).collect();
-            let value = op.forward(&inputs).map_err(|e| Error {
-                op: op.name().to_string(),
-                message: e.0,
-                location: site,
-            })?;
-            let any_grad = xs.iter().any(|x| nodes[x.id as usize].requires_grad());
-            (value, any_grad)
+            xs.iter().any(|x| nodes[x.id as usize].requires_grad())
         };
         if self.recording.get() && any_grad {
-            let inputs = xs.iter().map(|x| x.id).collect();
+            let mut inputs = SmallVec::new();
+            for x in xs {
+                inputs.push(x.id);
+            }
             Ok(self.push(value, Some(Box::new(op)), inputs, NodeKind::Op, site))
         } else {
             Ok(self.push(value, None, SmallVec::new(), NodeKind::Constant, site))
@@ -210,30 +236,36 @@ impl<T: Float> Tape<T> {
         kind: NodeKind,
         site: &'static Location<'static>,
     ) -> Var<'_, T> {
-        let mut nodes = self.nodes.borrow_mut();
-        let id = NodeId::try_from(nodes.len()).expect("tape holds more than u32::MAX nodes");
-        nodes.push(Node {
-            value,
-            op,
-            inputs,
-            kind,
-            site,
-        });
+        let mut values = self.values.borrow_mut();
+        let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
+        values.push(value);
+        if !self.scratch {
+            self.nodes.borrow_mut().push(Node {
+                op,
+                inputs,
+                kind,
+                site,
+            });
+        }
         Var { tape: self, id }
     }
 
     /// Shared access to one node's value, without cloning it.
     pub(crate) fn value_ref(&self, id: NodeId) -> Ref<'_, Tensor<T>> {
-        Ref::map(self.nodes.borrow(), |n| &n[id as usize].value)
+        Ref::map(self.values.borrow(), |v| &v[id as usize])
     }
 
     /// What kind of node `v` is.
     pub fn kind(&self, v: Var<'_, T>) -> NodeKind {
-        self.nodes.borrow()[v.id as usize].kind
+        match self.nodes.borrow().get(v.id as usize) {
+            Some(node) => node.kind,
+            None => NodeKind::Constant, // a scratch tape's values
+        }
     }
 
     /// Truncates to `len` nodes: the scratch tape of the tensor door reuses its buffer.
     pub(crate) fn truncate(&self, len: usize) {
         self.nodes.borrow_mut().truncate(len);
+        self.values.borrow_mut().truncate(len);
     }
 }

@@ -1,6 +1,5 @@
 //! `Var`: a `Copy` handle to a node of a tape, with arithmetic operators.
-//! The ops behind the operators live in `ops/`; here are the handle and the float-operand
-//! forms (`x + 1.0`, `2.0 * x`), which turn the float into a constant node.
+//! The ops behind the operators live in `ops/` (float operands in `ops/binary/scalar.rs`).
 
 use crate::tape::{NodeId, NodeKind};
 use crate::{Float, Shape, Tape, Tensor};
@@ -50,9 +49,14 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.value_ref(self.id).item()
     }
 
-    /// Where in the user's code this node was created.
-    pub fn site(self) -> &'static Location<'static> {
-        self.tape.nodes.borrow()[self.id as usize].site
+    /// Where in the user's code this node was created (`None` for the values a VJP
+    /// sees inside [`backward`](Var::backward), which are not recorded).
+    pub fn site(self) -> Option<&'static Location<'static>> {
+        self.tape
+            .nodes
+            .borrow()
+            .get(self.id as usize)
+            .map(|n| n.site)
     }
 
     /// Leaf, constant or op output.
@@ -101,35 +105,3 @@ impl<T: Float> fmt::Display for Var<'_, T> {
         fmt::Display::fmt(&*self.tape.value_ref(self.id), f)
     }
 }
-
-/// `var ∘ float`, `float ∘ var` for `+ - * /`: the float becomes a scalar constant and the
-/// Var-Var operator (defined with its op in `ops/`) does the rest, broadcasting included.
-macro_rules! float_operands {
-    ($trait:ident, $method:ident) => {
-        impl<'t, T: Float> std::ops::$trait<T> for Var<'t, T> {
-            type Output = Var<'t, T>;
-            #[track_caller]
-            fn $method(self, rhs: T) -> Var<'t, T> {
-                let rhs = self.tape.constant_at(Tensor::scalar(rhs), Location::caller());
-                std::ops::$trait::$method(self, rhs)
-            }
-        }
-        float_operands!(@lhs $trait, $method, f32);
-        float_operands!(@lhs $trait, $method, f64);
-    };
-    (@lhs $trait:ident, $method:ident, $t:ty) => {
-        impl<'t> std::ops::$trait<Var<'t, $t>> for $t {
-            type Output = Var<'t, $t>;
-            #[track_caller]
-            fn $method(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
-                let lhs = rhs.tape.constant_at(Tensor::scalar(self), Location::caller());
-                std::ops::$trait::$method(lhs, rhs)
-            }
-        }
-    };
-}
-
-float_operands!(Add, add);
-float_operands!(Sub, sub);
-float_operands!(Mul, mul);
-float_operands!(Div, div);

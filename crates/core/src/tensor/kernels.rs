@@ -25,7 +25,7 @@ impl<T: Float> Tensor<T> {
         }
         if self.shape() == other.shape() {
             let data = a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
-            return Ok(Self::from_parts(self.shape.clone(), data));
+            return Ok(Self::from_parts(Shape::from_slice(&self.shape), data));
         }
         let shape = broadcast_shapes(self.shape(), other.shape()).ok_or_else(|| {
             tensor_error!(
@@ -222,7 +222,7 @@ impl<T: Float> Tensor<T> {
             let base = (o * d + start) * inner;
             data.extend_from_slice(&src[base..base + len * inner]);
         }
-        let mut shape = self.shape.clone();
+        let mut shape = Shape::from_slice(&self.shape);
         shape[axis] = len;
         Ok(Self::from_parts(shape, data))
     }
@@ -263,7 +263,7 @@ impl<T: Float> Tensor<T> {
                 data.extend_from_slice(&p.as_slice()[o * chunk..(o + 1) * chunk]);
             }
         }
-        let mut shape = first.shape.clone();
+        let mut shape = Shape::from_slice(&first.shape);
         shape[axis] = total;
         Ok(Self::from_parts(shape, data))
     }
@@ -292,7 +292,7 @@ impl<T: Float> Tensor<T> {
                 data.extend_from_slice(&src[base..base + inner]);
             }
         }
-        let mut shape = self.shape.clone();
+        let mut shape = Shape::from_slice(&self.shape);
         shape[axis] = indices.len();
         Ok(Self::from_parts(shape, data))
     }

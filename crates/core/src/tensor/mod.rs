@@ -2,6 +2,7 @@
 //! Nothing here knows about tapes, variables or gradients.
 
 mod display;
+pub(crate) mod gather;
 mod kernels;
 mod linalg;
 mod random;
@@ -59,10 +60,20 @@ enum Storage<T> {
 /// assert_eq!(t.at(&[1, 2]), 6.0);
 /// assert_eq!(t.to_string(), "[[1, 2, 3],\n [4, 5, 6]]");
 /// ```
-#[derive(Clone)]
 pub struct Tensor<T: Float> {
     shape: Shape,
     data: Storage<T>,
+}
+
+impl<T: Float> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        // `SmallVec::from_slice` copies in one go; the derived clone goes through the
+        // generic `extend`, which showed up in profiles of scalar code.
+        Tensor {
+            shape: Shape::from_slice(&self.shape),
+            data: self.data.clone(),
+        }
+    }
 }
 
 impl<T: Float> Tensor<T> {
@@ -278,19 +289,20 @@ impl<T: Float> Tensor<T> {
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
         match &self.data {
             Storage::One(x) => Tensor {
-                shape: self.shape.clone(),
+                shape: Shape::from_slice(&self.shape),
                 data: Storage::One(f(*x)),
             },
-            Storage::Many(v) => {
-                Self::from_parts(self.shape.clone(), v.iter().map(|&x| f(x)).collect())
-            }
+            Storage::Many(v) => Self::from_parts(
+                Shape::from_slice(&self.shape),
+                v.iter().map(|&x| f(x)).collect(),
+            ),
         }
     }
 
     /// Converts every element to another float type.
     pub fn cast<U: Float>(&self) -> Tensor<U> {
         Tensor::from_parts(
-            self.shape.clone(),
+            Shape::from_slice(&self.shape),
             self.as_slice()
                 .iter()
                 .map(|x| U::from_f64(x.to_f64()))

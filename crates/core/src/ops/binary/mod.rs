@@ -4,9 +4,11 @@
 mod add;
 mod div;
 mod mul;
+mod scalar;
 mod sub;
 
 pub use add::Add;
 pub use div::Div;
 pub use mul::Mul;
+pub use scalar::{AddScalar, DivScalar, MulScalar, ScalarDiv};
 pub use sub::Sub;

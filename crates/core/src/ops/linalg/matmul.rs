@@ -115,6 +115,40 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
+impl<'t, T: Float> Var<'t, T> {
+    /// `x·Wᵀ + b`, PyTorch's `linear`: `x` is `[..., in]`, `W` is `[out, in]`, `b` is
+    /// `[out]`. `Wᵀ` is read in place, never copied.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(Tensor::from_vec(vec![1., 2.], &[1, 2]));
+    /// let w = tape.leaf(Tensor::from_vec(vec![1., 0., 0., 1., 1., 1.], &[3, 2]));
+    /// let b = tape.leaf(Tensor::vector(vec![0.5, 0.5, 0.5]));
+    /// assert_eq!(x.linear(w, Some(b)).value().as_slice(), &[1.5, 2.5, 3.5]);
+    /// ```
+    #[track_caller]
+    pub fn try_linear(self, w: Self, b: Option<Self>) -> Result<Self, Error> {
+        let y = self.tape.try_apply(
+            MatMul {
+                ta: false,
+                tb: true,
+            },
+            &[self, w],
+        )?;
+        match b {
+            Some(b) => y.try_add(b),
+            None => Ok(y),
+        }
+    }
+
+    /// `x·Wᵀ + b` (see [`try_linear`](Self::try_linear)); panics with the shapes on mismatch.
+    #[track_caller]
+    pub fn linear(self, w: Self, b: Option<Self>) -> Self {
+        self.try_linear(w, b).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testing::{assert_gradients, tensor_in};
@@ -189,6 +223,37 @@ mod tests {
             &[a, v],
             2,
         );
+    }
+
+    #[test]
+    fn linear_matches_matmul_with_transpose_and_checks_gradients() {
+        let x = Tensor::rand_normal(&[4, 3], 0.0, 1.0, 5);
+        let w = Tensor::rand_normal(&[2, 3], 0.0, 1.0, 6);
+        let b = Tensor::rand_normal(&[2], 0.0, 1.0, 7);
+        let tape = Tape::<f64>::new();
+        let (xv, wv, bv) = (
+            tape.leaf(x.clone()),
+            tape.leaf(w.clone()),
+            tape.leaf(b.clone()),
+        );
+        let wt = tape.constant(w.permute(&[1, 0]).unwrap());
+        let want = xv.matmul(wt) + bv;
+        assert!(xv
+            .linear(wv, Some(bv))
+            .value()
+            .approx_eq(&want.value(), 1e-12, 0.0));
+        assert_gradients(
+            |v| {
+                let y = v[0].linear(v[1], Some(v[2]));
+                y * y
+            },
+            &[x, w, b],
+            2,
+        );
+        let e = xv
+            .try_linear(tape.leaf(Tensor::zeros(&[2, 4])), None)
+            .unwrap_err();
+        assert!(e.message.contains("[4, 3] x [2, 4]ᵀ"), "{e}");
     }
 
     #[test]

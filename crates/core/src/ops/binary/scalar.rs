@@ -1,0 +1,214 @@
+//! Arithmetic with a plain float operand: `x + c`, `c·x`, `x / c`, `c / x`.
+//!
+//! # Design
+//! `x * 1.5` could be a constant node and a broadcasting `mul`, but then every float in an
+//! expression costs a node and the VJP of `mul` computes a gradient for the constant that
+//! nobody wants. These one-input ops halve the tape of scalar-heavy code.
+
+use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
+
+/// `y = x + c`. `dx = dy`.
+pub struct AddScalar<T>(pub T);
+
+/// `y = c·x`. `dx = c·dy`.
+pub struct MulScalar<T>(pub T);
+
+/// `y = x / c`. `dx = dy / c`.
+pub struct DivScalar<T>(pub T);
+
+/// `y = c / x`. `dx = -dy·y / x` (`= -dy·c/x²`).
+pub struct ScalarDiv<T>(pub T);
+
+impl<T: Float> Op<T> for AddScalar<T> {
+    fn name(&self) -> &str {
+        "add_scalar"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let c = self.0;
+        Ok(xs[0].map(|x| x + c))
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy)].into()
+    }
+    fn label(&self) -> String {
+        format!("add_scalar({})", self.0)
+    }
+}
+
+impl<T: Float> Op<T> for MulScalar<T> {
+    fn name(&self) -> &str {
+        "mul_scalar"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let c = self.0;
+        Ok(xs[0].map(|x| x * c))
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * self.0)].into()
+    }
+    fn label(&self) -> String {
+        format!("mul_scalar({})", self.0)
+    }
+}
+
+impl<T: Float> Op<T> for DivScalar<T> {
+    fn name(&self) -> &str {
+        "div_scalar"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let c = self.0;
+        Ok(xs[0].map(|x| x / c))
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy / self.0)].into()
+    }
+    fn label(&self) -> String {
+        format!("div_scalar({})", self.0)
+    }
+}
+
+impl<T: Float> Op<T> for ScalarDiv<T> {
+    fn name(&self) -> &str {
+        "scalar_div"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let c = self.0;
+        Ok(xs[0].map(|x| c / x))
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(-(dy * y / xs[0]))].into()
+    }
+    fn label(&self) -> String {
+        format!("scalar_div({})", self.0)
+    }
+}
+
+/// `var ∘ float` and `float ∘ var` for `+ - * /`, through the ops above.
+macro_rules! float_operands {
+    ($t:ty) => {
+        impl<'t> std::ops::Add<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            #[track_caller]
+            fn add(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs + self
+            }
+        }
+        impl<'t> std::ops::Sub<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            #[track_caller]
+            fn sub(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                -rhs + self
+            }
+        }
+        impl<'t> std::ops::Mul<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            #[track_caller]
+            fn mul(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs * self
+            }
+        }
+        impl<'t> std::ops::Div<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            #[track_caller]
+            fn div(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs.tape.apply(ScalarDiv(self), &[rhs])
+            }
+        }
+    };
+}
+
+float_operands!(f32);
+float_operands!(f64);
+
+impl<'t, T: Float> std::ops::Add<T> for Var<'t, T> {
+    type Output = Self;
+    /// `x + c`.
+    #[track_caller]
+    fn add(self, c: T) -> Self {
+        self.tape.apply(AddScalar(c), &[self])
+    }
+}
+
+impl<'t, T: Float> std::ops::Sub<T> for Var<'t, T> {
+    type Output = Self;
+    /// `x - c` (exactly `x + (-c)` in IEEE arithmetic).
+    #[track_caller]
+    fn sub(self, c: T) -> Self {
+        self.tape.apply(AddScalar(-c), &[self])
+    }
+}
+
+impl<'t, T: Float> std::ops::Mul<T> for Var<'t, T> {
+    type Output = Self;
+    /// `c·x`.
+    #[track_caller]
+    fn mul(self, c: T) -> Self {
+        self.tape.apply(MulScalar(c), &[self])
+    }
+}
+
+impl<'t, T: Float> std::ops::Div<T> for Var<'t, T> {
+    type Output = Self;
+    /// `x / c`.
+    #[track_caller]
+    fn div(self, c: T) -> Self {
+        self.tape.apply(DivScalar(c), &[self])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{any_tensor, assert_gradients, shape, tensor_away_from_zero};
+    use crate::{Tape, Tensor};
+    use proptest::prelude::*;
+
+    #[test]
+    fn float_operands_match_literal() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(4.0));
+        let ys = [
+            x + 1.0,
+            1.0 + x,
+            x - 1.0,
+            1.0 - x,
+            x * 3.0,
+            3.0 * x,
+            x / 2.0,
+            2.0 / x,
+        ];
+        let want = [5.0, 5.0, 3.0, -3.0, 12.0, 12.0, 2.0, 0.5];
+        // derivatives: 1, 1, 1, -1, 3, 3, 1/2, -2/x² = -1/8
+        let dwant = [1.0, 1.0, 1.0, -1.0, 3.0, 3.0, 0.5, -0.125];
+        for ((y, w), d) in ys.iter().zip(want).zip(dwant) {
+            assert_eq!(y.item(), w);
+            assert_eq!(y.backward().wrt(x).item(), d);
+        }
+        // one node per float operation
+        let before = tape.len();
+        let _ = x * 2.0;
+        assert_eq!(tape.len(), before + 1);
+    }
+
+    #[test]
+    fn scalar_ops_gradcheck_order2() {
+        let x = Tensor::vector(vec![0.7, -1.3]);
+        assert_gradients(
+            |x| (x[0] * 3.0 + 1.0) * (2.0 - x[0]) / 4.0,
+            std::slice::from_ref(&x),
+            2,
+        );
+        assert_gradients(|x| 2.0 / x[0], &[x], 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20))]
+        #[test]
+        fn scalar_ops_gradients_match_finite_differences(
+            x in any_tensor(-2.0, 2.0),
+            z in shape(4).prop_flat_map(|s| tensor_away_from_zero(s, 0.5, 2.0)),
+        ) {
+            assert_gradients(|x| (x[0] * 1.5 - 0.5) * x[0] / 3.0, &[x], 2);
+            assert_gradients(|x| 1.0 / x[0], &[z], 2);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! `gather`: one element per index position, read along one axis (PyTorch's `gather`),
+//! and `ScatterAdd`, its adjoint. Each one's VJP is the other. `IndexTensor` and the
+//! kernels live in `tensor/gather.rs`.
+
+use super::resolve_axis_for;
+use crate::tensor::gather::IndexTensor;
+use crate::tensor::shape_of;
+use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
+
+/// `y` has `index`'s shape and `y[p] = x[p with its axis coordinate replaced by index[p]]`;
+/// for a matrix and `axis = 1`, `y[i][j] = x[i][index[i][j]]`. `index` has `x`'s rank and
+/// is no longer than `x` on the other axes.
+/// `dx = scatter_add(dy)`: zeros of `x`'s shape with `dy[p]` added where `y[p]` was read,
+/// so an element read twice gets both cotangents.
+pub struct Gather {
+    /// The axis the indices point along.
+    pub axis: usize,
+    /// Which element to read at each output position.
+    pub index: IndexTensor,
+}
+
+impl<T: Float> Op<T> for Gather {
+    fn name(&self) -> &str {
+        "gather"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        xs[0].gather(self.axis, &self.index)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let scatter = ScatterAdd {
+            axis: self.axis,
+            shape: xs[0].shape(),
+            index: self.index.clone(),
+        };
+        [Some(dy.tape.apply(scatter, &[dy]))].into()
+    }
+    fn label(&self) -> String {
+        format!("gather(axis={}, index {:?})", self.axis, self.index.shape())
+    }
+}
+
+/// `y` = zeros of `shape`, plus `x[p]` added at `p with its axis coordinate replaced by
+/// index[p]` for every position `p` of `index` (`x` has `index`'s shape; repeats sum):
+/// the adjoint of [`Gather`]. `dx = gather(dy, axis, index)`.
+pub struct ScatterAdd {
+    /// The axis the indices point along.
+    pub axis: usize,
+    /// The shape of the result.
+    pub shape: Shape,
+    /// Where each element of the input goes.
+    pub index: IndexTensor,
+}
+
+impl<T: Float> Op<T> for ScatterAdd {
+    fn name(&self) -> &str {
+        "scatter_add"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        xs[0].scatter_add_into(&self.shape, self.axis, &self.index)
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let gather = Gather {
+            axis: self.axis,
+            index: self.index.clone(),
+        };
+        [Some(dy.tape.apply(gather, &[dy]))].into()
+    }
+    fn label(&self) -> String {
+        format!(
+            "scatter_add(axis={}, shape {:?})",
+            self.axis,
+            self.shape.as_slice()
+        )
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// PyTorch's `gather` along `axis` (negative counts from the end), or the error when
+    /// the axis is out of range, `index` does not fit this variable's shape, or an index
+    /// is out of range.
+    #[track_caller]
+    pub fn try_gather(self, axis: isize, index: &IndexTensor) -> Result<Self, Error> {
+        let axis = resolve_axis_for("gather", axis, &self.shape())?;
+        let index = index.clone();
+        self.tape.try_apply(Gather { axis, index }, &[self])
+    }
+
+    /// PyTorch's `gather`: a result of `index`'s shape with, for `axis = 1` of a matrix,
+    /// `y[i][j] = self[i][index[i][j]]`.
+    ///
+    /// Picking one entry per row, as a classification loss does:
+    ///
+    /// ```
+    /// use tapegrad_core::{ops::shape::IndexTensor, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let logp = tape.leaf(Tensor::from_vec(vec![-0.1, -2.0, -3.0, -1.5, -0.4, -2.5], &[2, 3]));
+    /// let picked = logp.gather(1, &IndexTensor::from_classes(&[0, 1]));
+    /// assert_eq!(picked.value().as_slice(), &[-0.1, -0.4]);
+    /// let grads = (-picked.mean()).backward();
+    /// assert_eq!(grads.wrt(logp).as_slice(), &[-0.5, 0.0, 0.0, 0.0, -0.5, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn gather(self, axis: isize, index: &IndexTensor) -> Self {
+        self.try_gather(axis, index)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl ScatterAdd {
+    /// The adjoint of gathering from a tensor of `shape` along `axis` with `index`.
+    pub fn new(shape: &[usize], axis: usize, index: IndexTensor) -> Self {
+        ScatterAdd {
+            axis,
+            shape: shape_of(shape),
+            index,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IndexTensor, ScatterAdd};
+    use crate::testing::{assert_gradients, shape, tensor_in};
+    use crate::{Tape, Tensor};
+    use proptest::prelude::*;
+
+    #[test]
+    fn gather_matches_literal() {
+        let tape = Tape::<f64>::new();
+        // x = [[1, 2, 3], [4, 5, 6]]
+        let x = tape.leaf(Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], &[2, 3]));
+        let index = IndexTensor::from_vec(vec![2, 2, 0, 1], &[2, 2]);
+        let y = x.gather(1, &index);
+        // y[i][j] = x[i][index[i][j]]
+        assert_eq!(y.value().as_slice(), &[3., 3., 4., 5.]);
+        // d/dx Σ y²: x[0][2] read twice gives 2·2·3, x[1][0] gives 2·4, x[1][1] gives 2·5
+        let dx = (y * y).sum().backward().wrt(x);
+        assert_eq!(dx.as_slice(), &[0., 0., 12., 8., 10., 0.]);
+        // one class per row, the cross-entropy pattern
+        let picked = x.gather(-1, &IndexTensor::from_classes(&[1, 2]));
+        assert_eq!(picked.shape().as_slice(), &[2, 1]);
+        assert_eq!(picked.value().as_slice(), &[2., 6.]);
+        // along axis 0: y[i][j] = x[index[i][j]][j]
+        let down = x.gather(0, &IndexTensor::from_vec(vec![1, 0, 1], &[1, 3]));
+        assert_eq!(down.value().as_slice(), &[4., 2., 6.]);
+    }
+
+    #[test]
+    fn scatter_add_matches_literal() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::from_vec(vec![1., 2., 3.], &[1, 3]));
+        let index = IndexTensor::from_vec(vec![1, 1, 0], &[1, 3]);
+        let y = tape.apply(ScatterAdd::new(&[2, 3], 0, index), &[x]);
+        // y[index[0][j]][j] += x[0][j]
+        assert_eq!(y.value().as_slice(), &[0., 0., 3., 1., 2., 0.]);
+        // d/dx Σ w ⊙ y reads w where each x went: w[1][0], w[1][1], w[0][2]
+        let w = tape.constant(Tensor::arange(6).reshape(&[2, 3]).unwrap());
+        assert_eq!((y * w).sum().backward().wrt(x).as_slice(), &[3., 4., 2.]);
+    }
+
+    #[test]
+    fn gather_rejects_bad_index() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::zeros(&[2, 3]));
+        let e = x
+            .try_gather(1, &IndexTensor::from_classes(&[0, 3]))
+            .unwrap_err();
+        assert_eq!(e.op, "gather");
+        assert!(
+            e.message.contains("index 3") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        let e = x
+            .try_gather(2, &IndexTensor::from_classes(&[0, 0]))
+            .unwrap_err();
+        assert_eq!(e.op, "gather");
+        assert!(
+            e.message.contains("axis 2") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        // more rows in the index than in x
+        let e = x
+            .try_gather(1, &IndexTensor::from_classes(&[0, 0, 0]))
+            .unwrap_err();
+        assert!(
+            e.message.contains("[3, 1]") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        // rank mismatch
+        let e = x
+            .try_gather(0, &IndexTensor::from_vec(vec![0], &[1]))
+            .unwrap_err();
+        assert!(
+            e.message.contains("[1]") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        let scatter = ScatterAdd::new(&[2, 3], 1, IndexTensor::from_classes(&[0, 0]));
+        let e = tape.try_apply(scatter, &[x]).unwrap_err();
+        assert_eq!(e.op, "scatter_add");
+        assert!(
+            e.message.contains("[2, 3]") && e.message.contains("[2, 1]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gather_gradcheck_order2() {
+        let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, 0.7, -0.3], &[2, 3]);
+        let index = IndexTensor::from_vec(vec![2, 2, 0, 1, 0, 0], &[2, 3]);
+        assert_gradients(
+            |x| {
+                let g = x[0].gather(1, &index);
+                g * g
+            },
+            std::slice::from_ref(&x),
+            2,
+        );
+        let classes = IndexTensor::from_classes(&[1, 0]);
+        assert_gradients(|x| x[0].gather(1, &classes) * x[0], &[x], 2);
+    }
+
+    /// A tensor, an axis, and an index of the tensor's rank that fits it along that axis.
+    fn gather_case() -> impl Strategy<Value = (Tensor<f64>, usize, IndexTensor)> {
+        shape(4)
+            .prop_filter("rank ≥ 1", |s| !s.is_empty())
+            .prop_flat_map(|s| {
+                let r = s.len();
+                let index_shape: Vec<_> = s.iter().map(|&d| 1..=d).collect();
+                (Just(s), 0..r, index_shape, 1usize..=4)
+            })
+            .prop_flat_map(|(s, axis, mut index_shape, along)| {
+                index_shape[axis] = along;
+                let n: usize = index_shape.iter().product();
+                let d = s[axis];
+                (
+                    tensor_in(s, -2.0, 2.0),
+                    Just(axis),
+                    proptest::collection::vec(0..d, n)
+                        .prop_map(move |v| IndexTensor::from_vec(v, &index_shape)),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20))]
+        #[test]
+        fn gather_gradients_match_finite_differences((x, axis, index) in gather_case()) {
+            let y = Tape::new().leaf(x.clone()).gather(axis as isize, &index).value();
+            prop_assert_eq!(y.shape(), index.shape());
+            // the element read at each position, by explicit multi-index arithmetic
+            for (k, &v) in y.as_slice().iter().enumerate() {
+                let mut rest = k;
+                let mut at = vec![0; index.shape().len()];
+                for d in (0..at.len()).rev() {
+                    at[d] = rest % index.shape()[d];
+                    rest /= index.shape()[d];
+                }
+                at[axis] = index.as_slice()[k];
+                prop_assert_eq!(v, x.at(&at));
+            }
+            assert_gradients(move |x| { let g = x[0].gather(axis as isize, &index); g * g }, &[x], 2);
+        }
+    }
+}
