@@ -8,7 +8,8 @@
 //!   hierarchical names (`"0.weight"`).
 //! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
 //!   train/eval mode, and turns `loss.backward()` into [`Gradients`] by parameter.
-//! - [`Module`]: layers ([`Linear`], [`Sequential`]) and plain closures.
+//! - [`Module`]: layers ([`Linear`], [`Sequential`], [`Mlp`], activations, [`Dropout`])
+//!   and plain closures.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through [`Params::save_safetensors`] / [`Params::load_safetensors`].
 //!
@@ -36,11 +37,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod activation;
 pub mod data;
+mod dropout;
 pub mod init;
 mod linear;
 pub mod loss;
 pub mod metrics;
+mod mlp;
 mod module;
 pub mod optim;
 mod param;
@@ -48,7 +52,10 @@ mod pass;
 pub mod train;
 mod weights;
 
+pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
+pub use dropout::Dropout;
 pub use init::Init;
+pub use mlp::Mlp;
 pub use linear::Linear;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};

@@ -2,9 +2,11 @@
 //! order) comes from the tape. Regression losses in `regression.rs`, classification
 //! losses in `classification.rs`.
 
+mod classification;
 mod regression;
 
-pub use regression::mse_loss;
+pub use classification::bce_with_logits;
+pub use regression::{l1_loss, mse_loss};
 
 use tapegrad_core::{Float, Var};
 
