@@ -3,12 +3,20 @@
 
 mod add;
 mod div;
+mod maximum;
+mod minimum;
 mod mul;
+mod pow;
 mod scalar;
+mod select;
 mod sub;
 
 pub use add::Add;
 pub use div::Div;
+pub use maximum::Maximum;
+pub use minimum::Minimum;
 pub use mul::Mul;
+pub use pow::Pow;
 pub use scalar::{AddScalar, DivScalar, MulScalar, ScalarDiv};
+pub use select::Select;
 pub use sub::Sub;

@@ -1,0 +1,208 @@
+//! `logsumexp` and `logsumexp_axes`: `ln Σ eˣ` over chosen axes or over everything,
+//! computed without overflow. `softmax` and `log_softmax` are built on it (`softmax.rs`).
+
+use super::sum::{keepdim_shape, resolve_axes};
+use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
+use smallvec::SmallVec;
+
+/// `y = ln Σ eˣ` over `axes` (all axes when `None`), keeping them as size 1 when `keepdim`.
+/// `dx = dy · e^(x - y)` (the softmax of `x` along the axes).
+///
+/// The forward shifts by the slice's maximum `m`: `y = m + ln Σ e^(x - m)`, so every
+/// exponent is ≤ 0 and one of them is 0: inputs of ±1000 give exact values, where the
+/// naive `ln Σ eˣ` gives `inf` or `-inf`. An infinite `m` is not subtracted (`inf - inf`
+/// would be NaN): a slice holding `+inf` gives `+inf`, one of only `-inf` gives `-inf`, an
+/// empty slice gives `-inf` (`ln 0`). The VJP reuses `y`, so `e^(x - y) ≤ 1` never overflows
+/// either.
+pub struct LogSumExp {
+    /// Axes to reduce (negative counts from the end); `None` reduces all.
+    pub axes: Option<SmallVec<[isize; 4]>>,
+    /// Keep reduced axes as size 1.
+    pub keepdim: bool,
+}
+
+impl<T: Float> Op<T> for LogSumExp {
+    fn name(&self) -> &str {
+        "logsumexp"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let x = xs[0];
+        let axes = resolve_axes(self.axes.as_deref(), x.shape())?;
+        let shift = x
+            .reduce_axes(&axes, true, T::NEG_INFINITY, T::max)?
+            .map(|m| if m.is_finite() { m } else { T::ZERO });
+        let y = x
+            .zip_map(&shift, |x, m| (x - m).exp())?
+            .reduce_axes(&axes, true, T::ZERO, |a, b| a + b)?
+            .zip_map(&shift, |s, m| s.ln() + m)?;
+        if self.keepdim {
+            return Ok(y);
+        }
+        let dropped: SmallVec<[usize; 4]> = (x.shape().iter().enumerate())
+            .filter(|(i, _)| !axes.contains(i))
+            .map(|(_, &d)| d)
+            .collect();
+        y.reshape(&dropped)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let x = xs[0];
+        let shape = x.shape();
+        let axes = resolve_axes(self.axes.as_deref(), &shape).expect("checked in forward");
+        let kept = keepdim_shape(&shape, &axes);
+        [Some(dy.reshape(&kept) * (x - y.reshape(&kept)).exp())].into()
+    }
+    fn label(&self) -> String {
+        match &self.axes {
+            None => "logsumexp".into(),
+            Some(a) => format!(
+                "logsumexp(axes={:?}, keepdim={})",
+                a.as_slice(),
+                self.keepdim
+            ),
+        }
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `ln Σ eˣ` over all elements, as a rank-0 value, computed without overflow.
+    #[track_caller]
+    pub fn logsumexp(self) -> Self {
+        self.tape.apply(
+            LogSumExp {
+                axes: None,
+                keepdim: false,
+            },
+            &[self],
+        )
+    }
+
+    /// `ln Σ eˣ` over `axes` (negative counts from the end), or the error for a bad axis.
+    #[track_caller]
+    pub fn try_logsumexp_axes(self, axes: &[isize], keepdim: bool) -> Result<Self, Error> {
+        self.tape.try_apply(
+            LogSumExp {
+                axes: Some(axes.into()),
+                keepdim,
+            },
+            &[self],
+        )
+    }
+
+    /// `ln Σ eˣ` over `axes` (negative counts from the end), keeping them as size 1 if
+    /// `keepdim`; computed without overflow.
+    #[track_caller]
+    pub fn logsumexp_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        self.try_logsumexp_axes(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{assert_gradients, shape, tensor_in};
+    use crate::{Tape, Tensor};
+    use proptest::prelude::*;
+
+    #[test]
+    fn logsumexp_matches_literal() {
+        let tape = Tape::<f64>::new();
+        // rows [0, ln 3] and [ln 2, ln 2]: ln(1 + 3) = ln 4 and ln(2 + 2) = ln 4
+        let (l2, l3) = (2f64.ln(), 3f64.ln());
+        let x = tape.leaf(Tensor::from_vec(vec![0.0, l3, l2, l2], &[2, 2]));
+        let y = x.logsumexp_axes(&[1], false);
+        assert!(y
+            .value()
+            .approx_eq(&Tensor::vector(vec![4f64.ln(); 2]), 1e-15, 0.0));
+        // dx = softmax of each row: [1/4, 3/4] and [1/2, 1/2]
+        let g = y.sum().backward().wrt(x);
+        let want = Tensor::from_vec(vec![0.25, 0.75, 0.5, 0.5], &[2, 2]);
+        assert!(g.approx_eq(&want, 1e-15, 0.0), "{g:?}");
+        let k = x.logsumexp_axes(&[0], true);
+        assert_eq!(k.shape().as_slice(), &[1, 2]);
+        // over everything: ln(1 + 3 + 2 + 2) = ln 8
+        assert!((x.logsumexp().item() - 8f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn logsumexp_is_exact_at_plus_minus_1000() {
+        let tape = Tape::<f64>::new();
+        // ln(e¹⁰⁰⁰ + e⁻¹⁰⁰⁰) = 1000 + ln(1 + e⁻²⁰⁰⁰) = 1000 exactly in f64
+        let x = tape.leaf(Tensor::vector(vec![1000.0, -1000.0]));
+        let y = x.logsumexp();
+        assert_eq!(y.item(), 1000.0);
+        assert_eq!(y.backward().wrt(x).as_slice(), &[1.0, 0.0]);
+        // ln(2·e⁻¹⁰⁰⁰) = ln 2 - 1000: the naive form gives ln 0 = -inf
+        let x = tape.leaf(Tensor::vector(vec![-1000.0, -1000.0]));
+        let y = x.logsumexp();
+        assert_eq!(y.item(), 2f64.ln() - 1000.0);
+        let g = y.backward().wrt(x);
+        assert!(
+            g.approx_eq(&Tensor::vector(vec![0.5, 0.5]), 1e-12, 0.0),
+            "{g:?}"
+        );
+        // and in f32, where e⁸⁹ already overflows
+        let tape = Tape::<f32>::new();
+        let x = tape.leaf(Tensor::vector(vec![1000.0f32, -1000.0, 1000.0]));
+        let y = x.logsumexp();
+        assert_eq!(y.item(), 1000.0 + 2f32.ln());
+        let g = y.backward().wrt(x);
+        assert!(
+            g.approx_eq(&Tensor::vector(vec![0.5, 0.0, 0.5]), 1e-4, 0.0),
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn logsumexp_of_infinities() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![f64::NEG_INFINITY, f64::NEG_INFINITY]));
+        assert_eq!(x.logsumexp().item(), f64::NEG_INFINITY);
+        let x = tape.leaf(Tensor::vector(vec![f64::INFINITY, 0.0]));
+        assert_eq!(x.logsumexp().item(), f64::INFINITY);
+        // -inf entries next to finite ones simply contribute e⁻ⁱⁿᶠ = 0
+        let x = tape.leaf(Tensor::vector(vec![f64::NEG_INFINITY, 0.0]));
+        let y = x.logsumexp();
+        assert_eq!(y.item(), 0.0);
+        assert_eq!(y.backward().wrt(x).as_slice(), &[0.0, 1.0]);
+    }
+
+    #[test]
+    fn logsumexp_axes_rejects_bad_axis() {
+        let tape = Tape::<f64>::new();
+        let e = tape
+            .leaf(Tensor::zeros(&[2, 3]))
+            .try_logsumexp_axes(&[2], false)
+            .unwrap_err();
+        assert_eq!(e.op, "logsumexp");
+        assert!(
+            e.message.contains("axis 2") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        assert!(e.location.file().ends_with("logsumexp.rs"), "{e}");
+    }
+
+    #[test]
+    fn logsumexp_gradcheck_order2() {
+        let x = Tensor::from_vec(vec![0.1, -0.4, 0.9, 1.3, -2.0, 0.5], &[2, 3]);
+        assert_gradients(
+            |x| x[0].logsumexp_axes(&[1], true) * x[0],
+            std::slice::from_ref(&x),
+            2,
+        );
+        assert_gradients(|x| x[0].logsumexp(), &[x], 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn logsumexp_gradients_match_finite_differences(
+            (x, axis, keep) in shape(4)
+                .prop_filter("rank ≥ 1", |s| !s.is_empty())
+                .prop_flat_map(|s| { let r = s.len(); (tensor_in(s, -2.0, 2.0), 0..r, any::<bool>()) })
+        ) {
+            let a = axis as isize;
+            assert_gradients(move |x| { let l = x[0].logsumexp_axes(&[a], keep); l * l }, std::slice::from_ref(&x), 2);
+            assert_gradients(|x| x[0].logsumexp() * x[0], &[x], 2);
+        }
+    }
+}

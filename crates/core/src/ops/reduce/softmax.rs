@@ -1,0 +1,177 @@
+//! `softmax` and `log_softmax` along one axis: compositions of `logsumexp`, `sub` and
+//! `exp`, so they have no gradient code of their own.
+
+use crate::tensor::resolve_axis;
+use crate::{Error, Float, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `log_softmax(x) = x - logsumexp(x)` along `axis`, or the error for a bad axis.
+    #[track_caller]
+    pub fn try_log_softmax(self, axis: isize) -> Result<Self, Error> {
+        self.check_axis(axis, "log_softmax")?;
+        Ok(self - self.try_logsumexp_axes(&[axis], true)?)
+    }
+
+    /// `log_softmax(x)ᵢ = xᵢ - ln Σⱼ e^xⱼ` along `axis` (negative counts from the end).
+    ///
+    /// Exact for inputs of ±1000: `logsumexp` shifts by the maximum, and nothing is
+    /// exponentiated here. `d/dx Σ w ⊙ log_softmax(x) = w - softmax(x) · Σ w`.
+    #[track_caller]
+    pub fn log_softmax(self, axis: isize) -> Self {
+        self.try_log_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `softmax(x) = exp(log_softmax(x))` along `axis`, or the error for a bad axis.
+    #[track_caller]
+    pub fn try_softmax(self, axis: isize) -> Result<Self, Error> {
+        self.check_axis(axis, "softmax")?;
+        Ok(self.try_log_softmax(axis)?.exp())
+    }
+
+    /// `softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ` along `axis` (negative counts from the end): each
+    /// slice is positive and sums to 1.
+    ///
+    /// Computed as `exp(log_softmax(x))`, so every exponent is ≤ 0: no overflow, and inputs
+    /// of ±1000 give exact 1s and 0s. `d/dx Σ w ⊙ s = s ⊙ (w - Σ w ⊙ s)`.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::vector(vec![1000.0, -1000.0]));
+    /// assert_eq!(x.softmax(0).value().as_slice(), &[1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn softmax(self, axis: isize) -> Self {
+        self.try_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The error naming `op` when `axis` is out of range, attributed to the user's call.
+    #[track_caller]
+    fn check_axis(self, axis: isize, op: &str) -> Result<(), Error> {
+        let shape = self.shape();
+        match resolve_axis(axis, shape.len()) {
+            Some(_) => Ok(()),
+            None => Err(Error::new(
+                op,
+                format!("axis {axis} out of range for shape {shape:?}"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{assert_gradients, shape, tensor_in};
+    use crate::{Tape, Tensor};
+    use proptest::prelude::*;
+
+    #[test]
+    fn softmax_matches_literal() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![0.0, 3f64.ln()]));
+        let s = x.softmax(0);
+        // e⁰ / (1 + 3), 3 / (1 + 3)
+        assert!(s
+            .value()
+            .approx_eq(&Tensor::vector(vec![0.25, 0.75]), 1e-15, 0.0));
+        let l = x.log_softmax(-1);
+        let want = Tensor::vector(vec![-4f64.ln(), 0.75f64.ln()]);
+        assert!(l.value().approx_eq(&want, 1e-15, 0.0));
+        // d/dx s₀ = s₀(e₀ - s) = [s₀ - s₀², -s₀s₁] = [3/16, -3/16]
+        let g = s.backward_with(Tensor::vector(vec![1.0, 0.0])).wrt(x);
+        assert!(
+            g.approx_eq(&Tensor::vector(vec![0.1875, -0.1875]), 1e-15, 0.0),
+            "{g:?}"
+        );
+        // d/dx log_softmax₀ = e₀ - s = [3/4, -3/4]
+        let g = l.backward_with(Tensor::vector(vec![1.0, 0.0])).wrt(x);
+        assert!(
+            g.approx_eq(&Tensor::vector(vec![0.75, -0.75]), 1e-15, 0.0),
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn softmax_slices_sum_to_one() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::rand_normal(&[3, 4, 2], 0.0, 3.0, 7));
+        for axis in [0, 1, 2, -1] {
+            let s = x.softmax(axis);
+            assert_eq!(s.shape(), x.shape());
+            let sums = s.sum_axes(&[axis], false).value();
+            assert!(
+                sums.as_slice().iter().all(|&v| (v - 1.0).abs() < 1e-14),
+                "{sums:?}"
+            );
+            assert!(s.value().as_slice().iter().all(|&v| v > 0.0));
+        }
+    }
+
+    #[test]
+    fn softmax_and_log_softmax_are_exact_at_plus_minus_1000() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::from_vec(
+            vec![1000.0, -1000.0, -1000.0, 1000.0],
+            &[2, 2],
+        ));
+        let s = x.softmax(1);
+        assert_eq!(s.value().as_slice(), &[1.0, 0.0, 0.0, 1.0]);
+        let l = x.log_softmax(1);
+        assert_eq!(l.value().as_slice(), &[0.0, -2000.0, -2000.0, 0.0]);
+        // d/dx Σ w ⊙ log_softmax = w - s · Σ w, with w = [0, 1] per row: [-1, 1], [0, 0]
+        let w = Tensor::from_vec(vec![0.0, 1.0, 0.0, 1.0], &[2, 2]);
+        let g = l.backward_with(w.clone()).wrt(x);
+        assert_eq!(g.as_slice(), &[-1.0, 1.0, 0.0, 0.0]);
+        // softmax saturated at 1 and 0 has zero gradient, exactly
+        assert_eq!(s.backward_with(w).wrt(x).as_slice(), &[0.0; 4]);
+        // a two-way tie at +1000: s = [½, ½, 0], d/dx s₀ = s₀(e₀ - s) = [¼, -¼, 0]
+        let x = tape.leaf(Tensor::vector(vec![1000.0, 1000.0, -1000.0]));
+        let s = x.softmax(0);
+        assert!(s
+            .value()
+            .approx_eq(&Tensor::vector(vec![0.5, 0.5, 0.0]), 1e-12, 0.0));
+        let g = s.backward_with(Tensor::vector(vec![1.0, 0.0, 0.0])).wrt(x);
+        assert!(
+            g.approx_eq(&Tensor::vector(vec![0.25, -0.25, 0.0]), 1e-12, 0.0),
+            "{g:?}"
+        );
+        assert!(g.as_slice().iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn softmax_rejects_bad_axis() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::zeros(&[2, 3]));
+        let e = x.try_softmax(2).unwrap_err();
+        assert_eq!(e.op, "softmax");
+        assert!(
+            e.message.contains("axis 2") && e.message.contains("[2, 3]"),
+            "{e}"
+        );
+        assert!(e.location.file().ends_with("softmax.rs"), "{e}");
+        let e = x.try_log_softmax(-3).unwrap_err();
+        assert_eq!(e.op, "log_softmax");
+        assert!(e.message.contains("axis -3"), "{e}");
+    }
+
+    #[test]
+    fn softmax_gradcheck_order2() {
+        let x = Tensor::from_vec(vec![0.1, -0.4, 0.9, 1.3, -2.0, 0.5], &[2, 3]);
+        assert_gradients(|x| x[0].softmax(1), std::slice::from_ref(&x), 2);
+        assert_gradients(|x| x[0].log_softmax(0) * x[0], &[x], 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn softmax_gradients_match_finite_differences(
+            (x, axis) in shape(4)
+                .prop_filter("rank ≥ 1", |s| !s.is_empty())
+                .prop_flat_map(|s| { let r = s.len(); (tensor_in(s, -2.0, 2.0), 0..r) })
+        ) {
+            let a = axis as isize;
+            assert_gradients(move |x| x[0].softmax(a) * x[0], std::slice::from_ref(&x), 2);
+            assert_gradients(move |x| x[0].log_softmax(a), &[x], 2);
+        }
+    }
+}

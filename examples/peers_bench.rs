@@ -1,0 +1,469 @@
+//! tapegrad as one more peer of the team's benchmark harness (`shared/bench/README.md`):
+//! the six workloads with exactly the harness's definitions, printed as its 11-column TSV.
+//!
+//! ```sh
+//! cargo run --release --example peers_bench                        # all workloads
+//! PEERS_WORKLOADS=scalar_chain PEERS_QUICK=1 cargo run --release --example peers_bench
+//! ```
+//!
+//! Env: `PEERS_WORKLOADS` (comma list), `PEERS_QUICK=1`, `PEERS_VARIANT` (suffix),
+//! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (threads for matmul,
+//! passed on to `matrixmultiply` as `MATMUL_NUM_THREADS` when that is not set).
+//! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
+//! `mlp_step` and `scalar_chain` is reported on stderr and in the note.
+
+use std::time::Instant;
+use tapegrad::prelude::*;
+
+const MLP_DIMS: [usize; 4] = [784, 512, 512, 10];
+const MLP_BATCH: usize = 128;
+const MLP_LR: f32 = 0.01;
+const SMALL_DIMS: [usize; 4] = [2, 32, 32, 1];
+const SMALL_BATCH: usize = 64;
+const SMALL_LR: f32 = 0.01;
+const CHAIN_ITERS: usize = 33334;
+const CHAIN_OPS: usize = 3 * CHAIN_ITERS;
+const CHAIN_X0: f32 = 0.5;
+const SUMPROD_PAIRS: usize = 50000;
+const MATMUL_SIZES: [usize; 3] = [256, 512, 1024];
+const GRAD_MATMUL_N: usize = 512;
+const LINREG_LR: f32 = 0.1;
+const LINREG_EPOCHS: usize = 1000;
+
+fn quick() -> bool {
+    std::env::var("PEERS_QUICK").is_ok_and(|v| v == "1")
+}
+
+fn reps(normal: usize, q: usize) -> usize {
+    if quick() {
+        q
+    } else {
+        normal
+    }
+}
+
+fn selected(w: &str) -> bool {
+    match std::env::var("PEERS_WORKLOADS") {
+        Ok(s) if !s.trim().is_empty() => s.split(',').any(|x| x.trim() == w),
+        _ => true,
+    }
+}
+
+fn variant(v: &str) -> String {
+    match std::env::var("PEERS_VARIANT") {
+        Ok(s) if !s.is_empty() => format!("{v}-{s}"),
+        _ => v.to_string(),
+    }
+}
+
+/// The harness's number format: 0 decimals from 1000, 1 from 100, 3 from 1, else 4.
+fn fmt(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn emit(workload: &str, var: &str, param: &str, unit: &str, mut samples: Vec<f64>, note: &str) {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let n = samples.len();
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        0.5 * (samples[n / 2 - 1] + samples[n / 2])
+    };
+    println!(
+        "tapegrad\t{}\t{workload}\t{}\t{param}\t{unit}\t{}\t{}\t{}\t{n}\t{note}",
+        env!("CARGO_PKG_VERSION"),
+        variant(var),
+        fmt(median),
+        fmt(samples[0]),
+        fmt(samples[n - 1]),
+    );
+}
+
+/// Peak resident set size of this process so far, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// The harness's reference generator (SplitMix64), so inputs and initial weights are
+/// bit-identical to the candle peer's.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+    fn normal_vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.normal() as f32).collect()
+    }
+    fn uniform_vec(&mut self, n: usize, bound: f64) -> Vec<f32> {
+        (0..n)
+            .map(|_| ((self.uniform() * 2.0 - 1.0) * bound) as f32)
+            .collect()
+    }
+}
+
+/// `p ← p − lr·g` in place (the tape holding another reference is gone by now).
+fn sgd(p: &mut Tensor<f32>, g: &Tensor<f32>, lr: f32) {
+    for (p, g) in p.as_mut_slice().iter_mut().zip(g.as_slice()) {
+        *p -= lr * g;
+    }
+}
+
+fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usize, steps: usize) {
+    let classify = workload == "mlp_step";
+    let mut rng = Rng(0);
+    let x = Tensor::from_vec(rng.normal_vec(batch * dims[0]), &[batch, dims[0]]);
+    let nout = dims[dims.len() - 1];
+    let target = if classify {
+        let labels: Vec<usize> = (0..batch)
+            .map(|_| (rng.next_u64() % nout as u64) as usize)
+            .collect();
+        // one-hot rows: cross-entropy = -mean(Σ onehot ⊙ log_softmax(z))
+        Tensor::from_fn(&[batch, nout], |i| {
+            if labels[i / nout] == i % nout {
+                1.0
+            } else {
+                0.0
+            }
+        })
+    } else {
+        Tensor::from_vec(rng.normal_vec(batch * nout), &[batch, nout])
+    };
+    let mut params: Vec<Tensor<f32>> = Vec::new();
+    for w in dims.windows(2) {
+        let (fan_in, fan_out) = (w[0], w[1]);
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        params.push(Tensor::from_vec(
+            rng.uniform_vec(fan_out * fan_in, bound),
+            &[fan_out, fan_in],
+        ));
+        params.push(Tensor::from_vec(
+            rng.uniform_vec(fan_out, bound),
+            &[fan_out],
+        ));
+    }
+    let step = |params: &mut Vec<Tensor<f32>>| -> f32 {
+        let tape = Tape::new();
+        let vars: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
+        let mut h = tape.constant(x.clone());
+        let layers = vars.len() / 2;
+        for (i, wb) in vars.chunks(2).enumerate() {
+            h = h.linear(wb[0], Some(wb[1]));
+            if i + 1 < layers {
+                h = h.relu();
+            }
+        }
+        let t = tape.constant(target.clone());
+        let loss = if classify {
+            -(h.log_softmax(1) * t).sum() / batch as f32
+        } else {
+            let d = h - t;
+            (d * d).mean()
+        };
+        let grads = loss.backward();
+        let value = loss.item();
+        let gs: Vec<Tensor<f32>> = vars.iter().map(|&v| grads.wrt(v)).collect();
+        drop(tape);
+        for (p, g) in params.iter_mut().zip(&gs) {
+            sgd(p, g, lr);
+        }
+        value
+    };
+    for _ in 0..warmup {
+        step(&mut params);
+    }
+    let mut ts = Vec::new();
+    let mut loss = 0.0;
+    for _ in 0..steps {
+        let t0 = Instant::now();
+        loss = step(&mut params);
+        ts.push(t0.elapsed().as_secs_f64());
+    }
+    let (unit, scale) = if classify { ("ms", 1e3) } else { ("us", 1e6) };
+    let mut note = format!("loss={loss:.4}");
+    if classify {
+        let rss = peak_rss_mib();
+        eprintln!("mlp_step peak RSS {rss:.1} MiB");
+        note += &format!(" peak_rss={rss:.1}MiB");
+    }
+    emit(
+        workload,
+        "eager",
+        &format!("b{batch}"),
+        unit,
+        ts.iter().map(|t| t * scale).collect(),
+        &note,
+    );
+}
+
+fn bench_scalar_chain() {
+    let g_exp = 1.0001f64.powi(CHAIN_ITERS as i32);
+    let x_exp = (CHAIN_X0 as f64 + 1.0) * g_exp - 1.0;
+    let mut ts = Vec::new();
+    let (mut xv, mut gv) = (0f32, 0f32);
+    for r in 0..reps(5, 2) + 1 {
+        let tape = Tape::<f32>::new();
+        let x0 = tape.leaf(Tensor::scalar(CHAIN_X0));
+        let t0 = Instant::now();
+        let mut x = x0;
+        for _ in 0..CHAIN_ITERS {
+            x = (x * 1.0001 + 0.0001).relu();
+        }
+        let grads = x.backward();
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt / CHAIN_OPS as f64 * 1e9);
+        }
+        xv = x.item();
+        gv = grads.wrt(x0).item();
+    }
+    let rss = peak_rss_mib();
+    eprintln!("scalar_chain deep peak RSS {rss:.1} MiB");
+    emit(
+        "scalar_chain",
+        "deep",
+        &format!("N{CHAIN_OPS}"),
+        "ns/op",
+        ts,
+        &format!(
+            "f32 rank-0 tensors; x={xv:.4} (exp {x_exp:.4}) dx/dx0={gv:.4} (exp {g_exp:.4}) peak_rss={rss:.1}MiB"
+        ),
+    );
+
+    let av: Vec<f32> = (0..SUMPROD_PAIRS)
+        .map(|i| ((i % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    let bv: Vec<f32> = (0..SUMPROD_PAIRS)
+        .map(|i| ((i % 89) as f32 - 44.0) / 44.0)
+        .collect();
+    let mut ts = Vec::new();
+    let (mut sv, mut ga0) = (0f32, 0f32);
+    for r in 0..reps(5, 2) + 1 {
+        let tape = Tape::<f32>::new();
+        let a: Vec<Var<f32>> = av.iter().map(|&v| tape.leaf(Tensor::scalar(v))).collect();
+        let b: Vec<Var<f32>> = bv.iter().map(|&v| tape.leaf(Tensor::scalar(v))).collect();
+        let t0 = Instant::now();
+        let mut s = a[0] * b[0];
+        for i in 1..SUMPROD_PAIRS {
+            s = s + a[i] * b[i];
+        }
+        let grads = s.backward();
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt / (2 * SUMPROD_PAIRS) as f64 * 1e9);
+        }
+        sv = s.item();
+        ga0 = grads.wrt(a[0]).item();
+    }
+    emit(
+        "scalar_chain",
+        "sumprod",
+        &format!("N{}", 2 * SUMPROD_PAIRS),
+        "ns/op",
+        ts,
+        &format!("f32 rank-0 tensors; s={sv:.3} da0={ga0:.4}"),
+    );
+}
+
+fn bench_matmul() {
+    for dtype in ["f32", "f64"] {
+        for &n in &MATMUL_SIZES {
+            let mut rng = Rng(0);
+            let a = Tensor::from_vec(rng.normal_vec(n * n), &[n, n]);
+            let b = Tensor::from_vec(rng.normal_vec(n * n), &[n, n]);
+            let flops = 2.0 * (n as f64).powi(3);
+            let count = reps(((4e9 / flops) as usize).max(10), 5);
+            let samples = if dtype == "f32" {
+                time_matmul(&a, &b, count, flops)
+            } else {
+                time_matmul(&a.cast::<f64>(), &b.cast::<f64>(), count, flops)
+            };
+            emit(
+                "matmul",
+                dtype,
+                &n.to_string(),
+                "GFLOP/s",
+                samples,
+                "Tensor::matmul_t (matrixmultiply)",
+            );
+        }
+    }
+}
+
+fn time_matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, count: usize, flops: f64) -> Vec<f64> {
+    for _ in 0..3 {
+        a.matmul_t(b, false, false).unwrap();
+    }
+    (0..count)
+        .map(|_| {
+            let t0 = Instant::now();
+            let c = a.matmul_t(b, false, false).unwrap();
+            let dt = t0.elapsed().as_secs_f64();
+            drop(c);
+            flops / dt / 1e9
+        })
+        .collect()
+}
+
+fn bench_grad_matmul() {
+    let n = GRAD_MATMUL_N;
+    let mut rng = Rng(0);
+    let s = 1.0 / (n as f32).sqrt();
+    let a = Tensor::from_vec(rng.normal_vec(n * n), &[n, n]).map(|v| v * s);
+    let b = Tensor::from_vec(rng.normal_vec(n * n), &[n, n]).map(|v| v * s);
+    let mut ts = Vec::new();
+    let mut yv = 0f32;
+    for r in 0..reps(50, 5) + 5 {
+        let tape = Tape::new();
+        let (av, bv) = (tape.leaf(a.clone()), tape.leaf(b.clone()));
+        let t0 = Instant::now();
+        let y = av.matmul(bv).tanh().sum();
+        let grads = y.backward();
+        let dt = t0.elapsed().as_secs_f64();
+        assert!(grads.get(av).is_some() && grads.get(bv).is_some());
+        if r >= 5 {
+            ts.push(dt * 1e3);
+        }
+        yv = y.item();
+    }
+    emit(
+        "grad_matmul",
+        "eager",
+        &format!("n{n}"),
+        "ms",
+        ts,
+        &format!("y={yv:.3}"),
+    );
+}
+
+fn load_linreg() -> (Vec<f64>, Vec<f64>) {
+    let dir = std::env::var_os("PEERS_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/data")
+        });
+    let path = dir.join("linreg.tsv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e} (set PEERS_DATA_DIR)", path.display()));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut it = line.split_whitespace();
+        let mut next = || {
+            it.next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .expect("x<TAB>y")
+        };
+        xs.push(next());
+        ys.push(next());
+    }
+    (xs, ys)
+}
+
+fn bench_linreg() {
+    let (xs, ys) = load_linreg();
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let (cw, cb) = (sxy / sxx, my - sxy / sxx * mx);
+    let xt = Tensor::vector(xs.iter().map(|&v| v as f32).collect());
+    let yt = Tensor::vector(ys.iter().map(|&v| v as f32).collect());
+    let mut ts = Vec::new();
+    let (mut wv, mut bv) = (0f32, 0f32);
+    for r in 0..reps(5, 2) + 1 {
+        let (mut w, mut b) = (0f32, 0f32);
+        let t0 = Instant::now();
+        for _ in 0..LINREG_EPOCHS {
+            let tape = Tape::new();
+            let (wl, bl) = (tape.leaf(Tensor::scalar(w)), tape.leaf(Tensor::scalar(b)));
+            let pred = tape.constant(xt.clone()) * wl + bl;
+            let d = pred - tape.constant(yt.clone());
+            let loss = (d * d).mean();
+            let grads = loss.backward();
+            w -= LINREG_LR * grads.wrt(wl).item();
+            b -= LINREG_LR * grads.wrt(bl).item();
+        }
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt * 1e3);
+        }
+        (wv, bv) = (w, b);
+    }
+    emit(
+        "linreg",
+        "eager",
+        &format!("e{LINREG_EPOCHS}"),
+        "ms",
+        ts,
+        &format!(
+            "w={wv:.6} b={bv:.6} lstsq_w={cw:.6} lstsq_b={cb:.6} dw={:.2e} db={:.2e}",
+            (wv as f64 - cw).abs(),
+            (bv as f64 - cb).abs()
+        ),
+    );
+}
+
+fn main() {
+    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+        if let Some(t) = std::env::var_os("RAYON_NUM_THREADS") {
+            std::env::set_var("MATMUL_NUM_THREADS", t);
+        }
+    }
+    if selected("mlp_step") {
+        bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
+    }
+    if selected("mlp_small") {
+        bench_mlp(
+            "mlp_small",
+            &SMALL_DIMS,
+            SMALL_BATCH,
+            SMALL_LR,
+            50,
+            reps(500, 50),
+        );
+    }
+    if selected("scalar_chain") {
+        bench_scalar_chain();
+    }
+    if selected("matmul") {
+        bench_matmul();
+    }
+    if selected("grad_matmul") {
+        bench_grad_matmul();
+    }
+    if selected("linreg") {
+        bench_linreg();
+    }
+}
