@@ -5,8 +5,8 @@
 mod classification;
 mod regression;
 
-pub use classification::bce_with_logits;
-pub use regression::{l1_loss, mse_loss};
+pub use classification::{bce_with_logits, cross_entropy, nll_loss};
+pub use regression::{huber_loss, l1_loss, mse_loss};
 
 use tapegrad_core::{Float, Var};
 

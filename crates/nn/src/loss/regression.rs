@@ -41,6 +41,38 @@ pub fn l1_loss<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>, reduction: Re
     reduction.apply((pred - target).abs())
 }
 
+/// Huber loss with threshold `delta > 0` (PyTorch's `HuberLoss`): `½d²` where
+/// `|d| ≤ δ`, `δ·(|d| - ½δ)` beyond, with `d = pred - target`. Shapes must agree.
+///
+/// Composed without a branch: with `a = |d|` and `q = min(a, δ)`, the loss is
+/// `½q² + δ·(a - q)`. At `|d| = δ` the tie rule of `minimum` (half the cotangent to each
+/// side) gives the slope `δ`, the true one, since the loss is continuously differentiable.
+///
+/// ```
+/// use tapegrad_core::{Tape, Tensor};
+/// use tapegrad_nn::loss::{huber_loss, Reduction};
+/// let tape = Tape::<f64>::new();
+/// let p = tape.leaf(Tensor::vector(vec![0.5, 3.0, -4.0]));
+/// let y = tape.constant(Tensor::zeros(&[3]));
+/// let l = huber_loss(p, y, 1.0, Reduction::None);
+/// assert_eq!(l.value().as_slice(), &[0.125, 2.5, 3.5]);
+/// assert_eq!(l.sum().backward().wrt(p).as_slice(), &[0.5, 1.0, -1.0]);
+/// ```
+#[track_caller]
+pub fn huber_loss<'t, T: Float>(
+    pred: Var<'t, T>,
+    target: Var<'t, T>,
+    delta: f64,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    same_shape("huber_loss", pred, target);
+    assert!(delta > 0.0, "huber_loss: delta must be positive, got {delta}");
+    let a = (pred - target).abs();
+    let q = a.minimum(a.scalar(T::from_f64(delta)));
+    let d = T::from_f64(delta);
+    reduction.apply(q * q * T::from_f64(0.5) + (a - q) * d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +121,30 @@ mod tests {
         let p = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, -0.3, 1.2], &[3, 2]);
         let y = Tensor::from_vec(vec![0.0, 0.2, 1.0, -0.4, 0.6, 2.0], &[3, 2]);
         check_gradients(|xs| l1_loss(xs[0], xs[1], Reduction::Mean), &[p, y], 2).unwrap();
+    }
+
+    #[test]
+    fn huber_matches_literal_on_both_sides_and_at_the_threshold() {
+        let tape = Tape::<f64>::new();
+        // d = [0, 0.5, 2, 2, -3] with δ = 2
+        let p = tape.leaf(Tensor::vector(vec![1.0, 1.5, 3.0, 2.0, -3.0]));
+        let y = tape.constant(Tensor::vector(vec![1.0, 1.0, 1.0, 0.0, 0.0]));
+        let l = huber_loss(p, y, 2.0, Reduction::None);
+        // ½d² inside, 2·(|d| - 1) outside; at |d| = δ both give 2
+        assert_eq!(l.value().as_slice(), &[0.0, 0.125, 2.0, 2.0, 4.0]);
+        // slope d inside, δ·sign(d) outside; at |d| = δ both give δ
+        let g = l.sum().backward().wrt(p);
+        assert_eq!(g.as_slice(), &[0.0, 0.5, 2.0, 2.0, -2.0]);
+        assert_eq!(huber_loss(p, y, 2.0, Reduction::Sum).item(), 8.125);
+        assert_eq!(huber_loss(p, y, 2.0, Reduction::Mean).item(), 8.125 / 5.0);
+    }
+
+    #[test]
+    fn huber_gradcheck_order2() {
+        // both regions, away from |d| = δ and d = 0
+        let p = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, -0.3, 3.2], &[3, 2]);
+        let y = Tensor::from_vec(vec![0.0, 0.2, -1.0, -0.4, 0.6, 0.0], &[3, 2]);
+        check_gradients(|xs| huber_loss(xs[0], xs[1], 1.0, Reduction::Mean), &[p, y], 2).unwrap();
     }
 
     #[test]
