@@ -67,8 +67,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!();
     println!("     gradient descent        least squares           |difference|");
-    println!("w    {w_gd:<22.15} {w_ls:<22.15} {:.1e}", (w_gd - w_ls).abs());
-    println!("b    {b_gd:<22.15} {b_ls:<22.15} {:.1e}", (b_gd - b_ls).abs());
+    println!(
+        "w    {w_gd:<22.15} {w_ls:<22.15} {:.1e}",
+        (w_gd - w_ls).abs()
+    );
+    println!(
+        "b    {b_gd:<22.15} {b_ls:<22.15} {:.1e}",
+        (b_gd - b_ls).abs()
+    );
 
     plot(&out, xs, ys, (w_gd, b_gd), &losses)?;
     println!();
@@ -107,20 +113,36 @@ fn plot(
 
     let (lo, hi) = ys
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| {
+            (l.min(y), h.max(y))
+        });
     let mut chart = ChartBuilder::on(&left)
-        .caption(format!("fit: y = {w:.3}·x {} {:.3}", if b < 0.0 { '-' } else { '+' }, b.abs()), ("sans-serif", 20))
+        .caption(
+            format!(
+                "fit: y = {w:.3}·x {} {:.3}",
+                if b < 0.0 { '-' } else { '+' },
+                b.abs()
+            ),
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(30)
         .y_label_area_size(40)
         .build_cartesian_2d(-1.1..1.1, (lo - 0.2)..(hi + 0.2))?;
     chart.configure_mesh().x_desc("x").y_desc("y").draw()?;
     chart
-        .draw_series(xs.iter().zip(ys).map(|(&x, &y)| Circle::new((x, y), 3, BLUE.mix(0.6).filled())))?
+        .draw_series(
+            xs.iter()
+                .zip(ys)
+                .map(|(&x, &y)| Circle::new((x, y), 3, BLUE.mix(0.6).filled())),
+        )?
         .label("data")
         .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
     chart
-        .draw_series(LineSeries::new([(-1.1, b - 1.1 * w), (1.1, b + 1.1 * w)], RED.stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            [(-1.1, b - 1.1 * w), (1.1, b + 1.1 * w)],
+            RED.stroke_width(2),
+        ))?
         .label("gradient descent fit")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(2)));
     chart
@@ -143,7 +165,10 @@ fn plot(
         .y_desc("loss")
         .y_label_formatter(&|v| format!("{v:.2}"))
         .draw()?;
-    chart.draw_series(LineSeries::new(losses.iter().cloned().enumerate(), BLUE.stroke_width(2)))?;
+    chart.draw_series(LineSeries::new(
+        losses.iter().cloned().enumerate(),
+        BLUE.stroke_width(2),
+    ))?;
     root.present()?;
     Ok(())
 }

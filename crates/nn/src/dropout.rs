@@ -54,10 +54,18 @@ impl<T: Float> Module<T> for Dropout {
             return x;
         }
         // p = 1 drops everything; the scale is irrelevant then and would be infinite
-        let keep = if self.p < 1.0 { 1.0 / (1.0 - self.p) } else { 0.0 };
+        let keep = if self.p < 1.0 {
+            1.0 / (1.0 - self.p)
+        } else {
+            0.0
+        };
         let mut rng = self.rng.borrow_mut();
         let mask = Tensor::from_fn(&x.shape(), |_| {
-            T::from_f64(if rng.random::<f64>() < self.p { 0.0 } else { keep })
+            T::from_f64(if rng.random::<f64>() < self.p {
+                0.0
+            } else {
+                keep
+            })
         });
         x * pass.input(mask)
     }
@@ -92,7 +100,10 @@ mod tests {
             let tape = Tape::<f32>::new();
             let pass = Pass::train(&tape);
             let x = tape.constant(Tensor::ones(&[64]));
-            (drop.forward(&pass, x).value(), drop.forward(&pass, x).value())
+            (
+                drop.forward(&pass, x).value(),
+                drop.forward(&pass, x).value(),
+            )
         };
         let (a1, a2) = masks(3);
         let (b1, _) = masks(3);
@@ -106,6 +117,9 @@ mod tests {
         let pass = Pass::train(&tape);
         let x = tape.constant(Tensor::full(&[8], 2.0));
         assert_eq!(Dropout::new(0.0, 0).forward(&pass, x).value(), x.value());
-        assert_eq!(Dropout::new(1.0, 0).forward(&pass, x).value().as_slice(), &[0.0; 8]);
+        assert_eq!(
+            Dropout::new(1.0, 0).forward(&pass, x).value().as_slice(),
+            &[0.0; 8]
+        );
     }
 }

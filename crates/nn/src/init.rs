@@ -95,7 +95,8 @@ impl Init {
         let (fan_in, fan_out) = fans(shape);
         let (fan_in, fan_sum) = (fan_in as f64, (fan_in + fan_out) as f64);
         let f = T::from_f64;
-        let uniform = |bound: f64, rng: &mut R| Tensor::uniform_with(shape, f(-bound), f(bound), rng);
+        let uniform =
+            |bound: f64, rng: &mut R| Tensor::uniform_with(shape, f(-bound), f(bound), rng);
         match *self {
             Init::Zeros => Tensor::zeros(shape),
             Init::Constant(c) => Tensor::full(shape, f(c)),

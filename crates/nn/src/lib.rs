@@ -8,12 +8,12 @@
 //!   hierarchical names (`"0.weight"`).
 //! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
 //!   train/eval mode, and turns `loss.backward()` into [`Gradients`] by parameter.
-//! - [`Module`]: layers ([`Linear`], [`Sequential`], [`Mlp`], activations, [`Dropout`])
-//!   and plain closures.
+//! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
+//!   [`Dropout`]) and plain closures.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through [`Params::save_safetensors`] / [`Params::load_safetensors`].
 //!
-//! One gradient-descent step on `y = w·x + b`:
+//! Gradient descent on `y = w·x + b`:
 //!
 //! ```
 //! use tapegrad_core::{Tape, Tensor};
@@ -55,8 +55,8 @@ mod weights;
 pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
 pub use dropout::Dropout;
 pub use init::Init;
-pub use mlp::Mlp;
 pub use linear::Linear;
+pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{Gradients, Pass};

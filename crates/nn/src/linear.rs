@@ -118,9 +118,13 @@ impl<T: Float> Module<T> for Linear<T> {
         let rows = shape[..shape.len() - 1].iter().product::<usize>();
         let x2 = x.reshape(&[rows, inputs]);
         let w = pass.bind(&self.weight);
-        let mut y = pass
-            .tape()
-            .apply(MatMul { ta: false, tb: true }, &[x2, w]);
+        let mut y = pass.tape().apply(
+            MatMul {
+                ta: false,
+                tb: true,
+            },
+            &[x2, w],
+        );
         if let Some(b) = &self.bias {
             y = y + pass.bind(b);
         }
@@ -179,7 +183,10 @@ mod tests {
         let l = layer();
         let tape = Tape::new();
         let pass = Pass::train(&tape);
-        let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, -1.0, 0.0, 1.0], &[2, 3]));
+        let x = tape.constant(Tensor::from_vec(
+            vec![1.0, 2.0, 3.0, -1.0, 0.0, 1.0],
+            &[2, 3],
+        ));
         let g = pass.backward(l.forward(&pass, x).sum());
         // ∂Σy/∂W[o,i] = Σ_n x[n,i] = [0, 2, 4] for each output; ∂Σy/∂b = n = 2
         assert_eq!(g.wrt(&l.weight).as_slice(), &[0.0, 2.0, 4.0, 0.0, 2.0, 4.0]);
@@ -207,10 +214,13 @@ mod tests {
         ];
         check_gradients(
             |xs| {
-                let y = xs[0]
-                    .tape()
-                    .apply(MatMul { ta: false, tb: true }, &[xs[0], xs[1]])
-                    + xs[2];
+                let y = xs[0].tape().apply(
+                    MatMul {
+                        ta: false,
+                        tb: true,
+                    },
+                    &[xs[0], xs[1]],
+                ) + xs[2];
                 y * y
             },
             &inputs,
@@ -234,7 +244,13 @@ mod tests {
         let l = Linear::<f64>::new(16, 8, &mut StdRng::seed_from_u64(4));
         let bound = 0.25;
         assert!(l.weight.value().as_slice().iter().all(|w| w.abs() <= bound));
-        assert!(l.bias.unwrap().value().as_slice().iter().all(|b| b.abs() <= bound));
+        assert!(l
+            .bias
+            .unwrap()
+            .value()
+            .as_slice()
+            .iter()
+            .all(|b| b.abs() <= bound));
     }
 
     #[test]

@@ -31,9 +31,7 @@ pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
     scores
         .as_slice()
         .chunks(c)
-        .map(|row| {
-            (0..c).fold(0, |best, j| if row[j] > row[best] { j } else { best })
-        })
+        .map(|row| (0..c).fold(0, |best, j| if row[j] > row[best] { j } else { best }))
         .collect()
 }
 
@@ -62,7 +60,11 @@ pub fn accuracy<T: Float>(scores: &Tensor<T>, labels: &[usize]) -> f64 {
 /// Mean squared error of two same-shaped tensors, in f64.
 #[track_caller]
 pub fn mean_squared_error<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64 {
-    assert_eq!(pred.shape(), target.shape(), "mean_squared_error: shapes differ");
+    assert_eq!(
+        pred.shape(),
+        target.shape(),
+        "mean_squared_error: shapes differ"
+    );
     let n = pred.len().max(1) as f64;
     pred.as_slice()
         .iter()
@@ -108,7 +110,10 @@ mod tests {
 
     #[test]
     fn labels_accept_integers_only() {
-        assert_eq!(labels(&Tensor::<f32>::vector(vec![0.0, 3.0, 1.0])), [0, 3, 1]);
+        assert_eq!(
+            labels(&Tensor::<f32>::vector(vec![0.0, 3.0, 1.0])),
+            [0, 3, 1]
+        );
         let bad = std::panic::catch_unwind(|| labels(&Tensor::<f64>::vector(vec![0.5])));
         assert!(bad.is_err());
     }

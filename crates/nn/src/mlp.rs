@@ -121,8 +121,14 @@ mod tests {
             .init(Init::xavier_uniform())
             .build::<f64, _>(&mut rng);
         let ps = mlp.parameters();
-        let (w1, b1) = (ps.get("0.weight").unwrap().value(), ps.get("0.bias").unwrap().value());
-        let (w2, b2) = (ps.get("2.weight").unwrap().value(), ps.get("2.bias").unwrap().value());
+        let (w1, b1) = (
+            ps.get("0.weight").unwrap().value(),
+            ps.get("0.bias").unwrap().value(),
+        );
+        let (w2, b2) = (
+            ps.get("2.weight").unwrap().value(),
+            ps.get("2.bias").unwrap().value(),
+        );
         assert_eq!(b1.as_slice(), &[0.0; 3]);
         let x = [0.3, -1.2];
         // by hand: h = σ(W1 x + b1), y = W2 h + b2
@@ -134,7 +140,10 @@ mod tests {
             .collect();
         let y = (0..3).map(|j| w2.at(&[0, j]) * h[j]).sum::<f64>() + b2.at(&[0]);
         let tape = Tape::new();
-        let got = mlp.forward(&Pass::eval(&tape), tape.constant(Tensor::from_vec(x.to_vec(), &[1, 2])));
+        let got = mlp.forward(
+            &Pass::eval(&tape),
+            tape.constant(Tensor::from_vec(x.to_vec(), &[1, 2])),
+        );
         assert!((got.item() - y).abs() < 1e-14);
     }
 }

@@ -110,7 +110,9 @@ impl<T: Float> Sequential<T> {
 
 impl<T: Float> Module<T> for Sequential<T> {
     fn forward<'t>(&self, pass: &Pass<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        self.layers.iter().fold(x, |x, layer| layer.forward(pass, x))
+        self.layers
+            .iter()
+            .fold(x, |x, layer| layer.forward(pass, x))
     }
 
     fn parameters(&self) -> Params<T> {
@@ -158,7 +160,7 @@ mod tests {
         let pass = Pass::train(&tape);
         let y = model.forward(&pass, tape.constant(Tensor::scalar(3.0)));
         assert_eq!(y.item(), 0.5 * 216.0); // 0.5·(2·3)³
-        // dy/da = 0.5 · 3(a x)² · x = 0.5 · 3 · 36 · 3
+                                           // dy/da = 0.5 · 3(a x)² · x = 0.5 · 3 · 36 · 3
         assert_eq!(pass.backward(y).wrt(&a).item(), 162.0);
     }
 
@@ -179,6 +181,9 @@ mod tests {
     #[test]
     fn predict_records_no_gradient_and_matches_forward() {
         let model = Sequential::new().push(Scale(Param::new(Tensor::scalar(-1.5))));
-        assert_eq!(model.predict(&Tensor::vector(vec![2.0])).as_slice(), &[-3.0]);
+        assert_eq!(
+            model.predict(&Tensor::vector(vec![2.0])).as_slice(),
+            &[-3.0]
+        );
     }
 }

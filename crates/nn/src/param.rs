@@ -250,7 +250,9 @@ impl<T: Float> Params<T> {
 
     /// The current values, by name: a snapshot that [`restore`](Self::restore) puts back.
     pub fn snapshot(&self) -> Vec<(String, Tensor<T>)> {
-        self.iter().map(|(n, p)| (n.to_string(), p.value())).collect()
+        self.iter()
+            .map(|(n, p)| (n.to_string(), p.value()))
+            .collect()
     }
 
     /// Puts back values taken with [`snapshot`](Self::snapshot); panics on an unknown name

@@ -158,7 +158,13 @@ impl Trainer {
 
     /// Runs the epochs: for each batch, `loss(pass, x, y)` builds the loss on a fresh
     /// training pass (`x`, `y` are constants), its gradients update `params` through `opt`.
-    pub fn fit<T, O, L>(&self, params: &Params<T>, opt: &mut O, data: &Dataset<T>, loss: L) -> History
+    pub fn fit<T, O, L>(
+        &self,
+        params: &Params<T>,
+        opt: &mut O,
+        data: &Dataset<T>,
+        loss: L,
+    ) -> History
     where
         T: Float,
         O: Optimizer<T> + ?Sized,
@@ -219,9 +225,13 @@ impl Report {
             Progress::Lines => Report::Lines,
             Progress::Auto if !std::io::stderr().is_terminal() => Report::Lines,
             Progress::Auto => {
-                let bar = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {elapsed} {msg}")
-                    .expect("valid template");
+                let bar = ProgressBar::with_draw_target(
+                    Some(epochs as u64),
+                    ProgressDrawTarget::stderr(),
+                );
+                let style =
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {elapsed} {msg}")
+                        .expect("valid template");
                 bar.set_style(style);
                 Report::Bar(bar)
             }
@@ -237,7 +247,10 @@ impl Report {
             Report::Lines => {
                 let every = epochs.div_ceil(10).max(1);
                 if e.epoch % every == 0 || e.epoch == epochs || e.epoch == 1 {
-                    eprintln!("epoch {:>5}/{epochs}  loss {:.6}  lr {:.3e}", e.epoch, e.loss, e.lr);
+                    eprintln!(
+                        "epoch {:>5}/{epochs}  loss {:.6}  lr {:.3e}",
+                        e.epoch, e.loss, e.lr
+                    );
                 }
             }
             Report::Off => {}
@@ -269,11 +282,21 @@ mod tests {
         let h = Trainer::new(1)
             .batch_size(usize::MAX)
             .progress(Progress::Off)
-            .fit(&params, &mut Sgd::new(0.1), &Dataset::new(x, y), |pass, x, y| {
-                mse_loss(pass.bind(&w) * x, y, Reduction::Mean)
-            });
+            .fit(
+                &params,
+                &mut Sgd::new(0.1),
+                &Dataset::new(x, y),
+                |pass, x, y| mse_loss(pass.bind(&w) * x, y, Reduction::Mean),
+            );
         // loss at w = 0: mean(4, 16) = 10; step: w = 0 - 0.1·2·2.5·(0 - 2) = 1
-        assert_eq!(h.epochs, [Epoch { epoch: 1, loss: 10.0, lr: 0.1 }]);
+        assert_eq!(
+            h.epochs,
+            [Epoch {
+                epoch: 1,
+                loss: 10.0,
+                lr: 0.1
+            }]
+        );
         assert_eq!(w.value().item(), 1.0);
     }
 
@@ -284,7 +307,11 @@ mod tests {
         let params = Params::new().with("w", &w);
         let h = Trainer::new(3)
             .batch_size(3)
-            .schedule(Cosine { base: 1.0, min: 0.0, t_max: 2 })
+            .schedule(Cosine {
+                base: 1.0,
+                min: 0.0,
+                t_max: 2,
+            })
             .clip_grad_norm(1.0)
             .progress(Progress::Off)
             .fit(&params, &mut Sgd::new(9.0), &data, |pass, x, y| {
@@ -292,6 +319,10 @@ mod tests {
             });
         let lrs: Vec<f64> = h.epochs.iter().map(|e| e.lr).collect();
         assert!((lrs[0] - 1.0).abs() < 1e-15 && (lrs[1] - 0.5).abs() < 1e-15 && lrs[2] == 0.0);
-        assert!(h.to_csv().starts_with("epoch,loss,lr\n1,1,1\n2,1,0.5"), "{}", h.to_csv());
+        assert!(
+            h.to_csv().starts_with("epoch,loss,lr\n1,1,1\n2,1,0.5"),
+            "{}",
+            h.to_csv()
+        );
     }
 }

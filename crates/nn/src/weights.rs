@@ -212,18 +212,28 @@ mod tests {
 
     fn model(seed: u64) -> Params<f64> {
         Params::new()
-            .with("0.weight", &Param::new(Tensor::rand_normal(&[3, 2], 0.0, 1.0, seed)))
-            .with("0.bias", &Param::new(Tensor::rand_normal(&[3], 0.0, 1.0, seed + 1)))
+            .with(
+                "0.weight",
+                &Param::new(Tensor::rand_normal(&[3, 2], 0.0, 1.0, seed)),
+            )
+            .with(
+                "0.bias",
+                &Param::new(Tensor::rand_normal(&[3], 0.0, 1.0, seed + 1)),
+            )
             .with("out.scale", &Param::new(Tensor::scalar(0.25)))
     }
 
     #[test]
     fn safetensors_round_trip_through_a_file() {
         let saved = model(1);
-        let path = std::env::temp_dir().join(format!("tapegrad-nn-{}.safetensors", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("tapegrad-nn-{}.safetensors", std::process::id()));
         saved.save_safetensors(&path).unwrap();
         let loaded = model(10);
-        assert_ne!(loaded.get("0.weight").unwrap().value(), saved.get("0.weight").unwrap().value());
+        assert_ne!(
+            loaded.get("0.weight").unwrap().value(),
+            saved.get("0.weight").unwrap().value()
+        );
         loaded.load_safetensors(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         for ((n1, a), (n2, b)) in saved.iter().zip(loaded.iter()) {
@@ -241,7 +251,10 @@ mod tests {
         bytes.extend_from_slice(&1.5f32.to_le_bytes());
         bytes.extend_from_slice(&(-2.0f32).to_le_bytes());
         let w = Param::new(Tensor::<f64>::zeros(&[2]));
-        Params::new().with("w", &w).load_safetensors_bytes(&bytes).unwrap();
+        Params::new()
+            .with("w", &w)
+            .load_safetensors_bytes(&bytes)
+            .unwrap();
         assert_eq!(w.value().as_slice(), &[1.5, -2.0]);
     }
 
@@ -252,7 +265,10 @@ mod tests {
         let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let view = file.tensor("w").unwrap();
         assert_eq!(view.dtype(), safetensors::Dtype::F32);
-        assert_eq!(view.data(), [0.1f32.to_le_bytes(), 0.2f32.to_le_bytes()].concat());
+        assert_eq!(
+            view.data(),
+            [0.1f32.to_le_bytes(), 0.2f32.to_le_bytes()].concat()
+        );
     }
 
     #[test]
@@ -271,13 +287,21 @@ mod tests {
             .with("0.weight", &Param::new(Tensor::<f64>::zeros(&[2, 3])))
             .with("0.bias", &Param::new(Tensor::<f64>::zeros(&[3])))
             .with("out.scale", &Param::new(Tensor::<f64>::scalar(0.0)));
-        let e = target.load_safetensors_bytes(&wrong.to_safetensors().unwrap()).unwrap_err();
+        let e = target
+            .load_safetensors_bytes(&wrong.to_safetensors().unwrap())
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "`0.weight`: the parameter has shape [3, 2], the file has [2, 3]"
         );
-        assert_eq!(target.get("0.bias").unwrap().value(), model(5).get("0.bias").unwrap().value());
+        assert_eq!(
+            target.get("0.bias").unwrap().value(),
+            model(5).get("0.bias").unwrap().value()
+        );
         let e = target.load_safetensors_bytes(b"not a file").unwrap_err();
-        assert!(e.to_string().starts_with("not a valid safetensors file"), "{e}");
+        assert!(
+            e.to_string().starts_with("not a valid safetensors file"),
+            "{e}"
+        );
     }
 }

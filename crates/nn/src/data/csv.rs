@@ -72,14 +72,13 @@ impl<T: Float> Table<T> {
     /// Parses CSV text; `file` names it in errors. Fields are trimmed; blank lines are
     /// skipped; every row must have as many fields as the header.
     pub fn parse(text: &str, file: &str) -> Result<Self, CsvError> {
-        let err = |line: Option<usize>, column: Option<(usize, String)>, message: String| {
-            CsvError {
+        let err =
+            |line: Option<usize>, column: Option<(usize, String)>, message: String| CsvError {
                 file: file.to_string(),
                 line,
                 column,
                 message,
-            }
-        };
+            };
         let mut lines = text
             .lines()
             .enumerate()
@@ -219,6 +218,10 @@ mod tests {
         let e = t.dataset("y").unwrap_err();
         assert!(e.to_string().contains("no column `y`"), "{e}");
         let e = read_csv::<f64>("/nonexistent/file.csv").unwrap_err();
-        assert!(e.to_string().starts_with("/nonexistent/file.csv: cannot read"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/file.csv: cannot read"),
+            "{e}"
+        );
     }
 }

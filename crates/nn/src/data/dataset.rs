@@ -1,7 +1,7 @@
 //! `Dataset` (inputs and targets, row-aligned), its splits, and the batch iterator.
 
-use rand::seq::SliceRandom;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use tapegrad_core::{Float, Tensor};
@@ -184,7 +184,9 @@ mod tests {
 
     fn toy(n: usize) -> Dataset<f64> {
         // x[i] = [i, 10 i], y[i] = i: rows stay aligned through every reordering
-        let x = Tensor::from_fn(&[n, 2], |k| ((k / 2) * if k % 2 == 0 { 1 } else { 10 }) as f64);
+        let x = Tensor::from_fn(&[n, 2], |k| {
+            ((k / 2) * if k % 2 == 0 { 1 } else { 10 }) as f64
+        });
         Dataset::new(x, Tensor::arange(n))
     }
 
@@ -206,7 +208,11 @@ mod tests {
             assert!(rows_aligned(&Dataset::new(x.clone(), y.clone())));
             seen.extend_from_slice(y.as_slice());
         }
-        assert_ne!(seen, (0..7).map(|i| i as f64).collect::<Vec<_>>(), "not shuffled");
+        assert_ne!(
+            seen,
+            (0..7).map(|i| i as f64).collect::<Vec<_>>(),
+            "not shuffled"
+        );
         seen.sort_by(|a, b| a.partial_cmp(b).unwrap());
         assert_eq!(seen, (0..7).map(|i| i as f64).collect::<Vec<_>>());
     }
@@ -251,16 +257,33 @@ mod tests {
     #[test]
     fn stratified_split_keeps_class_shares() {
         // 10 of class 0, 20 of class 1, 30 of class 2
-        let labels: Vec<f64> = (0..60).map(|i| if i < 10 { 0.0 } else if i < 30 { 1.0 } else { 2.0 }).collect();
+        let labels: Vec<f64> = (0..60)
+            .map(|i| {
+                if i < 10 {
+                    0.0
+                } else if i < 30 {
+                    1.0
+                } else {
+                    2.0
+                }
+            })
+            .collect();
         let d = Dataset::new(Tensor::arange(60), Tensor::vector(labels));
         let (train, test) = d.stratified_split(0.2, 7);
         let count = |t: &Tensor<f64>, c: f64| t.as_slice().iter().filter(|&&v| v == c).count();
         assert_eq!([0.0, 1.0, 2.0].map(|c| count(test.y(), c)), [2, 4, 6]);
         assert_eq!([0.0, 1.0, 2.0].map(|c| count(train.y(), c)), [8, 16, 24]);
         // x and y are the same index here, so alignment is x == index of its label
-        assert!(test.x().as_slice().iter().zip(test.y().as_slice()).all(|(&x, &y)| {
-            (y == 0.0 && x < 10.0) || (y == 1.0 && (10.0..30.0).contains(&x)) || (y == 2.0 && x >= 30.0)
-        }));
+        assert!(test
+            .x()
+            .as_slice()
+            .iter()
+            .zip(test.y().as_slice())
+            .all(|(&x, &y)| {
+                (y == 0.0 && x < 10.0)
+                    || (y == 1.0 && (10.0..30.0).contains(&x))
+                    || (y == 2.0 && x >= 30.0)
+            }));
     }
 
     #[test]

@@ -16,7 +16,11 @@ use tapegrad_core::{Float, Var};
 /// assert_eq!(l.backward().wrt(p).as_slice(), &[1.0, -2.0]); // (p - y)·2/n
 /// ```
 #[track_caller]
-pub fn mse_loss<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+pub fn mse_loss<'t, T: Float>(
+    pred: Var<'t, T>,
+    target: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
     same_shape("mse_loss", pred, target);
     let d = pred - target;
     reduction.apply(d * d)
@@ -36,7 +40,11 @@ pub fn mse_loss<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>, reduction: R
 /// assert_eq!(l.backward().wrt(p).as_slice(), &[1.0, -1.0, 0.0]); // sign(p - y)
 /// ```
 #[track_caller]
-pub fn l1_loss<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+pub fn l1_loss<'t, T: Float>(
+    pred: Var<'t, T>,
+    target: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
     same_shape("l1_loss", pred, target);
     reduction.apply((pred - target).abs())
 }
@@ -66,7 +74,10 @@ pub fn huber_loss<'t, T: Float>(
     reduction: Reduction,
 ) -> Var<'t, T> {
     same_shape("huber_loss", pred, target);
-    assert!(delta > 0.0, "huber_loss: delta must be positive, got {delta}");
+    assert!(
+        delta > 0.0,
+        "huber_loss: delta must be positive, got {delta}"
+    );
     let a = (pred - target).abs();
     let q = a.minimum(a.scalar(T::from_f64(delta)));
     let d = T::from_f64(delta);
@@ -109,7 +120,10 @@ mod tests {
         // absolute errors [0, 2, 1, 0.5]
         assert_eq!(l1_loss(p, y, Reduction::Sum).item(), 3.5);
         assert_eq!(l1_loss(p, y, Reduction::Mean).item(), 0.875);
-        assert_eq!(l1_loss(p, y, Reduction::None).value().as_slice(), &[0.0, 2.0, 1.0, 0.5]);
+        assert_eq!(
+            l1_loss(p, y, Reduction::None).value().as_slice(),
+            &[0.0, 2.0, 1.0, 0.5]
+        );
         // d/dp Σ|p - y| = sign(p - y), 0 where p = y
         let g = l1_loss(p, y, Reduction::Sum).backward().wrt(p);
         assert_eq!(g.as_slice(), &[0.0, -1.0, -1.0, 1.0]);
@@ -144,11 +158,18 @@ mod tests {
         // both regions, away from |d| = δ and d = 0
         let p = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, -0.3, 3.2], &[3, 2]);
         let y = Tensor::from_vec(vec![0.0, 0.2, -1.0, -0.4, 0.6, 0.0], &[3, 2]);
-        check_gradients(|xs| huber_loss(xs[0], xs[1], 1.0, Reduction::Mean), &[p, y], 2).unwrap();
+        check_gradients(
+            |xs| huber_loss(xs[0], xs[1], 1.0, Reduction::Mean),
+            &[p, y],
+            2,
+        )
+        .unwrap();
     }
 
     #[test]
-    #[should_panic(expected = "mse_loss: prediction of shape [3] and target of shape [3, 1] differ")]
+    #[should_panic(
+        expected = "mse_loss: prediction of shape [3] and target of shape [3, 1] differ"
+    )]
     fn mse_rejects_mismatched_shapes() {
         let tape = Tape::<f64>::new();
         let p = tape.leaf(Tensor::zeros(&[3]));
