@@ -24,7 +24,9 @@ pub mod prelude {
     pub use tapegrad_core::{Error, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var};
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
-    pub use tapegrad_nn::{Gradients, Init, Linear, Module, Param, Params, Pass, Sequential};
+    pub use tapegrad_nn::{
+        Dropout, Gradients, Init, Linear, Mlp, Module, Param, Params, Pass, Sequential,
+    };
 }
 
 /// The README's examples, compiled and run as doc tests.
