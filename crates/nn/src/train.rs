@@ -211,7 +211,8 @@ impl Trainer {
     }
 }
 
-/// Where progress goes: a bar, plain lines, or nowhere.
+/// Where progress goes: a bar (cleared when done, so it does not break the caller's
+/// output), plain lines, or nowhere.
 enum Report {
     Bar(ProgressBar),
     Lines,
@@ -259,7 +260,7 @@ impl Report {
 
     fn finish(&self) {
         if let Report::Bar(bar) = self {
-            bar.finish();
+            bar.finish_and_clear();
         }
     }
 }
