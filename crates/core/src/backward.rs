@@ -144,8 +144,8 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
             }
             (node.op.take().expect("op node without op"), xs)
         };
-        let grads = op.vjp(&xs, Var { tape, id }, dy).0;
-        check_arity(op.name(), grads.len(), xs.len());
+        let grads = op.get().vjp(&xs, Var { tape, id }, dy).0;
+        check_arity(op.get().name(), grads.len(), xs.len());
         let mut out = PerInput::new();
         for (g, x) in grads.into_iter().zip(&xs) {
             out.push(g.map(|g| {
@@ -154,7 +154,7 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
                     g
                 } else {
                     g.try_sum_to(&shape)
-                        .unwrap_or_else(|e| panic!("vjp of `{}`: {}", op.name(), e.message))
+                        .unwrap_or_else(|e| panic!("vjp of `{}`: {}", op.get().name(), e.message))
                 }
             }));
         }
@@ -184,7 +184,7 @@ impl<T: Float> Door<T> for Eager<'_, T> {
         let nodes = self.tape.nodes.borrow();
         let values = self.tape.values.borrow();
         let node = &nodes[id as usize];
-        let op = node.op.as_deref().expect("op node without op");
+        let op = node.op.as_ref().expect("op node without op").get();
         let mut xs: SmallVec<[Var<'_, T>; 2]> = SmallVec::new();
         for &i in &node.inputs {
             xs.push(scratch.constant(values[i as usize].clone()));

@@ -27,6 +27,7 @@ mod float;
 pub mod gradcheck;
 mod op;
 pub mod ops;
+mod stored_op;
 mod tape;
 pub mod tensor;
 #[cfg(any(test, feature = "testing"))]

@@ -1,6 +1,7 @@
 //! The tape: an arena of nodes in creation order, and the one door (`apply`) through which
 //! every op enters it. The backward sweep lives in `backward.rs`.
 
+use crate::stored_op::StoredOp;
 use crate::{Error, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
 use std::cell::{Cell, Ref, RefCell};
@@ -25,7 +26,7 @@ pub enum NodeKind {
 /// What the tape knows about a node besides its value.
 pub(crate) struct Node<T: Float> {
     /// `Some` exactly for `NodeKind::Op`; taken out briefly while its VJP runs.
-    pub(crate) op: Option<Box<dyn Op<T>>>,
+    pub(crate) op: Option<StoredOp<T>>,
     pub(crate) inputs: SmallVec<[NodeId; 2]>,
     pub(crate) kind: NodeKind,
     pub(crate) site: &'static Location<'static>,
@@ -127,6 +128,7 @@ impl<T: Float> Tape<T> {
     }
 
     /// A node with a value and no op: a leaf or a constant.
+    #[inline]
     pub(crate) fn push_value(
         &self,
         value: Tensor<T>,
@@ -172,6 +174,7 @@ impl<T: Float> Tape<T> {
 
     /// Applies an op; panics with the op's error message (which names the caller's line).
     #[track_caller]
+    #[inline]
     pub fn apply<'t>(&'t self, op: impl Op<T>, xs: &[Var<'t, T>]) -> Var<'t, T> {
         match self.try_apply_at(op, xs, Location::caller()) {
             Ok(v) => v,
@@ -179,6 +182,7 @@ impl<T: Float> Tape<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn try_apply_at<'t>(
         &'t self,
         op: impl Op<T>,
@@ -222,16 +226,17 @@ impl<T: Float> Tape<T> {
             for x in xs {
                 inputs.push(x.id);
             }
-            Ok(self.push(value, Some(Box::new(op)), inputs, NodeKind::Op, site))
+            Ok(self.push(value, Some(StoredOp::new(op)), inputs, NodeKind::Op, site))
         } else {
             Ok(self.push(value, None, SmallVec::new(), NodeKind::Constant, site))
         }
     }
 
+    #[inline]
     fn push(
         &self,
         value: Tensor<T>,
-        op: Option<Box<dyn Op<T>>>,
+        op: Option<StoredOp<T>>,
         inputs: SmallVec<[NodeId; 2]>,
         kind: NodeKind,
         site: &'static Location<'static>,

@@ -48,6 +48,22 @@ impl<T: Float> Tensor<T> {
                 b.iter().map(|&y| f(x, y)).collect(),
             ));
         }
+        // A bias-like operand (its shape a trailing block of the other's): whole rows
+        // against it, no index arithmetic per element.
+        if shape.as_slice() == self.shape() && is_trailing_block(other.shape(), &shape) {
+            let data = a
+                .chunks_exact(b.len().max(1))
+                .flat_map(|row| row.iter().zip(b).map(|(&x, &y)| f(x, y)))
+                .collect();
+            return Ok(Self::from_parts(shape, data));
+        }
+        if shape.as_slice() == other.shape() && is_trailing_block(self.shape(), &shape) {
+            let data = b
+                .chunks_exact(a.len().max(1))
+                .flat_map(|row| a.iter().zip(row).map(|(&x, &y)| f(x, y)))
+                .collect();
+            return Ok(Self::from_parts(shape, data));
+        }
         let sa = broadcast_strides(self.shape(), &shape);
         let sb = broadcast_strides(other.shape(), &shape);
         let mut data = Vec::with_capacity(numel(&shape));
@@ -126,9 +142,18 @@ impl<T: Float> Tensor<T> {
         if numel(shape) == 1 {
             return Ok(Self::full(shape, src.iter().copied().sum()));
         }
-        let strides = broadcast_strides(shape, self.shape());
         let mut data = vec![T::ZERO; numel(shape)];
-        for_each_offset(self.shape(), [&strides], |i, [o]| data[o] += src[i]);
+        if is_trailing_block(shape, self.shape()) {
+            // a bias gradient: add up whole rows
+            for row in src.chunks_exact(data.len()) {
+                for (d, &x) in data.iter_mut().zip(row) {
+                    *d += x;
+                }
+            }
+        } else {
+            let strides = broadcast_strides(shape, self.shape());
+            for_each_offset(self.shape(), [&strides], |i, [o]| data[o] += src[i]);
+        }
         Ok(Self::from_parts(shape_of(shape), data))
     }
 
@@ -339,6 +364,14 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+/// True when `part`, with leading 1s ignored, equals the last axes of `whole`: then `whole`
+/// is a stack of copies of `part`'s elements in row-major order.
+fn is_trailing_block(part: &[usize], whole: &[usize]) -> bool {
+    let first = part.iter().position(|&d| d != 1).unwrap_or(part.len());
+    let part = &part[first..];
+    part.len() <= whole.len() && whole[whole.len() - part.len()..] == *part
+}
+
 /// Sizes of the block of axes before `axis` and the block after it.
 fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize) {
     (numel(&shape[..axis]), numel(&shape[axis + 1..]))
@@ -362,6 +395,25 @@ mod tests {
     fn zip_map_rejects_incompatible_shapes() {
         let err = t(&[1., 2.], &[2]).zip_map(&t(&[1., 2., 3.], &[3]), |a, _| a);
         assert!(err.unwrap_err().0.contains("[2] and [3]"));
+    }
+
+    #[test]
+    fn trailing_block_fast_paths_agree_with_the_general_path() {
+        let a = Tensor::<f64>::arange(24).reshape(&[2, 3, 4]).unwrap();
+        for bshape in [&[4][..], &[3, 4], &[1, 3, 4], &[1, 1, 4]] {
+            let b = Tensor::<f64>::rand_normal(bshape, 0.0, 1.0, 1);
+            let fast = a.zip_map(&b, |x, y| x - y).unwrap();
+            let full = b.broadcast_to(&[2, 3, 4]).unwrap();
+            let want = Tensor::from_fn(&[2, 3, 4], |i| a.as_slice()[i] - full.as_slice()[i]);
+            assert_eq!(fast, want);
+            let flipped = b.zip_map(&a, |y, x| x - y).unwrap();
+            assert_eq!(flipped, want);
+            let summed = a.sum_to(bshape).unwrap();
+            let strides = broadcast_strides(bshape, &[2, 3, 4]);
+            let mut slow = vec![0.0; b.len()];
+            for_each_offset(&[2, 3, 4], [&strides], |i, [o]| slow[o] += a.as_slice()[i]);
+            assert_eq!(summed.as_slice(), &slow[..]);
+        }
     }
 
     #[test]

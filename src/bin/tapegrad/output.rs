@@ -1,0 +1,226 @@
+//! What goes to stdout: the value, the gradient, the Hessian and the check, as aligned text
+//! or as one JSON object.
+
+use crate::check::{Outcome, Report};
+use crate::eval::Derivatives;
+use crate::point::Point;
+use std::fmt::Write;
+
+/// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
+/// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also
+/// shortest) where `{}` would print hundreds of zeros. Non-finite: `nan`, `inf`, `-inf`.
+pub fn number(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.into()
+    } else if x == 0.0 || (1e-6..1e21).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A JSON number, or the string `"nan"`, `"inf"`, `"-inf"`.
+fn json_number(x: f64) -> String {
+    if x.is_finite() {
+        number(x)
+    } else {
+        format!("\"{}\"", number(x))
+    }
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `{"k": v, ...}` from pairs already rendered as JSON.
+fn json_object(pairs: impl IntoIterator<Item = (String, String)>) -> String {
+    let body: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}: {v}", json_string(&k)))
+        .collect();
+    format!("{{{}}}", body.join(", "))
+}
+
+/// One line: the check's verdict and its worst error.
+///
+/// The checker compares projections (order 1: `vᵀ∂f/∂x` for a random cotangent `v`; order
+/// 2: the derivative of a random combination of the gradient, a Hessian-vector product), so
+/// the compared numbers are those projections, not the printed derivatives.
+fn check_line(report: &Report, point: &Point) -> String {
+    let orders = match report.order {
+        1 => "order 1".to_string(),
+        n => format!("orders 1 and {n}"),
+    };
+    let cfg = &report.config;
+    let settings = format!(
+        "{orders}, step {:e}, tolerance {:e} + {:e}*|finite difference|",
+        cfg.eps, cfg.atol, cfg.rtol
+    );
+    match &report.outcome {
+        Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Invalid(why) => format!("FAILED ({settings}): {why}"),
+        Outcome::Ran { passed, worst } => {
+            let verdict = if *passed { "passed" } else { "FAILED" };
+            match worst {
+                None => format!("{verdict} ({settings}): worst error 0"),
+                Some(m) => format!(
+                    "{verdict} ({settings}): worst error {} at order {} in {} (projected derivative: engine {}, finite difference {})",
+                    number((m.analytic - m.numeric).abs()),
+                    m.order,
+                    point.names[m.input],
+                    number(m.analytic),
+                    number(m.numeric)
+                ),
+            }
+        }
+    }
+}
+
+/// The result as aligned text: `value`, one `d/dx` line per variable, the Hessian as a
+/// table, the check.
+pub fn text(point: &Point, d: &Derivatives, check: Option<&Report>) -> String {
+    let mut labels = vec!["value".to_string()];
+    labels.extend(point.names.iter().map(|n| format!("d/d{n}")));
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 2;
+    let mut out = String::new();
+    let numbers = std::iter::once(d.value()).chain(d.grad.iter().copied());
+    for (label, x) in labels.iter().zip(numbers) {
+        let _ = writeln!(out, "{label:width$}{}", number(x));
+    }
+    if let Some(h) = &d.hessian {
+        out.push_str("hessian\n");
+        let names = &point.names;
+        let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0) + 2;
+        let cells: Vec<Vec<String>> = h
+            .iter()
+            .map(|row| row.iter().map(|&x| number(x)).collect())
+            .collect();
+        let col_w: Vec<usize> = (0..names.len())
+            .map(|j| {
+                cells
+                    .iter()
+                    .map(|r| r[j].len())
+                    .chain([names[j].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+                    + 2
+            })
+            .collect();
+        let mut header = format!("  {:name_w$}", "");
+        for (n, w) in names.iter().zip(&col_w) {
+            let _ = write!(header, "{n:w$}");
+        }
+        let _ = writeln!(out, "{}", header.trim_end());
+        for (n, row) in names.iter().zip(&cells) {
+            let mut line = format!("  {n:name_w$}");
+            for (c, w) in row.iter().zip(&col_w) {
+                let _ = write!(line, "{c:w$}");
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    if let Some(report) = check {
+        let _ = writeln!(out, "check  {}", check_line(report, point));
+    }
+    out
+}
+
+/// The result as one JSON object:
+/// `{"value": v, "grad": {"x": ..}, "hessian": {"x": {"x": ..}}, "check": {..}}`, the last
+/// two only when asked for.
+pub fn json(point: &Point, d: &Derivatives, check: Option<&Report>) -> String {
+    let names = &point.names;
+    let row = |xs: &[f64]| {
+        json_object(
+            names
+                .iter()
+                .zip(xs)
+                .map(|(n, &x)| (n.clone(), json_number(x))),
+        )
+    };
+    let mut fields = vec![
+        ("value".to_string(), json_number(d.value())),
+        ("grad".to_string(), row(&d.grad)),
+    ];
+    if let Some(h) = &d.hessian {
+        let rows = names.iter().zip(h).map(|(n, r)| (n.clone(), row(r)));
+        fields.push(("hessian".into(), json_object(rows)));
+    }
+    if let Some(report) = check {
+        fields.push(("check".into(), json_check(report, point)));
+    }
+    json_object(fields) + "\n"
+}
+
+fn json_check(report: &Report, point: &Point) -> String {
+    let cfg = &report.config;
+    let mut fields = vec![("order".to_string(), report.order.to_string())];
+    match &report.outcome {
+        Outcome::Skipped(why) => {
+            fields.push(("passed".into(), "null".into()));
+            fields.push(("skipped".into(), json_string(why)));
+        }
+        Outcome::Invalid(why) => {
+            fields.push(("passed".into(), "false".into()));
+            fields.push(("error".into(), json_string(why)));
+        }
+        Outcome::Ran { passed, worst } => {
+            fields.push(("passed".into(), passed.to_string()));
+            let (error, at) = match worst {
+                None => ("0".to_string(), "null".to_string()),
+                Some(m) => (
+                    json_number((m.analytic - m.numeric).abs()),
+                    json_object([
+                        ("variable".to_string(), json_string(&point.names[m.input])),
+                        ("order".to_string(), m.order.to_string()),
+                        ("door".to_string(), json_string(m.door)),
+                        ("engine".to_string(), json_number(m.analytic)),
+                        ("finite_difference".to_string(), json_number(m.numeric)),
+                    ]),
+                ),
+            };
+            fields.push(("worst_error".into(), error));
+            fields.push(("worst".into(), at));
+        }
+    }
+    fields.push(("eps".into(), json_number(cfg.eps)));
+    fields.push(("atol".into(), json_number(cfg.atol)));
+    fields.push(("rtol".into(), json_number(cfg.rtol)));
+    json_object(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_round_trips_in_shortest_form() {
+        for x in [0.1, 1.0 / 3.0, -2.5e-300, 1e300, 123456.789, 5e-7, -0.0] {
+            assert_eq!(number(x).parse::<f64>().unwrap().to_bits(), x.to_bits());
+        }
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(0.001), "0.001");
+        assert_eq!(number(1e-7), "1e-7");
+        assert_eq!(number(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn json_escapes_strings() {
+        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+}
