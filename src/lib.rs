@@ -17,10 +17,16 @@
 #![warn(missing_docs)]
 
 pub use tapegrad_core as core;
+pub use tapegrad_nn as nn;
 
 /// The names most programs need.
 pub mod prelude {
     pub use tapegrad_core::{Error, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var};
+    pub use tapegrad_nn::loss::Reduction;
+    pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
+    pub use tapegrad_nn::{
+        Dropout, Gradients, Init, Linear, Mlp, Module, Param, Params, Pass, Sequential,
+    };
 }
 
 /// The README's examples, compiled and run as doc tests.

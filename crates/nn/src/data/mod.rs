@@ -1,0 +1,11 @@
+//! Data: an in-memory [`Dataset`] of tensors, seeded shuffled [`Batches`], train/test
+//! splits (plain and stratified), [`Standardizer`], and numeric CSV loading into a
+//! [`Table`] with errors that name the file, line and column.
+
+mod csv;
+mod dataset;
+mod standardize;
+
+pub use csv::{read_csv, CsvError, Table};
+pub use dataset::{Batches, Dataset, LastBatch};
+pub use standardize::Standardizer;

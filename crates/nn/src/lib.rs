@@ -1,0 +1,63 @@
+//! # tapegrad-nn
+//!
+//! Neural networks on [`tapegrad_core`], using nothing but its public API and containing no
+//! derivative: every layer and loss is a composition of differentiable ops, and training
+//! gets its gradients from the tape (`loss.backward()`).
+//!
+//! - [`Param`] / [`Params`]: shareable parameters with stable ids, registered under
+//!   hierarchical names (`"0.weight"`).
+//! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
+//!   train/eval mode, and turns `loss.backward()` into [`Gradients`] by parameter.
+//! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
+//!   [`Dropout`]) and plain closures.
+//! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
+//!   files through [`Params::save_safetensors`] / [`Params::load_safetensors`].
+//!
+//! Gradient descent on `y = w·x + b`:
+//!
+//! ```
+//! use tapegrad_core::{Tape, Tensor};
+//! use tapegrad_nn::{loss::{mse_loss, Reduction}, optim::{Optimizer, Sgd}, Linear, Module, Pass};
+//! use rand::{rngs::StdRng, SeedableRng};
+//!
+//! let model = Linear::<f64>::new(1, 1, &mut StdRng::seed_from_u64(0));
+//! let params = model.parameters();
+//! let mut opt = Sgd::new(0.1);
+//! let x = Tensor::from_vec(vec![0.0, 1.0, 2.0], &[3, 1]);
+//! let y = Tensor::from_vec(vec![1.0, 3.0, 5.0], &[3, 1]);
+//! let mut losses = Vec::new();
+//! for _ in 0..100 {
+//!     let tape = Tape::new();
+//!     let pass = Pass::train(&tape);
+//!     let loss = mse_loss(model.forward(&pass, pass.input(x.clone())), pass.input(y.clone()), Reduction::Mean);
+//!     losses.push(loss.item());
+//!     opt.step(&params, &pass.backward(loss));
+//! }
+//! assert!(losses[99] < 1e-3 * losses[0]);
+//! ```
+#![warn(missing_docs)]
+
+mod activation;
+pub mod data;
+mod dropout;
+pub mod init;
+mod linear;
+pub mod loss;
+pub mod metrics;
+mod mlp;
+mod module;
+pub mod optim;
+mod param;
+mod pass;
+pub mod train;
+mod weights;
+
+pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
+pub use dropout::Dropout;
+pub use init::Init;
+pub use linear::Linear;
+pub use mlp::Mlp;
+pub use module::{func, Module, Sequential};
+pub use param::{Param, ParamId, Params};
+pub use pass::{Gradients, Pass};
+pub use weights::WeightsError;

@@ -1,0 +1,129 @@
+//! Evaluation on plain tensors (no tape): class labels, arg-max, accuracy, MSE, R².
+
+use tapegrad_core::{Float, Tensor};
+
+/// Class labels stored as floats (`[n]` or `[n, 1]`) as indices; panics on a value that is
+/// not a non-negative integer.
+#[track_caller]
+pub fn labels<T: Float>(y: &Tensor<T>) -> Vec<usize> {
+    y.as_slice()
+        .iter()
+        .map(|&v| {
+            let f = v.to_f64();
+            assert!(
+                f >= 0.0 && f.fract() == 0.0,
+                "labels: `{f}` is not a class index"
+            );
+            f as usize
+        })
+        .collect()
+}
+
+/// The index of the largest entry of each row of `[n, c]` scores (the first on ties).
+#[track_caller]
+pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
+    assert!(
+        scores.ndim() == 2,
+        "argmax_rows: needs [n, c] scores, got {:?}",
+        scores.shape()
+    );
+    let c = scores.shape()[1];
+    scores
+        .as_slice()
+        .chunks(c)
+        .map(|row| (0..c).fold(0, |best, j| if row[j] > row[best] { j } else { best }))
+        .collect()
+}
+
+/// The fraction of rows of `[n, c]` scores whose arg-max equals the label.
+///
+/// ```
+/// use tapegrad_core::Tensor;
+/// use tapegrad_nn::metrics::accuracy;
+/// let scores = Tensor::from_vec(vec![0.1, 0.9, 2.0, -1.0, 0.3, 0.2], &[3, 2]);
+/// assert_eq!(accuracy(&scores, &[1, 0, 1]), 2.0 / 3.0);
+/// ```
+#[track_caller]
+pub fn accuracy<T: Float>(scores: &Tensor<T>, labels: &[usize]) -> f64 {
+    let pred = argmax_rows(scores);
+    assert_eq!(
+        pred.len(),
+        labels.len(),
+        "accuracy: {} rows of scores for {} labels",
+        pred.len(),
+        labels.len()
+    );
+    let hits = pred.iter().zip(labels).filter(|(p, l)| p == l).count();
+    hits as f64 / labels.len().max(1) as f64
+}
+
+/// Mean squared error of two same-shaped tensors, in f64.
+#[track_caller]
+pub fn mean_squared_error<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64 {
+    assert_eq!(
+        pred.shape(),
+        target.shape(),
+        "mean_squared_error: shapes differ"
+    );
+    let n = pred.len().max(1) as f64;
+    pred.as_slice()
+        .iter()
+        .zip(target.as_slice())
+        .map(|(p, t)| (p.to_f64() - t.to_f64()).powi(2))
+        .sum::<f64>()
+        / n
+}
+
+/// The coefficient of determination `R² = 1 - SS_res / SS_tot` of same-shaped tensors.
+///
+/// ```
+/// use tapegrad_core::Tensor;
+/// use tapegrad_nn::metrics::r2_score;
+/// let y = Tensor::vector(vec![1.0, 2.0, 3.0]);
+/// assert_eq!(r2_score(&y, &y), 1.0);
+/// assert_eq!(r2_score(&Tensor::vector(vec![2.0; 3]), &y), 0.0); // predicting the mean
+/// ```
+#[track_caller]
+pub fn r2_score<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64 {
+    assert_eq!(pred.shape(), target.shape(), "r2_score: shapes differ");
+    let t: Vec<f64> = target.as_slice().iter().map(|v| v.to_f64()).collect();
+    let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+    let ss_tot: f64 = t.iter().map(|v| (v - mean).powi(2)).sum();
+    let ss_res: f64 = pred
+        .as_slice()
+        .iter()
+        .zip(&t)
+        .map(|(p, v)| (p.to_f64() - v).powi(2))
+        .sum();
+    1.0 - ss_res / ss_tot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_first_of_ties() {
+        let s = Tensor::<f64>::from_vec(vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0], &[2, 3]);
+        assert_eq!(argmax_rows(&s), [0, 1]);
+    }
+
+    #[test]
+    fn labels_accept_integers_only() {
+        assert_eq!(
+            labels(&Tensor::<f32>::vector(vec![0.0, 3.0, 1.0])),
+            [0, 3, 1]
+        );
+        let bad = std::panic::catch_unwind(|| labels(&Tensor::<f64>::vector(vec![0.5])));
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn mse_and_r2_match_literal() {
+        let y = Tensor::<f64>::vector(vec![1.0, 2.0, 3.0, 4.0]);
+        let p = Tensor::vector(vec![1.0, 2.0, 3.0, 6.0]);
+        assert_eq!(mean_squared_error(&p, &y), 1.0);
+        // SS_tot = 5, SS_res = 4
+        assert!((r2_score(&p, &y) - 0.2).abs() < 1e-15);
+    }
+}
