@@ -3,7 +3,6 @@
 
 use crate::{Init, Module, Param, Params, Pass};
 use rand::Rng;
-use tapegrad_core::ops::linalg::MatMul;
 use tapegrad_core::{Float, Tensor, Var};
 
 /// `y = x·Wᵀ + b` over the last axis of `x`: `[…, in] → […, out]`.
@@ -25,8 +24,8 @@ use tapegrad_core::{Float, Tensor, Var};
 ///
 /// # Design
 /// The weight is `[out, in]`, PyTorch's layout, so safetensors files move between the two
-/// without transposing. The product reads `W` transposed through the core's `MatMul` op
-/// (`tb = true`), which is a strided GEMM: no transposed copy is made, forward or backward.
+/// without transposing. The forward is the core's fused `linear` op (`x·Wᵀ + b`), whose
+/// products read `W` transposed in place: no transposed copy is made, forward or backward.
 pub struct Linear<T: Float> {
     /// `[out, in]`.
     pub weight: Param<T>,
@@ -118,16 +117,8 @@ impl<T: Float> Module<T> for Linear<T> {
         let rows = shape[..shape.len() - 1].iter().product::<usize>();
         let x2 = x.reshape(&[rows, inputs]);
         let w = pass.bind(&self.weight);
-        let mut y = pass.tape().apply(
-            MatMul {
-                ta: false,
-                tb: true,
-            },
-            &[x2, w],
-        );
-        if let Some(b) = &self.bias {
-            y = y + pass.bind(b);
-        }
+        let b = self.bias.as_ref().map(|b| pass.bind(b));
+        let y = x2.linear(w, b);
         let mut out: Vec<usize> = shape[..shape.len() - 1].to_vec();
         out.push(outputs);
         if out.as_slice() == [rows, outputs] {
@@ -152,6 +143,7 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use tapegrad_core::gradcheck::check_gradients;
+    use tapegrad_core::ops::linalg::MatMul;
     use tapegrad_core::Tape;
 
     fn layer() -> Linear<f64> {
