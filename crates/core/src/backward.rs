@@ -46,7 +46,7 @@ impl<T: Float> Grads<T> {
 
 /// What distinguishes the two doors: what a gradient is, how an op's VJP is evaluated,
 /// and how two contributions to one node are added.
-trait Door<T: Float> {
+pub(crate) trait Door<T: Float> {
     type Grad: Clone;
 
     /// The gradients of node `id`'s inputs given the node's cotangent `dy`, each already
@@ -55,6 +55,30 @@ trait Door<T: Float> {
 
     /// `acc += g`.
     fn accumulate(&mut self, acc: &mut Self::Grad, g: Self::Grad);
+
+    /// The value of a gradient (for anomaly mode and diagnostics).
+    fn value(&self, g: &Self::Grad) -> Tensor<T>;
+}
+
+/// `door.vjp` in anomaly mode: ops the VJP records are attributed to node `id`, and the
+/// gradients it returns are checked for NaN and infinities.
+fn vjp_watched<T: Float, D: Door<T>>(
+    tape: &Tape<T>,
+    door: &mut D,
+    id: NodeId,
+    dy: D::Grad,
+) -> SmallVec<[Option<D::Grad>; 2]> {
+    let dy_value = door.value(&dy);
+    let outer = tape.anomaly.enter_vjp(tape, id, &dy_value);
+    let dxs = door.vjp(id, dy);
+    tape.anomaly.leave_vjp(outer);
+    for (input, dx) in dxs.iter().enumerate() {
+        if let Some(dx) = dx {
+            tape.anomaly
+                .gradient(tape, id, input, &dy_value, &door.value(dx));
+        }
+    }
+    dxs
 }
 
 /// The reverse sweep: visits nodes from `root` down to `lowest` in reverse creation order,
@@ -65,7 +89,7 @@ trait Door<T: Float> {
 /// Creation order is a topological order, so there is no sort and no visited set: one
 /// loop, one vector of pending cotangents that is emptied as the loop passes, so the
 /// first-order door holds at most the gradients of the live frontier.
-fn sweep<T: Float, D: Door<T>>(
+pub(crate) fn sweep<T: Float, D: Door<T>>(
     tape: &Tape<T>,
     root: NodeId,
     seed: D::Grad,
@@ -97,7 +121,12 @@ fn sweep<T: Float, D: Door<T>>(
         if kind != NodeKind::Op {
             continue;
         }
-        let dxs = door.vjp(id, dy);
+        // Anomaly mode: when off, this flag read is the whole cost.
+        let dxs = if tape.anomaly.is_on() {
+            vjp_watched(tape, door, id, dy)
+        } else {
+            door.vjp(id, dy)
+        };
         for ((input, requires_grad), dx) in inputs.into_iter().zip(dxs) {
             let (Some(dx), true) = (dx, requires_grad) else {
                 continue;
@@ -156,13 +185,27 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     fn accumulate(&mut self, acc: &mut Var<'t, T>, g: Var<'t, T>) {
         *acc = *acc + g;
     }
+
+    fn value(&self, g: &Var<'t, T>) -> Tensor<T> {
+        g.value()
+    }
 }
 
 /// The tensor door: gradients are tensors; each VJP runs on a scratch tape that does not
 /// record and is emptied after every node, so nothing of the backward pass is kept.
-struct Eager<'t, T: Float> {
+pub(crate) struct Eager<'t, T: Float> {
     tape: &'t Tape<T>,
     scratch: Tape<T>,
+}
+
+impl<'t, T: Float> Eager<'t, T> {
+    /// The tensor door on `tape` (also used by `diagnostics::why_zero`).
+    pub(crate) fn new(tape: &'t Tape<T>) -> Self {
+        Eager {
+            tape,
+            scratch: Tape::with_capacity(16),
+        }
+    }
 }
 
 impl<T: Float> Door<T> for Eager<'_, T> {
@@ -205,6 +248,10 @@ impl<T: Float> Door<T> for Eager<'_, T> {
         for (a, b) in acc.as_mut_slice().iter_mut().zip(g.as_slice()) {
             *a += *b;
         }
+    }
+
+    fn value(&self, g: &Tensor<T>) -> Tensor<T> {
+        g.clone()
     }
 }
 
@@ -366,10 +413,7 @@ impl<'t, T: Float> Var<'t, T> {
             }
             None => unit_seed(self, "backward", site)?,
         };
-        let mut door = Eager {
-            tape: self.tape,
-            scratch: Tape::with_capacity(16),
-        };
+        let mut door = Eager::new(self.tape);
         let by_node = sweep(
             self.tape,
             self.id,

@@ -1,6 +1,7 @@
 //! The tape: an arena of nodes in creation order, and the one door (`apply`) through which
 //! every op enters it. The backward sweep lives in `backward.rs`.
 
+use crate::diagnostics::anomaly::AnomalyWatch;
 use crate::{Error, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
 use std::cell::{Cell, Ref, RefCell};
@@ -57,6 +58,8 @@ impl<T: Float> Node<T> {
 pub struct Tape<T: Float> {
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
     recording: Cell<bool>,
+    /// Anomaly mode (off by default): see `diagnostics::anomaly`.
+    pub(crate) anomaly: AnomalyWatch,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -71,6 +74,7 @@ impl<T: Float> Tape<T> {
         Tape {
             nodes: RefCell::new(Vec::new()),
             recording: Cell::new(true),
+            anomaly: AnomalyWatch::default(),
         }
     }
 
@@ -79,6 +83,7 @@ impl<T: Float> Tape<T> {
         Tape {
             nodes: RefCell::new(Vec::with_capacity(n)),
             recording: Cell::new(true),
+            anomaly: AnomalyWatch::default(),
         }
     }
 
@@ -191,6 +196,10 @@ impl<T: Float> Tape<T> {
                 message: e.0,
                 location: site,
             })?;
+            // Anomaly mode: when off, this flag read is the whole cost.
+            if self.anomaly.is_on() {
+                self.anomaly.forward(&nodes, &op, xs, &value, site);
+            }
             let any_grad = xs.iter().any(|x| nodes[x.id as usize].requires_grad());
             (value, any_grad)
         };
