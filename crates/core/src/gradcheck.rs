@@ -329,4 +329,4 @@ pub(crate) fn run<A: Float, N: Float>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
