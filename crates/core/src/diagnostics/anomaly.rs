@@ -247,3 +247,129 @@ impl<T: Float> Tape<T> {
         self.anomaly.first.take().map(|a| *a)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Pass;
+    use crate::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
+
+    /// `y = ln x`, `dx = dy / x` (test-local until the built-in `log` lands; switching
+    /// means replacing `.ln()` by `.log()` and the name `"ln"` by `"log"`).
+    struct Ln;
+
+    impl<T: Float> Op<T> for Ln {
+        fn name(&self) -> &str {
+            "ln"
+        }
+        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+            Ok(xs[0].map(T::ln))
+        }
+        fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+            [Some(dy / xs[0])].into()
+        }
+    }
+
+    /// `y = √x`, `dx = dy · 0.5 / y`: finite forward at 0, infinite gradient there.
+    struct Sqrt;
+
+    impl<T: Float> Op<T> for Sqrt {
+        fn name(&self) -> &str {
+            "sqrt"
+        }
+        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+            Ok(xs[0].map(T::sqrt))
+        }
+        fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+            [Some(dy * T::from_f64(0.5) / y)].into()
+        }
+    }
+
+    trait TestOps {
+        fn ln(self) -> Self;
+        fn sqrt(self) -> Self;
+    }
+
+    impl<T: Float> TestOps for Var<'_, T> {
+        #[track_caller]
+        fn ln(self) -> Self {
+            self.tape().apply(Ln, &[self])
+        }
+        #[track_caller]
+        fn sqrt(self) -> Self {
+            self.tape().apply(Sqrt, &[self])
+        }
+    }
+
+    /// Forty ops around `ln(0 · x)`; returns the output and the line of the `ln`.
+    fn deep_graph<'t>(x: Var<'t, f64>) -> (Var<'t, f64>, u32) {
+        let mut h = x;
+        for _ in 0..20 {
+            h = (h * 0.5).exp() * 0.1 - h / 4.0;
+        }
+        let (bad, line) = ((h * 0.0).ln(), line!());
+        let mut y = bad + h;
+        for _ in 0..20 {
+            y = y * 0.9 + h;
+        }
+        (y.sum(), line)
+    }
+
+    #[test]
+    fn forward_nan_reports_op_line_and_inputs() {
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let x = tape.leaf(Tensor::vector(vec![0.5, -1.0, 2.0]));
+        let (y, line) = deep_graph(x);
+        let _ = y.backward(); // later NaNs (inf - inf, 0 · inf) do not replace the first
+        let a = tape.anomaly().expect("the -inf of ln(0) is caught");
+        assert_eq!(a.pass, Pass::Forward);
+        assert_eq!(a.node.op, "ln");
+        assert_eq!((a.node.site.file(), a.node.site.line()), (file!(), line));
+        assert_eq!((a.value.neg_inf, a.value.nan), (3, 0));
+        assert_eq!(a.inputs.len(), 1);
+        assert_eq!(a.inputs[0].0.op, "mul");
+        assert_eq!(a.inputs[0].1.values, Some(vec![0.0; 3]));
+        let text = a.to_string();
+        assert!(
+            text.starts_with(&format!("anomaly in the forward pass: #{} `ln` at {}:{line}:", a.node.id, file!())),
+            "{text}"
+        );
+        assert!(text.contains("produced -inf") && text.contains("input 0: #"), "{text}");
+        assert_eq!(tape.take_anomaly().map(|a| a.node.id), Some(a.node.id));
+        assert!(tape.anomaly().is_none());
+    }
+
+    #[test]
+    fn anomaly_mode_is_off_by_default() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![0.5, -1.0, 2.0]));
+        let (y, _) = deep_graph(x);
+        let _ = y.backward();
+        assert!(!tape.is_detecting_anomalies() && tape.anomaly().is_none());
+    }
+
+    #[test]
+    fn backward_infinity_is_attributed_to_the_vjp_through_both_doors() {
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let x = tape.leaf(Tensor::vector(vec![0.0, 4.0]));
+        let line = line!() + 1;
+        let y = (x.sqrt() * 3.0).sum();
+        assert!(tape.anomaly().is_none(), "the forward pass is finite");
+        // tensor door: the VJP's returned gradient is checked
+        let _ = y.backward();
+        let a = tape.take_anomaly().expect("d sqrt(0) = inf");
+        assert_eq!((a.pass, a.node.op.as_str(), a.node.site.line()), (Pass::Backward, "sqrt", line));
+        assert_eq!((a.gradient_of, a.value.pos_inf), (Some(0), 1));
+        assert_eq!(a.cotangent.as_ref().unwrap().values, Some(vec![3.0, 3.0]));
+        assert_eq!(a.inputs[0].1.values, Some(vec![0.0, 4.0]));
+        assert!(a.inside.is_none());
+        // recorded door: the op inside the VJP that produced the infinity is named too
+        let _ = tape.grad(y, &[x]);
+        let a = tape.take_anomaly().expect("d sqrt(0) = inf");
+        assert_eq!((a.pass, a.node.op.as_str(), a.node.site.line()), (Pass::Backward, "sqrt", line));
+        let inside = a.inside.as_ref().expect("recorded door");
+        assert_eq!((inside.op.as_str(), inside.site.file()), ("div", file!()));
+        assert!(a.to_string().contains("the VJP of #1 `sqrt`"), "{a}");
+    }
+}

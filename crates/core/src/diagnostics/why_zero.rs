@@ -237,7 +237,11 @@ fn detached_or_disconnected<T: Float>(nodes: &[Node<T>], x: NodeId, y: NodeId) -
             }
         }
     }
-    for c in (0..=y as usize).filter(|&c| ancestor[c] && nodes[c].kind == NodeKind::Constant) {
+    // A constant output was computed from constants only, and such nodes keep no inputs:
+    // then any constant made between x and y may be where the link was cut.
+    let y_constant = nodes[y as usize].kind == NodeKind::Constant;
+    let candidate = |c: usize| ancestor[c] || (y_constant && c > x as usize);
+    for c in (0..=y as usize).filter(|&c| candidate(c) && nodes[c].kind == NodeKind::Constant) {
         let original = (x as usize..c.min(depends.len()))
             .find(|&d| depends[d] && same_value(&nodes[d].value, &nodes[c].value));
         if let Some(d) = original {
@@ -250,5 +254,91 @@ fn detached_or_disconnected<T: Float>(nodes: &[Node<T>], x: NodeId, y: NodeId) -
     WhyZero::Disconnected {
         x: NodeInfo::of(nodes, x),
         y: NodeInfo::of(nodes, y),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BlockReason, WhyZero};
+    use crate::gradcheck::tests::ops::relu;
+    use crate::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
+
+    /// `y = sign(x)`: no gradient (piecewise constant).
+    struct Sign;
+
+    impl<T: Float> Op<T> for Sign {
+        fn name(&self) -> &str {
+            "sign"
+        }
+        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+            Ok(xs[0].map(T::signum))
+        }
+        fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, _dy: Var<'t, T>) -> InputGrads<'t, T> {
+            [None].into()
+        }
+    }
+
+    #[test]
+    fn explains_constants_and_disconnected_variables() {
+        let tape = Tape::<f64>::new();
+        let c = tape.constant(Tensor::vector(vec![1.0, 2.0]));
+        let x = tape.leaf(Tensor::vector(vec![3.0, 4.0]));
+        let z = tape.leaf(Tensor::scalar(5.0));
+        let y = (c * x).sum();
+        assert!(matches!(tape.why_zero(y, c), WhyZero::Constant { x } if x.id == c.id()));
+        let w = tape.why_zero(y, z);
+        assert!(matches!(&w, WhyZero::Disconnected { x, .. } if x.id == z.id()), "{w}");
+        assert!(w.to_string().contains("does not depend on #2 leaf"), "{w}");
+        assert_eq!(tape.why_zero(y, x), WhyZero::NotZero { max_abs: 2.0 });
+    }
+
+    #[test]
+    fn finds_the_detached_copy() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![0.5, 1.5]));
+        let h = x.exp();
+        let copy = h.detach();
+        // a loss that also depends on a parameter: the copy is one of its recorded inputs
+        let w = tape.leaf(Tensor::vector(vec![2.0, 3.0]));
+        let y = (copy * w).sum();
+        match tape.why_zero(y, x) {
+            WhyZero::Detached { copy: c, original } => {
+                assert_eq!((c.id, original.id), (copy.id(), h.id()));
+                assert_eq!(original.op, "exp");
+            }
+            other => panic!("{other}"),
+        }
+        // an output computed from constants only is a constant with no recorded inputs;
+        // the copy made between x and it is still found
+        let y = (copy * copy).sum();
+        assert!(matches!(tape.why_zero(y, x), WhyZero::Detached { copy: c, .. } if c.id == copy.id()));
+    }
+
+    #[test]
+    fn names_every_op_that_blocks_the_gradient() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::vector(vec![-1.0, -2.0]));
+        let r = relu(x * 2.0); // all inputs negative: zero gradient
+        let s = tape.apply(Sign, &[x]); // no gradient at all
+        let y = (r + s * 3.0).sum();
+        assert!(y.backward().wrt(x).as_slice().iter().all(|&g| g == 0.0));
+        let WhyZero::Blocked { blockers } = tape.why_zero(y, x) else {
+            panic!("{}", tape.why_zero(y, x));
+        };
+        let found: Vec<_> = blockers.iter().map(|b| (b.node.id, b.node.op.as_str(), b.input, b.reason)).collect();
+        assert_eq!(
+            found,
+            [(r.id(), "relu", 0, BlockReason::ZeroGradient), (s.id(), "sign", 0, BlockReason::NoGradient)]
+        );
+        let text = tape.why_zero(y, x).to_string();
+        assert!(text.contains("`sign` at") && text.contains("returns no gradient"), "{text}");
+    }
+
+    #[test]
+    fn recognises_cancellation() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(2.0));
+        let y = x * 3.0 - x * 3.0;
+        assert_eq!(tape.why_zero(y, x), WhyZero::Cancelled);
     }
 }
