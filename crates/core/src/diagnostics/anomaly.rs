@@ -223,7 +223,7 @@ impl<T: Float> Tape<T> {
     /// let y = (x / x).sum(); // 0/0 = NaN
     /// let a = tape.anomaly().expect("NaN seen");
     /// assert_eq!((a.pass, a.node.op.as_str()), (Pass::Forward, "div"));
-    /// assert_eq!(a.node.site.line(), line!() - 4);
+    /// assert_eq!(a.node.site.line(), line!() - 3);
     /// assert_eq!(a.value.nan, 1);
     /// # let _ = y;
     /// ```
