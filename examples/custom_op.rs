@@ -49,7 +49,11 @@ fn main() {
     let dy = tape.grad(y, &[x])[0];
     let d2y = tape.grad(dy, &[x])[0];
     println!("log1p_exp(0) = {} (ln 2 = {})", y.item(), 2f64.ln());
-    println!("first and second derivatives at 0: {} {}", dy.item(), d2y.item());
+    println!(
+        "first and second derivatives at 0: {} {}",
+        dy.item(),
+        d2y.item()
+    );
     assert!((y.item() - 2f64.ln()).abs() < 1e-15 && dy.item() == 0.5 && d2y.item() == 0.25);
 
     // 2. Stability: the naive ln(1 + eˣ) overflows at x = 1000.
@@ -67,7 +71,12 @@ fn main() {
 
     // 4. One gradient check with its report (the table lists the worst elements).
     let xs = Tensor::from_vec(vec![-3.0, -0.5, 0.0, 0.7, 4.0, 12.0], &[2, 3]);
-    let report = check(|v| (v[0].log1p_exp() * v[0]).sum(), &[xs], 2, &Config::f64());
+    let report = check(
+        |v| (v[0].log1p_exp() * v[0]).sum(),
+        &[xs],
+        2,
+        &Config::f64(),
+    );
     print!("{report}");
     assert!(report.passed());
 

@@ -23,7 +23,14 @@ impl<T: Float> Op<T> for Hypot {
         [Some(dy_y * xs[0]), Some(dy_y * xs[1])].into()
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
-        xs[0].zip_map(xs[1], |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO })
+        xs[0]
+            .zip_map(xs[1], |a, b| {
+                if a == T::ZERO && b == T::ZERO {
+                    T::ONE
+                } else {
+                    T::ZERO
+                }
+            })
             .is_ok_and(|both| both.as_slice().contains(&T::ONE))
     }
 }
@@ -85,7 +92,10 @@ fn hypot_at_the_cone_point_is_flagged_as_a_kink() {
     let b = Tensor::vector(vec![0.0, 2.0]);
     let report = check(f, &[a, b], 1, &Config::f64());
     assert_eq!(report.verdict, Verdict::Kink, "{report}");
-    assert_eq!((report.kinks[0].op.as_str(), report.kinks[0].site.line()), ("hypot", line));
+    assert_eq!(
+        (report.kinks[0].op.as_str(), report.kinks[0].site.line()),
+        ("hypot", line)
+    );
 }
 
 #[test]

@@ -239,7 +239,12 @@ pub fn check_gradients_with(
 
 /// Checks `f`'s derivatives of orders `1..=order` at `inputs`, with finite differences in
 /// `T` itself (for f32, prefer [`check_promoted`]).
-pub fn check<T: Float>(f: impl TestFn<T>, inputs: &[Tensor<T>], order: usize, cfg: &Config) -> Report {
+pub fn check<T: Float>(
+    f: impl TestFn<T>,
+    inputs: &[Tensor<T>],
+    order: usize,
+    cfg: &Config,
+) -> Report {
     let dtype = if T::NAME == "f32" {
         "f32, differences in f32"
     } else {
@@ -297,12 +302,24 @@ pub(crate) fn run<A: Float, N: Float>(
         cots.push(if j == 1 {
             vec![probe::normal(&y_shape, &mut rng)]
         } else {
-            inputs.iter().map(|x| probe::normal(x.shape(), &mut rng)).collect()
+            inputs
+                .iter()
+                .map(|x| probe::normal(x.shape(), &mut rng))
+                .collect()
         });
     }
     for k in 1..=order {
         if full {
-            probe::full(&mut report, analytic, numeric, inputs, &inputs_n, k, &cots, cfg.eps);
+            probe::full(
+                &mut report,
+                analytic,
+                numeric,
+                inputs,
+                &inputs_n,
+                k,
+                &cots,
+                cfg.eps,
+            );
         } else {
             probe::directional(
                 &mut report,

@@ -92,23 +92,24 @@ pub fn assert_gradients(f: impl crate::gradcheck::TestFn, inputs: &[Tensor<f64>]
 /// `n` shapes that broadcast together: a full shape of rank `0..=max_rank`, and for each
 /// input the full shape with some leading axes dropped and some axes set to 1.
 pub fn broadcast_shapes(n: usize, max_rank: usize) -> impl Strategy<Value = Vec<Vec<usize>>> {
-    shape(max_rank).prop_flat_map(move |full| {
-        let rank = full.len();
-        let partner = (0..=rank, proptest::collection::vec(any::<bool>(), rank));
-        (Just(full), proptest::collection::vec(partner, n))
-    })
-    .prop_map(|(full, partners)| {
-        partners
-            .into_iter()
-            .map(|(dropped, ones)| {
-                full[dropped..]
-                    .iter()
-                    .zip(&ones[dropped..])
-                    .map(|(&d, &one)| if one { 1 } else { d })
-                    .collect()
-            })
-            .collect()
-    })
+    shape(max_rank)
+        .prop_flat_map(move |full| {
+            let rank = full.len();
+            let partner = (0..=rank, proptest::collection::vec(any::<bool>(), rank));
+            (Just(full), proptest::collection::vec(partner, n))
+        })
+        .prop_map(|(full, partners)| {
+            partners
+                .into_iter()
+                .map(|(dropped, ones)| {
+                    full[dropped..]
+                        .iter()
+                        .zip(&ones[dropped..])
+                        .map(|(&d, &one)| if one { 1 } else { d })
+                        .collect()
+                })
+                .collect()
+        })
 }
 
 /// How [`check_op`] draws the shapes of an op's inputs.
@@ -271,13 +272,22 @@ impl<T: Float, O: Op<T>, F: Fn() -> O> Function<T> for Twice<'_, F> {
 
 /// Values in `[low, high)` with `|v| ≥ margin`, rounded to f32 so the f64 and f32
 /// checks see the same points.
-fn values(shape: Vec<usize>, low: f64, high: f64, margin: f64) -> impl Strategy<Value = Tensor<f64>> {
+fn values(
+    shape: Vec<usize>,
+    low: f64,
+    high: f64,
+    margin: f64,
+) -> impl Strategy<Value = Tensor<f64>> {
     let n = numel(&shape);
     proptest::collection::vec(low..high, n).prop_map(move |v| {
         let data = v
             .into_iter()
             .map(|x| {
-                let x = if x.abs() < margin { margin.copysign(x) } else { x };
+                let x = if x.abs() < margin {
+                    margin.copysign(x)
+                } else {
+                    x
+                };
                 x as f32 as f64
             })
             .collect();
@@ -331,7 +341,8 @@ where
 
     /// Adds a set of input shapes the op must refuse.
     pub fn rejects(mut self, shapes: &[&[usize]]) -> Self {
-        self.rejects.push(shapes.iter().map(|s| s.to_vec()).collect());
+        self.rejects
+            .push(shapes.iter().map(|s| s.to_vec()).collect());
         self
     }
 
@@ -353,7 +364,9 @@ where
                 let n = self.arity;
                 shape(4).prop_map(move |s| vec![s; n]).boxed()
             }
-            Shapes::Broadcast if self.arity == 2 => broadcast_pair(4).prop_map(|(a, b)| vec![a, b]).boxed(),
+            Shapes::Broadcast if self.arity == 2 => {
+                broadcast_pair(4).prop_map(|(a, b)| vec![a, b]).boxed()
+            }
             Shapes::Broadcast => broadcast_shapes(self.arity, 4).boxed(),
             Shapes::Custom(s) => s.clone(),
         };
@@ -371,10 +384,13 @@ where
             failure_persistence: None,
             ..ProptestConfig::default()
         };
-        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+        let mut runner =
+            TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
         let checks = Cell::new(0);
         let outcome = runner.run(&inputs, |xs| {
-            let n = self.check_case(&xs).map_err(|e| TestCaseError::fail(e.what))?;
+            let n = self
+                .check_case(&xs)
+                .map_err(|e| TestCaseError::fail(e.what))?;
             checks.set(checks.get() + n);
             Ok(())
         });
@@ -385,12 +401,14 @@ where
                 checks: checks.get(),
                 rejected,
             }),
-            Err(TestError::Fail(reason, xs)) => Err(self.check_case(&xs).err().unwrap_or(KitFailure {
-                op: self.name(),
-                what: reason.to_string(),
-                inputs: xs,
-                report: None,
-            })),
+            Err(TestError::Fail(reason, xs)) => {
+                Err(self.check_case(&xs).err().unwrap_or(KitFailure {
+                    op: self.name(),
+                    what: reason.to_string(),
+                    inputs: xs,
+                    report: None,
+                }))
+            }
             Err(TestError::Abort(reason)) => Err(KitFailure {
                 op: self.name(),
                 what: format!("case generation aborted: {reason}"),
@@ -421,13 +439,26 @@ where
         let order = self.order;
         let r = gradcheck::run::<f64, f64>(&apply, &apply, xs, order, &Config::f64(), "f64");
         if !r.passed() {
-            return Err(fail(format!("gradient check in f64 failed (orders 1..={order})"), r));
+            return Err(fail(
+                format!("gradient check in f64 failed (orders 1..={order})"),
+                r,
+            ));
         }
         let xs32: Vec<Tensor<f32>> = xs.iter().map(|x| x.cast()).collect();
         let cfg = Config::promoted_f32();
-        let r = gradcheck::run::<f32, f64>(&apply, &apply, &xs32, order, &cfg, "f32 against f64 differences");
+        let r = gradcheck::run::<f32, f64>(
+            &apply,
+            &apply,
+            &xs32,
+            order,
+            &cfg,
+            "f32 against f64 differences",
+        );
         if !r.passed() {
-            return Err(fail(format!("gradient check in f32 failed (orders 1..={order})"), r));
+            return Err(fail(
+                format!("gradient check in f32 failed (orders 1..={order})"),
+                r,
+            ));
         }
         let mut n = 2;
         if self.twice && self.accepts(&vec![xs[0].shape().to_vec(); self.arity]) {
@@ -435,7 +466,10 @@ where
             let x = std::slice::from_ref(&xs[0]);
             let r = gradcheck::run::<f64, f64>(&twice, &twice, x, order, &Config::f64(), "f64");
             if !r.passed() {
-                return Err(fail("gradient check with the same variable as every input failed".into(), r));
+                return Err(fail(
+                    "gradient check with the same variable as every input failed".into(),
+                    r,
+                ));
             }
             n += 1;
         }
@@ -488,7 +522,10 @@ where
                 T::NAME,
                 y.shape()
             )),
-            Err(e) if e.op != name => Some(format!("error for shapes {shapes:?} names `{}`, not `{name}`", e.op)),
+            Err(e) if e.op != name => Some(format!(
+                "error for shapes {shapes:?} names `{}`, not `{name}`",
+                e.op
+            )),
             Err(e) => shapes
                 .iter()
                 .find(|s| !e.message.contains(&format!("{s:?}")))
@@ -570,7 +607,10 @@ mod tests {
     #[test]
     fn kit_passes_a_correct_op_on_every_generated_case() {
         let summary = check_op(2, || MulAdd).cases(24).assert();
-        assert_eq!((summary.op.as_str(), summary.cases, summary.rejected), ("mul_add", 24, 1));
+        assert_eq!(
+            (summary.op.as_str(), summary.cases, summary.rejected),
+            ("mul_add", 24, 1)
+        );
         // per case: f64, f32, and the same variable twice
         assert_eq!(summary.checks, 24 * 3, "{summary}");
     }
@@ -578,22 +618,52 @@ mod tests {
     #[test]
     fn kit_catches_and_localises_a_wrong_vjp() {
         let failure = check_op(2, || MulAddWrong).run().unwrap_err();
-        assert!(failure.what.contains("gradient check in f64 failed"), "{failure}");
+        assert!(
+            failure.what.contains("gradient check in f64 failed"),
+            "{failure}"
+        );
         let report = failure.report.as_ref().unwrap();
-        assert_eq!(report.culprit.as_ref().unwrap().node.op, "mul_add_wrong", "{failure}");
+        assert_eq!(
+            report.culprit.as_ref().unwrap().node.op,
+            "mul_add_wrong",
+            "{failure}"
+        );
         assert_eq!(failure.inputs.len(), 2, "{failure}");
         let unary = check_op(1, || BadSquare).run().unwrap_err();
-        assert!(unary.to_string().contains("first wrong node: #1 `bad_square`"), "{unary}");
+        assert!(
+            unary
+                .to_string()
+                .contains("first wrong node: #1 `bad_square`"),
+            "{unary}"
+        );
     }
 
     #[test]
     fn kit_checks_the_error_path() {
         let failure = check_op(2, || Lax).run().unwrap_err();
-        assert_eq!(failure.what, "accepted incompatible shapes [[2, 3], [4]] in f64 (gave shape [2, 3])");
-        let failure = check_op(1, || BadSquare).rejects(&[&[2, 3]]).run().unwrap_err();
-        assert_eq!(failure.what, "accepted incompatible shapes [[2, 3]] in f64 (gave shape [2, 3])");
-        let failure = check_op(2, || Vague).shapes(Shapes::Same).rejects(&[&[2, 3], &[3, 2]]).run().unwrap_err();
-        assert!(failure.what.starts_with("error for shapes [[2, 3], [3, 2]] does not name [2, 3]: vague: shapes differ"), "{failure}");
+        assert_eq!(
+            failure.what,
+            "accepted incompatible shapes [[2, 3], [4]] in f64 (gave shape [2, 3])"
+        );
+        let failure = check_op(1, || BadSquare)
+            .rejects(&[&[2, 3]])
+            .run()
+            .unwrap_err();
+        assert_eq!(
+            failure.what,
+            "accepted incompatible shapes [[2, 3]] in f64 (gave shape [2, 3])"
+        );
+        let failure = check_op(2, || Vague)
+            .shapes(Shapes::Same)
+            .rejects(&[&[2, 3], &[3, 2]])
+            .run()
+            .unwrap_err();
+        assert!(
+            failure.what.starts_with(
+                "error for shapes [[2, 3], [3, 2]] does not name [2, 3]: vague: shapes differ"
+            ),
+            "{failure}"
+        );
         check_op(2, || Vague).shapes(Shapes::Same).cases(4).assert();
     }
 
@@ -601,7 +671,10 @@ mod tests {
     fn broadcast_shapes_broadcast_together() {
         let mut runner = TestRunner::deterministic();
         for _ in 0..64 {
-            let shapes = broadcast_shapes(3, 4).new_tree(&mut runner).unwrap().current();
+            let shapes = broadcast_shapes(3, 4)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
             assert_eq!(shapes.len(), 3);
             let b = crate::tensor::broadcast_shapes(&shapes[0], &shapes[1])
                 .and_then(|s| crate::tensor::broadcast_shapes(&s, &shapes[2]));

@@ -49,9 +49,17 @@ impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = non_finite_words(&self.value);
         match self.pass {
-            Pass::Forward => writeln!(f, "anomaly in the forward pass: {} produced {what}", self.node)?,
+            Pass::Forward => writeln!(
+                f,
+                "anomaly in the forward pass: {} produced {what}",
+                self.node
+            )?,
             Pass::Backward => {
-                write!(f, "anomaly in the backward pass: the VJP of {} produced {what}", self.node)?;
+                write!(
+                    f,
+                    "anomaly in the backward pass: the VJP of {} produced {what}",
+                    self.node
+                )?;
                 match self.gradient_of {
                     Some(i) => writeln!(f, " in the gradient of input {i}")?,
                     None => writeln!(f)?,
@@ -96,9 +104,17 @@ fn all_finite<T: Float>(t: &Tensor<T>) -> bool {
     t.as_slice().iter().all(|x| x.is_finite())
 }
 
-fn inputs_of<T: Float>(nodes: &[Node<T>], ids: impl Iterator<Item = NodeId>) -> Vec<(NodeInfo, Summary)> {
-    ids.map(|i| (NodeInfo::of(nodes, i), Summary::of(&nodes[i as usize].value)))
-        .collect()
+fn inputs_of<T: Float>(
+    nodes: &[Node<T>],
+    ids: impl Iterator<Item = NodeId>,
+) -> Vec<(NodeInfo, Summary)> {
+    ids.map(|i| {
+        (
+            NodeInfo::of(nodes, i),
+            Summary::of(&nodes[i as usize].value),
+        )
+    })
+    .collect()
 }
 
 impl AnomalyWatch {
@@ -331,10 +347,17 @@ mod tests {
         assert_eq!(a.inputs[0].1.values, Some(vec![0.0; 3]));
         let text = a.to_string();
         assert!(
-            text.starts_with(&format!("anomaly in the forward pass: #{} `ln` at {}:{line}:", a.node.id, file!())),
+            text.starts_with(&format!(
+                "anomaly in the forward pass: #{} `ln` at {}:{line}:",
+                a.node.id,
+                file!()
+            )),
             "{text}"
         );
-        assert!(text.contains("produced -inf") && text.contains("input 0: #"), "{text}");
+        assert!(
+            text.contains("produced -inf") && text.contains("input 0: #"),
+            "{text}"
+        );
         assert_eq!(tape.take_anomaly().map(|a| a.node.id), Some(a.node.id));
         assert!(tape.anomaly().is_none());
     }
@@ -359,7 +382,10 @@ mod tests {
         // tensor door: the VJP's returned gradient is checked
         let _ = y.backward();
         let a = tape.take_anomaly().expect("d sqrt(0) = inf");
-        assert_eq!((a.pass, a.node.op.as_str(), a.node.site.line()), (Pass::Backward, "sqrt", line));
+        assert_eq!(
+            (a.pass, a.node.op.as_str(), a.node.site.line()),
+            (Pass::Backward, "sqrt", line)
+        );
         assert_eq!((a.gradient_of, a.value.pos_inf), (Some(0), 1));
         assert_eq!(a.cotangent.as_ref().unwrap().values, Some(vec![3.0, 3.0]));
         assert_eq!(a.inputs[0].1.values, Some(vec![0.0, 4.0]));
@@ -367,7 +393,10 @@ mod tests {
         // recorded door: the op inside the VJP that produced the infinity is named too
         let _ = tape.grad(y, &[x]);
         let a = tape.take_anomaly().expect("d sqrt(0) = inf");
-        assert_eq!((a.pass, a.node.op.as_str(), a.node.site.line()), (Pass::Backward, "sqrt", line));
+        assert_eq!(
+            (a.pass, a.node.op.as_str(), a.node.site.line()),
+            (Pass::Backward, "sqrt", line)
+        );
         let inside = a.inside.as_ref().expect("recorded door");
         assert_eq!((inside.op.as_str(), inside.site.file()), ("div", file!()));
         assert!(a.to_string().contains("the VJP of #1 `sqrt`"), "{a}");

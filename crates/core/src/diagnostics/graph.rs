@@ -253,19 +253,23 @@ impl<'a, T: Float> Graph<'a, T> {
                 let args: Vec<String> = node.inputs.iter().map(|i| format!("#{i}")).collect();
                 format!("{}({})", info.op, args.join(", "))
             };
-            let mut value = format!("= {}", compact(&node.value, self.max_values));
-            if let Some(g) = self.grad_of(id) {
-                let _ = write!(value, "  grad {}", compact(g, self.max_values));
-            }
-            rows.push([
+            let mut row = vec![
                 format!("#{id}"),
                 what,
                 format!("{:?}", node.value.shape()),
-                value,
-                format!("{}:{}", info.site.file(), info.site.line()),
-            ]);
+                format!("= {}", compact(&node.value, self.max_values)),
+            ];
+            // A gradient column only when gradients were given.
+            if self.grads.is_some() {
+                row.push(match self.grad_of(id) {
+                    Some(g) => format!("grad {}", compact(g, self.max_values)),
+                    None => String::new(),
+                });
+            }
+            row.push(format!("{}:{}", info.site.file(), info.site.line()));
+            rows.push(row);
         }
-        let mut widths = [0usize; 5];
+        let mut widths = vec![0usize; rows.first().map_or(0, Vec::len)];
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
@@ -273,7 +277,7 @@ impl<'a, T: Float> Graph<'a, T> {
         }
         let mut out = String::new();
         for row in &rows {
-            for (k, (cell, w)) in row.iter().zip(widths).enumerate() {
+            for (k, (cell, &w)) in row.iter().zip(&widths).enumerate() {
                 if k + 1 == row.len() {
                     let _ = writeln!(out, "{cell}");
                 } else {
@@ -360,15 +364,24 @@ mod tests {
         assert_eq!(dot.matches(" [label=\"#").count(), 5, "{dot}");
         assert!(!dot.contains(&format!("n{} ", unrelated.id())), "{dot}");
         // d/dx Σ exp(3x) = 3·exp(3x) = [60.2566, 1210.2864]
-        assert!(dot.contains("#0 leaf\\n[2]\\n= [1, 2]\\ngrad = [60.2566, 1210.2864]"), "{dot}");
+        assert!(
+            dot.contains("#0 leaf\\n[2]\\n= [1, 2]\\ngrad = [60.2566, 1210.2864]"),
+            "{dot}"
+        );
         assert!(dot.contains("shape=ellipse"), "{dot}");
         assert!(dot.contains("#1 constant\\n[]\\n= 3\\n"), "{dot}");
         assert!(dot.contains("style=dashed"), "{dot}");
         assert!(dot.contains("#2 mul\\n[2]\\n= [3, 6]"), "{dot}");
         // two-input ops number their edges
         assert!(dot.contains("n0 -> n2 [label=\"0\"];") && dot.contains("n1 -> n2 [label=\"1\"];"));
-        assert!(dot.contains("n2 -> n3;") && dot.contains("n3 -> n4;"), "{dot}");
-        assert!(dot.contains(&format!("#4 sum\\n[]\\n= 423.5143\\n{}:{line}\"", file!())), "{dot}");
+        assert!(
+            dot.contains("n2 -> n3;") && dot.contains("n3 -> n4;"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains(&format!("#4 sum\\n[]\\n= 423.5143\\n{}:{line}\"", file!())),
+            "{dot}"
+        );
     }
 
     #[test]
@@ -388,11 +401,24 @@ mod tests {
             return;
         };
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dot.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         let svg = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(svg.contains("<svg") && svg.contains("matmul"), "{svg}");
     }
 
@@ -410,7 +436,14 @@ mod tests {
         assert!(lines[3].contains("sum(axes=[0], keepdim=false)(#2)") && lines[3].contains("[4]"));
         assert!(lines[3].contains("= [6, 6, 6, 6]"), "{text}");
         assert!(lines[3].ends_with(&format!("graph.rs:{line}")), "{text}");
-        let _ = y;
+        // with gradients: a column of its own, empty for nodes that are not leaves
+        let text = tape.graph().with_grads(&y.sum().backward()).to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("= 12 values in [1, 1]  grad 12 values in [1, 1]  "),
+            "{text}"
+        );
+        assert!(!lines[2].contains("grad"), "{text}");
     }
 
     #[test]

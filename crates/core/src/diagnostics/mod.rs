@@ -125,7 +125,11 @@ impl fmt::Display for Summary {
                 }
             }
         }
-        for (n, what) in [(self.nan, "NaN"), (self.pos_inf, "+inf"), (self.neg_inf, "-inf")] {
+        for (n, what) in [
+            (self.nan, "NaN"),
+            (self.pos_inf, "+inf"),
+            (self.neg_inf, "-inf"),
+        ] {
             if n > 0 {
                 write!(f, ", {n} {what}")?;
             }

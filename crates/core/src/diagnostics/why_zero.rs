@@ -273,7 +273,12 @@ mod tests {
         fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
             Ok(xs[0].map(T::signum))
         }
-        fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, _dy: Var<'t, T>) -> InputGrads<'t, T> {
+        fn vjp<'t>(
+            &self,
+            _xs: &[Var<'t, T>],
+            _y: Var<'t, T>,
+            _dy: Var<'t, T>,
+        ) -> InputGrads<'t, T> {
             [None].into()
         }
     }
@@ -287,7 +292,10 @@ mod tests {
         let y = (c * x).sum();
         assert!(matches!(tape.why_zero(y, c), WhyZero::Constant { x } if x.id == c.id()));
         let w = tape.why_zero(y, z);
-        assert!(matches!(&w, WhyZero::Disconnected { x, .. } if x.id == z.id()), "{w}");
+        assert!(
+            matches!(&w, WhyZero::Disconnected { x, .. } if x.id == z.id()),
+            "{w}"
+        );
         assert!(w.to_string().contains("does not depend on #2 leaf"), "{w}");
         assert_eq!(tape.why_zero(y, x), WhyZero::NotZero { max_abs: 2.0 });
     }
@@ -311,7 +319,9 @@ mod tests {
         // an output computed from constants only is a constant with no recorded inputs;
         // the copy made between x and it is still found
         let y = (copy * copy).sum();
-        assert!(matches!(tape.why_zero(y, x), WhyZero::Detached { copy: c, .. } if c.id == copy.id()));
+        assert!(
+            matches!(tape.why_zero(y, x), WhyZero::Detached { copy: c, .. } if c.id == copy.id())
+        );
     }
 
     #[test]
@@ -325,13 +335,22 @@ mod tests {
         let WhyZero::Blocked { blockers } = tape.why_zero(y, x) else {
             panic!("{}", tape.why_zero(y, x));
         };
-        let found: Vec<_> = blockers.iter().map(|b| (b.node.id, b.node.op.as_str(), b.input, b.reason)).collect();
+        let found: Vec<_> = blockers
+            .iter()
+            .map(|b| (b.node.id, b.node.op.as_str(), b.input, b.reason))
+            .collect();
         assert_eq!(
             found,
-            [(r.id(), "relu", 0, BlockReason::ZeroGradient), (s.id(), "sign", 0, BlockReason::NoGradient)]
+            [
+                (r.id(), "relu", 0, BlockReason::ZeroGradient),
+                (s.id(), "sign", 0, BlockReason::NoGradient)
+            ]
         );
         let text = tape.why_zero(y, x).to_string();
-        assert!(text.contains("`sign` at") && text.contains("returns no gradient"), "{text}");
+        assert!(
+            text.contains("`sign` at") && text.contains("returns no gradient"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -88,7 +88,10 @@ pub(crate) fn localise<T: Float>(
             let at_kink = {
                 let values: SmallVec<[&Tensor<T>; 4]> =
                     inputs.iter().map(|&i| &nodes[i as usize].value).collect();
-                nodes[id].op.as_ref().is_some_and(|op| op.is_at_kink(&values))
+                nodes[id]
+                    .op
+                    .as_ref()
+                    .is_some_and(|op| op.is_at_kink(&values))
             };
             if at_kink {
                 continue;

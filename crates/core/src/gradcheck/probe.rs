@@ -55,12 +55,23 @@ pub(crate) fn outputs<'t, T: Float>(
 }
 
 /// `Fₖ` at `inputs` on a fresh tape, flattened to f64.
-fn values_at<T: Float>(f: &impl Function<T>, inputs: &[Tensor<T>], k: usize, cots: &Cotangents) -> Vec<f64> {
+fn values_at<T: Float>(
+    f: &impl Function<T>,
+    inputs: &[Tensor<T>],
+    k: usize,
+    cots: &Cotangents,
+) -> Vec<f64> {
     let tape = Tape::new();
     let xs: Vec<_> = inputs.iter().map(|x| tape.leaf(x.clone())).collect();
     outputs(&tape, f, &xs, k, cots)
         .iter()
-        .flat_map(|o| o.value().as_slice().iter().map(|v| v.to_f64()).collect::<Vec<_>>())
+        .flat_map(|o| {
+            o.value()
+                .as_slice()
+                .iter()
+                .map(|v| v.to_f64())
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -85,8 +96,11 @@ pub(crate) fn kinks_on<T: Float>(tape: &Tape<T>) -> Vec<NodeInfo> {
     let mut kinks = Vec::new();
     for (id, node) in nodes.iter().enumerate() {
         if let Some(op) = &node.op {
-            let xs: SmallVec<[&Tensor<T>; 4]> =
-                node.inputs.iter().map(|&i| &nodes[i as usize].value).collect();
+            let xs: SmallVec<[&Tensor<T>; 4]> = node
+                .inputs
+                .iter()
+                .map(|&i| &nodes[i as usize].value)
+                .collect();
             if op.is_at_kink(&xs) {
                 kinks.push(NodeInfo::of(&nodes, id as NodeId));
             }
@@ -130,8 +144,10 @@ fn structural<'t, T: Float>(
     xs: &[Var<'t, T>],
     seed: &Tensor<T>,
 ) {
-    let (Ok(a), Ok(b)) = (out.try_backward(Some(seed.clone())), out.try_backward(Some(seed.clone())))
-    else {
+    let (Ok(a), Ok(b)) = (
+        out.try_backward(Some(seed.clone())),
+        out.try_backward(Some(seed.clone())),
+    ) else {
         return;
     };
     for (i, &x) in xs.iter().enumerate() {
@@ -144,9 +160,13 @@ fn structural<'t, T: Float>(
             ));
         }
         let same = ga.shape() == gb.shape()
-            && flat(&ga).zip(flat(&gb)).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()));
+            && flat(&ga)
+                .zip(flat(&gb))
+                .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()));
         if !same {
-            report.problem(format!("order {k}: backward twice gave different gradients for input {i}"));
+            report.problem(format!(
+                "order {k}: backward twice gave different gradients for input {i}"
+            ));
         }
     }
     let zero = Tensor::zeros(seed.shape());
@@ -312,7 +332,8 @@ pub(crate) fn directional<A: Float, N: Float>(
                 .sum()
         };
         let s = dot(&tape, &outs, &v);
-        let by_grad: Vec<Tensor<f64>> = tape.grad(s, &xs).iter().map(|g| g.value().cast()).collect();
+        let by_grad: Vec<Tensor<f64>> =
+            tape.grad(s, &xs).iter().map(|g| g.value().cast()).collect();
         let eager = s.backward();
         let by_backward: Vec<Tensor<f64>> = xs.iter().map(|&x| eager.wrt(x).cast()).collect();
         for (i, (g, x)) in by_backward.iter().zip(inputs).enumerate() {
@@ -360,13 +381,19 @@ pub(crate) fn directional<A: Float, N: Float>(
                 .iter()
                 .zip(&u)
                 .map(|(x, ui)| {
-                    Tensor::from_fn(x.shape(), |j| N::from_f64(x.as_slice()[j].to_f64() + h * ui.as_slice()[j]))
+                    Tensor::from_fn(x.shape(), |j| {
+                        N::from_f64(x.as_slice()[j].to_f64() + h * ui.as_slice()[j])
+                    })
                 })
                 .collect();
             values_at(numeric, &moved, k, cots)
         };
         let (plus, minus) = (nudged(eps), nudged(-eps));
-        let ju_num: Vec<f64> = plus.iter().zip(&minus).map(|(p, m)| (p - m) / (2.0 * eps)).collect();
+        let ju_num: Vec<f64> = plus
+            .iter()
+            .zip(&minus)
+            .map(|(p, m)| (p - m) / (2.0 * eps))
+            .collect();
         let v_flat: Vec<f64> = v.iter().flat_map(|t| t.as_slice().to_vec()).collect();
         let vju_num: f64 = v_flat.iter().zip(&ju_num).map(|(a, b)| a * b).sum();
         let at = Position::Direction {

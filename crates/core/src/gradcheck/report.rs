@@ -119,7 +119,8 @@ impl Entry {
 
     /// True when outside tolerance.
     pub fn failed(&self) -> bool {
-        !(self.badness <= 1.0)
+        // NaN badness cannot happen (see `badness`), but would count as a failure.
+        self.badness > 1.0 || self.badness.is_nan()
     }
 }
 
@@ -246,7 +247,14 @@ impl Report {
     }
 
     /// Folds one comparison in.
-    pub(crate) fn compare(&mut self, order: usize, door: Door, at: Position, analytic: f64, numeric: f64) {
+    pub(crate) fn compare(
+        &mut self,
+        order: usize,
+        door: Door,
+        at: Position,
+        analytic: f64,
+        numeric: f64,
+    ) {
         let entry = Entry {
             order,
             door,
@@ -257,11 +265,20 @@ impl Report {
         };
         self.compared += 1;
         let (abs, rel) = (entry.abs_err(), entry.rel_err());
-        self.max_abs_err = if abs.is_nan() { f64::NAN } else { self.max_abs_err.max(abs) };
-        self.max_rel_err = if rel.is_nan() { f64::NAN } else { self.max_rel_err.max(rel) };
+        self.max_abs_err = if abs.is_nan() {
+            f64::NAN
+        } else {
+            self.max_abs_err.max(abs)
+        };
+        self.max_rel_err = if rel.is_nan() {
+            f64::NAN
+        } else {
+            self.max_rel_err.max(rel)
+        };
         if entry.failed() {
             self.failures += 1;
-            self.first_failing_order = Some(self.first_failing_order.map_or(order, |o| o.min(order)));
+            self.first_failing_order =
+                Some(self.first_failing_order.map_or(order, |o| o.min(order)));
         }
         // Keep the `keep` worst, sorted worst first; equal badness keeps the earlier.
         let pos = self.worst.partition_point(|e| e.badness >= entry.badness);
@@ -342,7 +359,11 @@ impl fmt::Display for Report {
                     sci(e.numeric),
                     e.abs_err(),
                     e.at,
-                    if e.failed() { "  <- outside tolerance" } else { "" }
+                    if e.failed() {
+                        "  <- outside tolerance"
+                    } else {
+                        ""
+                    }
                 )?;
             }
         }

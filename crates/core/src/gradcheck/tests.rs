@@ -39,11 +39,13 @@ pub(crate) mod ops {
             Ok(xs[0].map(|x| if x > T::ZERO { x } else { T::ZERO }))
         }
         fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-            let mask = xs[0].value().map(|x| if x > T::ZERO { T::ONE } else { T::ZERO });
+            let mask = xs[0]
+                .value()
+                .map(|x| if x > T::ZERO { T::ONE } else { T::ZERO });
             [Some(dy * xs[0].constant(mask))].into()
         }
         fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
-            xs[0].as_slice().iter().any(|&x| x == T::ZERO)
+            xs[0].as_slice().contains(&T::ZERO)
         }
     }
 
@@ -116,9 +118,18 @@ fn report_names_worst_elements_with_analytic_and_numeric_values() {
     );
     assert!((worst.analytic + 2.0).abs() < 1e-12 && (worst.numeric + 4.0).abs() < 1e-6);
     let table = report.to_string();
-    assert!(table.starts_with("gradient check FAILED (f64, full Jacobian"), "{table}");
-    assert!(table.contains("d y0[1] / d x0[1]  <- outside tolerance"), "{table}");
-    assert!(table.contains("first wrong node: #1 `bad_square`"), "{table}");
+    assert!(
+        table.starts_with("gradient check FAILED (f64, full Jacobian"),
+        "{table}"
+    );
+    assert!(
+        table.contains("d y0[1] / d x0[1]  <- outside tolerance"),
+        "{table}"
+    );
+    assert!(
+        table.contains("first wrong node: #1 `bad_square`"),
+        "{table}"
+    );
 }
 
 thread_local! {
@@ -187,11 +198,23 @@ fn kink_is_flagged_not_reported_wrong() {
     assert_eq!(report.verdict, Verdict::Kink, "{report}");
     assert!(report.passed() && report.failures > 0 && report.culprit.is_none());
     assert_eq!(report.kinks.len(), 1, "{report}");
-    assert_eq!((report.kinks[0].op.as_str(), report.kinks[0].site.line()), ("relu", line));
+    assert_eq!(
+        (report.kinks[0].op.as_str(), report.kinks[0].site.line()),
+        ("relu", line)
+    );
     assert!(report.to_string().contains("passed at a kink"), "{report}");
     // away from the kink: a plain pass, no kink noted
-    let away = check(f, &[Tensor::vector(vec![0.1, 1.5, -0.5])], 2, &Config::f64());
-    assert_eq!((away.verdict, away.kinks.len()), (Verdict::Pass, 0), "{away}");
+    let away = check(
+        f,
+        &[Tensor::vector(vec![0.1, 1.5, -0.5])],
+        2,
+        &Config::f64(),
+    );
+    assert_eq!(
+        (away.verdict, away.kinks.len()),
+        (Verdict::Pass, 0),
+        "{away}"
+    );
 }
 
 #[test]
@@ -211,7 +234,12 @@ fn kink_does_not_hide_a_wrong_op() {
 #[test]
 fn directional_strategy_for_large_inputs_catches_a_wrong_op_reproducibly() {
     let x = Tensor::rand_uniform(&[20, 20], -1.0, 1.0, 5);
-    let good = check(|xs| (xs[0] * xs[0]).exp().mean(), std::slice::from_ref(&x), 2, &Config::f64());
+    let good = check(
+        |xs| (xs[0] * xs[0]).exp().mean(),
+        std::slice::from_ref(&x),
+        2,
+        &Config::f64(),
+    );
     assert_eq!(good.strategy, "3 random directions");
     assert!(good.passed(), "{good}");
     // per direction: <v, J u> through grad and backward, and every element of J u (one
@@ -225,7 +253,10 @@ fn directional_strategy_for_large_inputs_catches_a_wrong_op_reproducibly() {
     assert_eq!(bad.verdict, Verdict::Fail, "{bad}");
     assert_eq!(bad.culprit.as_ref().unwrap().node.op, "bad_square");
     let again = check(f, std::slice::from_ref(&x), 1, &Config::f64());
-    assert_eq!((again.max_abs_err, again.worst[0].numeric), (bad.max_abs_err, bad.worst[0].numeric));
+    assert_eq!(
+        (again.max_abs_err, again.worst[0].numeric),
+        (bad.max_abs_err, bad.worst[0].numeric)
+    );
     let other = check(f, &[x], 1, &Config::f64().with_seed(9));
     assert_ne!(other.worst[0].numeric, bad.worst[0].numeric);
 }
@@ -236,7 +267,15 @@ fn jvp_door_checks_every_element_of_j_u() {
     let x = Tensor::rand_uniform(&[300], -1.0, 1.0, 1);
     let b = Tensor::rand_uniform(&[300], -1.0, 1.0, 2);
     let cfg = Config::f64().with_strategy(Strategy::Directional);
-    let report = check(|xs| xs[0] * xs[1], &[x, b], 1, &Config { directions: 2, ..cfg });
+    let report = check(
+        |xs| xs[0] * xs[1],
+        &[x, b],
+        1,
+        &Config {
+            directions: 2,
+            ..cfg
+        },
+    );
     assert!(report.passed(), "{report}");
     assert_eq!(report.compared, 2 * (2 + 300), "{report}");
 }
@@ -263,11 +302,19 @@ impl<T: Float> Function<T> for SumBadSquare {
 #[test]
 fn f32_is_checked_by_promotion_to_f64() {
     let x = Tensor::<f32>::from_vec(vec![0.5, -1.5, 2.0, 0.25], &[2, 2]);
-    let report = check_promoted(&SoftCube, std::slice::from_ref(&x), 2, &Config::promoted_f32());
+    let report = check_promoted(
+        &SoftCube,
+        std::slice::from_ref(&x),
+        2,
+        &Config::promoted_f32(),
+    );
     assert!(report.passed(), "{report}");
     assert_eq!(report.dtype, "f32 against f64 differences");
     // f32 rounding is visible but small
-    assert!(report.max_abs_err > 0.0 && report.max_abs_err < 1e-5, "{report}");
+    assert!(
+        report.max_abs_err > 0.0 && report.max_abs_err < 1e-5,
+        "{report}"
+    );
     let bad = check_promoted(&SumBadSquare, &[x], 1, &Config::promoted_f32());
     assert_eq!(bad.verdict, Verdict::Fail);
     assert_eq!(bad.culprit.unwrap().node.op, "bad_square");
@@ -276,10 +323,20 @@ fn f32_is_checked_by_promotion_to_f64() {
 #[test]
 fn f32_only_functions_use_f32_differences_and_looser_tolerances() {
     let x = Tensor::<f32>::from_vec(vec![0.5, -1.5, 2.0], &[3]);
-    let report = check(|xs| (xs[0] * xs[0]).exp().sum(), std::slice::from_ref(&x), 2, &Config::f32());
+    let report = check(
+        |xs| (xs[0] * xs[0]).exp().sum(),
+        std::slice::from_ref(&x),
+        2,
+        &Config::f32(),
+    );
     assert!(report.passed(), "{report}");
     assert_eq!(report.dtype, "f32, differences in f32");
-    let bad = check(|xs| bad_square(xs[0]).sum(), &[x], 1, &Config::for_type::<f32>());
+    let bad = check(
+        |xs| bad_square(xs[0]).sum(),
+        &[x],
+        1,
+        &Config::for_type::<f32>(),
+    );
     assert_eq!(bad.verdict, Verdict::Fail, "{bad}");
 }
 
@@ -325,7 +382,10 @@ fn structural_problems_fail_the_check() {
     );
     assert_eq!(leaky.verdict, Verdict::Fail);
     assert!(
-        leaky.problems.iter().any(|p| p.contains("zero cotangent gives input 0 a non-zero")),
+        leaky
+            .problems
+            .iter()
+            .any(|p| p.contains("zero cotangent gives input 0 a non-zero")),
         "{leaky}"
     );
     let drifting = check(
@@ -335,7 +395,35 @@ fn structural_problems_fail_the_check() {
         &Config::f64(),
     );
     assert!(
-        drifting.problems.iter().any(|p| p.contains("backward twice gave different")),
+        drifting
+            .problems
+            .iter()
+            .any(|p| p.contains("backward twice gave different")),
         "{drifting}"
     );
+}
+
+/// Cost of a check on a 1,000-element input at order 2, both strategies. Timing is printed,
+/// not asserted; run with
+/// `cargo test --release -p tapegrad-core --lib gradcheck_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; run on demand in release mode"]
+fn gradcheck_cost_of_a_thousand_elements_at_order_two() {
+    fn f<'t>(xs: &[Var<'t, f64>]) -> Var<'t, f64> {
+        let x = xs[0];
+        let m = x.reshape(&[10, 100]).matmul(x.reshape(&[100, 10]));
+        (x.exp() * x).mean() + (m * m).mean() / 100.0
+    }
+    let x = Tensor::rand_uniform(&[1000], -1.0, 1.0, 3);
+    for strategy in [Strategy::Auto, Strategy::Full] {
+        let cfg = Config::f64().with_strategy(strategy);
+        let start = std::time::Instant::now();
+        let report = check(f, std::slice::from_ref(&x), 2, &cfg);
+        let seconds = start.elapsed().as_secs_f64();
+        assert!(report.passed(), "{report}");
+        println!(
+            "{strategy:?} ({}): {} comparisons in {seconds:.3} s",
+            report.strategy, report.compared
+        );
+    }
 }
