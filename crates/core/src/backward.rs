@@ -58,7 +58,7 @@ type PerInput<G> = SmallVec<[Option<G>; 2]>;
 
 /// What distinguishes the two doors: what a gradient is, how an op's VJP is evaluated,
 /// and how two contributions to one node are added.
-trait Door<T: Float> {
+pub(crate) trait Door<T: Float> {
     type Grad: Clone;
 
     /// The gradients of node `id`'s inputs given the node's cotangent `dy`, each already
@@ -67,6 +67,30 @@ trait Door<T: Float> {
 
     /// `acc += g`.
     fn accumulate(&mut self, acc: &mut Self::Grad, g: Self::Grad);
+
+    /// The value of a gradient (for anomaly mode and diagnostics).
+    fn value(&self, g: &Self::Grad) -> Tensor<T>;
+}
+
+/// `door.vjp` in anomaly mode: ops the VJP records are attributed to node `id`, and the
+/// gradients it returns are checked for NaN and infinities.
+fn vjp_watched<T: Float, D: Door<T>>(
+    tape: &Tape<T>,
+    door: &mut D,
+    id: NodeId,
+    dy: D::Grad,
+) -> SmallVec<[Option<D::Grad>; 2]> {
+    let dy_value = door.value(&dy);
+    let outer = tape.anomaly.enter_vjp(tape, id, &dy_value);
+    let dxs = door.vjp(id, dy);
+    tape.anomaly.leave_vjp(outer);
+    for (input, dx) in dxs.iter().enumerate() {
+        if let Some(dx) = dx {
+            tape.anomaly
+                .gradient(tape, id, input, &dy_value, &door.value(dx));
+        }
+    }
+    dxs
 }
 
 /// The reverse sweep: visits nodes from `root` down to `lowest` in reverse creation order,
@@ -78,7 +102,7 @@ trait Door<T: Float> {
 /// Creation order is a topological order, so there is no sort and no visited set: one
 /// loop, one vector of pending cotangents that is emptied as the loop passes, so the
 /// first-order door holds at most the gradients of the live frontier.
-fn sweep<T: Float, D: Door<T>>(
+pub(crate) fn sweep<T: Float, D: Door<T>>(
     tape: &Tape<T>,
     root: NodeId,
     seed: D::Grad,
@@ -100,7 +124,12 @@ fn sweep<T: Float, D: Door<T>>(
         if kind != NodeKind::Op {
             continue;
         }
-        let dxs = door.vjp(id, dy);
+        // Anomaly mode: when off, this flag read is the whole cost.
+        let dxs = if tape.anomaly.is_on() {
+            vjp_watched(tape, door, id, dy)
+        } else {
+            door.vjp(id, dy)
+        };
         for (k, dx) in dxs.into_iter().enumerate() {
             let Some(dx) = dx else {
                 continue;
@@ -165,20 +194,25 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     fn accumulate(&mut self, acc: &mut Var<'t, T>, g: Var<'t, T>) {
         *acc = *acc + g;
     }
+
+    fn value(&self, g: &Var<'t, T>) -> Tensor<T> {
+        g.value()
+    }
 }
 
 /// The tensor door: gradients are tensors. Each VJP is evaluated with the tape in
 /// values-only mode: the op's inputs and output are the recorded variables themselves
 /// (nothing is copied), the cotangent and the VJP's intermediates are pushed as bare
 /// values past the recorded nodes, and dropped again after the node.
-struct Eager<'t, T: Float> {
+pub(crate) struct Eager<'t, T: Float> {
     tape: &'t Tape<T>,
     /// Number of values before the sweep began.
     base: usize,
 }
 
 impl<'t, T: Float> Eager<'t, T> {
-    fn new(tape: &'t Tape<T>) -> Self {
+    /// The tensor door on `tape` (also used by `diagnostics::why_zero`).
+    pub(crate) fn new(tape: &'t Tape<T>) -> Self {
         tape.values_only.set(true);
         Eager {
             tape,
@@ -233,6 +267,10 @@ impl<T: Float> Door<T> for Eager<'_, T> {
         for (a, b) in acc.as_mut_slice().iter_mut().zip(g.as_slice()) {
             *a += *b;
         }
+    }
+
+    fn value(&self, g: &Tensor<T>) -> Tensor<T> {
+        g.clone()
     }
 }
 

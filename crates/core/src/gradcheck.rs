@@ -1,252 +1,349 @@
-//! Gradient checking: the engine's gradients against central finite differences, in f64,
-//! at any order, through both doors (`Tape::grad` and `Var::backward`).
+//! Gradient checking: the engine's derivatives against central finite differences, at any
+//! order, through both doors ([`Tape::grad`] and [`Var::backward`]), with a structured
+//! [`Report`] that names the worst elements, the first wrong node and any kinks.
 //!
-//! # How orders work
-//! Order 1 checks the gradient of `L₁(x) = Σ v ⊙ f(x)` for a random cotangent `v`.
-//! Order `k + 1` checks the gradient of `Lₖ₊₁(x) = Σᵢ Σ wᵢ ⊙ ∂Lₖ/∂xᵢ`, where `∂Lₖ/∂xᵢ` is
-//! the engine's own *recorded* gradient: finite differences of the engine's gradient are
-//! compared with the engine's gradient of its gradient (a Hessian-vector product at
-//! order 2). The random directions come from a seeded generator, so a failure reproduces.
+//! # What is checked at each order
+//! Order 1 checks the Jacobian of `F₁ = f`. Order `k + 1` checks the Jacobian of
+//! `Fₖ₊₁ = ∇ₓ Lₖ`, the engine's own *recorded* gradient of `Lₖ = ⟨cₖ, Fₖ⟩` for a random
+//! cotangent `cₖ`: finite differences of the engine's gradient against the engine's
+//! gradient of its gradient (at order 2, rows of the Hessian of `⟨c₁, f⟩`). An error in a
+//! first derivative shows at order 1; a VJP that is right but not differentiable (computed
+//! outside the tape, say) shows at order 2.
+//!
+//! # Two strategies
+//! - **Full Jacobian** (inputs of at most [`Config::full_limit`] elements): one row per
+//!   output element by one-hot cotangents through both doors, one column per input element
+//!   by central differences; every entry is compared, so a failure points at an element.
+//! - **Random directions** (larger inputs): for a direction `u` of the inputs and `v` of
+//!   the outputs (unit norm, from a generator seeded with [`Config::seed`]),
+//!   `⟨v, J u⟩` by central differences along `u` is compared with `⟨Jᵀv, u⟩` from each
+//!   door, and every element of `J u` with the engine's Jacobian-vector product, obtained
+//!   by differentiating the recorded VJP with respect to its cotangent.
+//!
+//! # Element types
+//! f64 is checked directly. f32 is best checked by *promotion*: [`check_promoted`] takes a
+//! function generic over the element type ([`Function`] for `f32` and `f64`), computes
+//! the engine's derivatives in f32 and the finite differences in f64. A function that
+//! exists only in f32 is checked with [`check`] and finite differences in f32, with the
+//! looser [`Config::f32`] defaults.
+//!
+//! ```
+//! use tapegrad_core::gradcheck::{check, Config};
+//! use tapegrad_core::Tensor;
+//! let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
+//! let report = check(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2, &Config::f64());
+//! assert!(report.passed(), "{report}");
+//! assert!(report.max_abs_err < 1e-6);
+//! ```
 
-use crate::{Tape, Tensor, Var};
+mod localise;
+mod probe;
+mod report;
+
+pub use report::{Culprit, Door, Entry, Position, Report, Verdict};
+
+use crate::{Float, Tape, Tensor, Var};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use std::fmt;
 
-/// Step and tolerances of a check.
+/// How the checker samples the Jacobian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Full Jacobian when the inputs have at most [`Config::full_limit`] elements and the
+    /// output at most four times that; random directions otherwise.
+    Auto,
+    /// Every Jacobian entry (cost: two evaluations per input element plus one VJP per
+    /// output element, per order).
+    Full,
+    /// [`Config::directions`] random directions (cost: a few evaluations per direction).
+    Directional,
+}
+
+/// Step, tolerances, seed and strategy of a check.
 ///
-/// The defaults are PyTorch's `gradcheck` defaults for f64: central differences with
-/// `eps = 1e-6` have truncation error ~`eps²·f'''` and rounding error ~`1e-16/eps`, both
-/// far below `atol = 1e-5` and `rtol = 1e-3` for well-scaled functions.
-#[derive(Clone, Debug)]
-pub struct GradcheckConfig {
+/// An entry passes when `|analytic − numeric| ≤ atol + rtol·|numeric|`.
+///
+/// | constructor | eps | atol | rtol | why |
+/// |---|---|---|---|---|
+/// | [`f64`](Self::f64) (the default) | 1e-6 | 1e-5 | 1e-3 | PyTorch's `gradcheck`: truncation error ~`eps²·f'''` ≈ 1e-12 and rounding ~`1e-16·|f|/eps` ≈ 1e-10, far below atol |
+/// | [`promoted_f32`](Self::promoted_f32) | 1e-6 | 1e-4 | 2e-3 | differences in f64; the engine's f32 derivatives carry f32 rounding (~1e-7 per op), so JAX's f32 tolerance 2e-3 |
+/// | [`f32`](Self::f32) | 1e-3 | 1e-2 | 1e-2 | differences in f32: rounding ~`6e-8·|f|/eps` ≈ 6e-5·|f| needs a large step, whose truncation error (~1e-6·f''') is the price |
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
     /// Finite-difference step.
     pub eps: f64,
     /// Absolute tolerance.
     pub atol: f64,
     /// Relative tolerance (relative to the numeric value).
     pub rtol: f64,
-    /// Seed of the random cotangents and directions.
+    /// Seed of the random cotangents and directions: the same seed, the same check.
     pub seed: u64,
+    /// Full Jacobian or random directions.
+    pub strategy: Strategy,
+    /// Largest number of input elements for which [`Strategy::Auto`] uses the full Jacobian.
+    pub full_limit: usize,
+    /// Number of random directions per order for [`Strategy::Directional`].
+    pub directions: usize,
+    /// How many of the worst comparisons the report keeps.
+    pub worst: usize,
+    /// Whether a failing check looks for the first wrong node (costs one small check per
+    /// node of the expression, only when the check fails).
+    pub localise: bool,
 }
 
-impl Default for GradcheckConfig {
+impl Default for Config {
     fn default() -> Self {
-        GradcheckConfig {
+        Config::f64()
+    }
+}
+
+impl Config {
+    /// Defaults for f64 (PyTorch's `gradcheck`).
+    pub fn f64() -> Self {
+        Config {
             eps: 1e-6,
             atol: 1e-5,
             rtol: 1e-3,
             seed: 0,
+            strategy: Strategy::Auto,
+            full_limit: 256,
+            directions: 3,
+            worst: 8,
+            localise: true,
         }
+    }
+
+    /// Defaults for f32 derivatives against f64 finite differences ([`check_promoted`]).
+    pub fn promoted_f32() -> Self {
+        Config {
+            atol: 1e-4,
+            rtol: 2e-3,
+            ..Config::f64()
+        }
+    }
+
+    /// Defaults for finite differences taken in f32 ([`check`] on an f32 function).
+    pub fn f32() -> Self {
+        Config {
+            eps: 1e-3,
+            atol: 1e-2,
+            rtol: 1e-2,
+            ..Config::f64()
+        }
+    }
+
+    /// [`f64`](Self::f64) or [`f32`](Self::f32) by element type.
+    pub fn for_type<T: Float>() -> Self {
+        if T::NAME == "f32" {
+            Config::f32()
+        } else {
+            Config::f64()
+        }
+    }
+
+    /// The same config with another seed.
+    pub fn with_seed(self, seed: u64) -> Self {
+        Config { seed, ..self }
+    }
+
+    /// The same config with another strategy.
+    pub fn with_strategy(self, strategy: Strategy) -> Self {
+        Config { strategy, ..self }
     }
 }
 
-/// One element whose analytic and numeric derivatives disagree.
-#[derive(Clone, Debug)]
-pub struct Mismatch {
-    /// Which door produced the analytic value: `"grad"` or `"backward"`.
-    pub door: &'static str,
-    /// Derivative order being checked.
-    pub order: usize,
-    /// Input position.
-    pub input: usize,
-    /// Element (row-major) within that input.
-    pub element: usize,
-    /// The engine's value.
-    pub analytic: f64,
-    /// The finite-difference value.
-    pub numeric: f64,
+/// A closure under test: builds its output from input variables on a fresh tape.
+pub trait TestFn<T: Float = f64>: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T> {}
+impl<T: Float, F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>> TestFn<T> for F {}
+
+/// A function the checker can evaluate with element type `T`.
+///
+/// Closures ([`TestFn`]) implement it for their one type. Implement it generically,
+/// `impl<T: Float> Function<T> for MyFn`, to have f32 checked by promotion
+/// ([`check_promoted`]).
+///
+/// ```
+/// use tapegrad_core::gradcheck::{check_promoted, Config, Function};
+/// use tapegrad_core::{Float, Tensor, Var};
+/// struct SoftCube;
+/// impl<T: Float> Function<T> for SoftCube {
+///     fn eval<'t>(&self, xs: &[Var<'t, T>]) -> Var<'t, T> {
+///         let x = xs[0];
+///         (x * x * x / (x * x + T::ONE)).sum()
+///     }
+/// }
+/// let x = Tensor::<f32>::from_vec(vec![0.5, -1.5, 2.0], &[3]);
+/// let report = check_promoted(&SoftCube, &[x], 2, &Config::promoted_f32());
+/// assert!(report.passed(), "{report}");
+/// ```
+pub trait Function<T: Float> {
+    /// The output at `xs`.
+    fn eval<'t>(&self, xs: &[Var<'t, T>]) -> Var<'t, T>;
 }
 
-/// Why a gradient check failed.
+impl<T: Float, F: TestFn<T>> Function<T> for F {
+    fn eval<'t>(&self, xs: &[Var<'t, T>]) -> Var<'t, T> {
+        self(xs)
+    }
+}
+
+/// A failed check: the report says why.
 #[derive(Clone, Debug)]
-pub enum GradcheckError {
-    /// Some elements disagree (the worst first, at most 10).
-    Mismatch(Vec<Mismatch>),
-    /// A structural problem: wrong gradient shape, backward not repeatable.
-    Invalid(String),
+pub struct GradcheckError {
+    /// The full report.
+    pub report: Box<Report>,
 }
 
 impl fmt::Display for GradcheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GradcheckError::Invalid(s) => write!(f, "gradient check: {s}"),
-            GradcheckError::Mismatch(ms) => {
-                writeln!(f, "gradient check failed:")?;
-                writeln!(
-                    f,
-                    "  door      order input element      analytic       numeric"
-                )?;
-                for m in ms {
-                    writeln!(
-                        f,
-                        "  {:<9} {:>5} {:>5} {:>7} {:>13.6e} {:>13.6e}",
-                        m.door, m.order, m.input, m.element, m.analytic, m.numeric
-                    )?;
-                }
-                Ok(())
-            }
-        }
+        fmt::Display::fmt(&self.report, f)
     }
 }
 
 impl std::error::Error for GradcheckError {}
 
-/// A function under test: builds its output from input variables on a fresh tape.
-pub trait TestFn: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64> {}
-impl<F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>> TestFn for F {}
-
-/// Checks `f`'s derivatives of orders `1..=order` at `inputs` with the default config.
+/// Checks `f`'s derivatives of orders `1..=order` at `inputs` in f64 with the default
+/// config: `Ok` with the report if they agree with finite differences (or disagree only at
+/// a kink), `Err` with it otherwise.
 ///
 /// ```
 /// use tapegrad_core::{gradcheck::check_gradients, Tensor};
 /// let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
-/// check_gradients(|xs| (xs[0] * xs[0]).sin().sum(), &[x], 2).unwrap();
+/// check_gradients(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2).unwrap();
 /// ```
 pub fn check_gradients(
     f: impl TestFn,
     inputs: &[Tensor<f64>],
     order: usize,
-) -> Result<(), GradcheckError> {
-    check_gradients_with(f, inputs, order, &GradcheckConfig::default())
+) -> Result<Report, GradcheckError> {
+    check_gradients_with(f, inputs, order, &Config::f64())
 }
 
-/// [`check_gradients`] with explicit step, tolerances and seed.
+/// [`check_gradients`] with an explicit config.
 pub fn check_gradients_with(
     f: impl TestFn,
     inputs: &[Tensor<f64>],
     order: usize,
-    cfg: &GradcheckConfig,
-) -> Result<(), GradcheckError> {
-    let dirs = Directions::new(&f, inputs, order, cfg.seed);
+    cfg: &Config,
+) -> Result<Report, GradcheckError> {
+    let report = check(f, inputs, order, cfg);
+    if report.passed() {
+        Ok(report)
+    } else {
+        Err(GradcheckError {
+            report: Box::new(report),
+        })
+    }
+}
+
+/// Checks `f`'s derivatives of orders `1..=order` at `inputs`, with finite differences in
+/// `T` itself (for f32, prefer [`check_promoted`]).
+pub fn check<T: Float>(
+    f: impl TestFn<T>,
+    inputs: &[Tensor<T>],
+    order: usize,
+    cfg: &Config,
+) -> Report {
+    let dtype = if T::NAME == "f32" {
+        "f32, differences in f32"
+    } else {
+        "f64"
+    };
+    run(&f, &f, inputs, order, cfg, dtype)
+}
+
+/// Checks a function generic over the element type with f32 inputs: the engine's
+/// derivatives in f32 against finite differences of the same function in f64, at the same
+/// (exactly representable) points and directions. Use [`Config::promoted_f32`].
+pub fn check_promoted<F: Function<f32> + Function<f64>>(
+    f: &F,
+    inputs: &[Tensor<f32>],
+    order: usize,
+    cfg: &Config,
+) -> Report {
+    run::<f32, f64>(f, f, inputs, order, cfg, "f32 against f64 differences")
+}
+
+/// The checker: analytic derivatives from `analytic` in `A`, finite differences of
+/// `numeric` (the same function) in `N`.
+pub(crate) fn run<A: Float, N: Float>(
+    analytic: &impl Function<A>,
+    numeric: &impl Function<N>,
+    inputs: &[Tensor<A>],
+    order: usize,
+    cfg: &Config,
+    dtype: &'static str,
+) -> Report {
+    let inputs_n: Vec<Tensor<N>> = inputs.iter().map(|x| x.cast()).collect();
+    let mut report = Report::new(dtype, order, cfg);
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let n_in: usize = inputs.iter().map(|x| x.len()).sum();
+    let y_shape = {
+        let tape = Tape::<N>::new();
+        let xs: Vec<_> = inputs_n.iter().map(|x| tape.leaf(x.clone())).collect();
+        numeric.eval(&xs).shape().to_vec()
+    };
+    let full = match cfg.strategy {
+        Strategy::Full => true,
+        Strategy::Directional => false,
+        Strategy::Auto => {
+            n_in <= cfg.full_limit && crate::tensor::numel(&y_shape) <= 4 * cfg.full_limit
+        }
+    };
+    report.strategy = if full {
+        "full Jacobian".into()
+    } else {
+        format!("{} random directions", cfg.directions)
+    };
+    // The cotangents c₁ … c_{order−1} that define L₁ … L_{order−1}.
+    let mut cots: probe::Cotangents = Vec::new();
+    for j in 1..order {
+        cots.push(if j == 1 {
+            vec![probe::normal(&y_shape, &mut rng)]
+        } else {
+            inputs
+                .iter()
+                .map(|x| probe::normal(x.shape(), &mut rng))
+                .collect()
+        });
+    }
     for k in 1..=order {
-        check_order(&f, inputs, k, &dirs, cfg)?;
-    }
-    Ok(())
-}
-
-/// The random cotangent of `f`'s output and one direction per input per extra order.
-struct Directions {
-    v: Tensor<f64>,
-    w: Vec<Vec<Tensor<f64>>>,
-}
-
-impl Directions {
-    fn new(f: &impl TestFn, inputs: &[Tensor<f64>], order: usize, seed: u64) -> Self {
-        let tape = Tape::new();
-        let xs: Vec<_> = inputs.iter().map(|x| tape.leaf(x.clone())).collect();
-        let shape = f(&xs).shape();
-        let mut s = seed;
-        let mut next = |shape: &[usize]| {
-            s = s.wrapping_add(1);
-            Tensor::rand_normal(shape, 0.0, 1.0, s)
-        };
-        let v = next(&shape);
-        let w = (1..order)
-            .map(|_| inputs.iter().map(|x| next(x.shape())).collect())
-            .collect();
-        Directions { v, w }
-    }
-}
-
-/// `Lₖ` on `tape` (see the module doc).
-fn scalarised<'t>(
-    tape: &'t Tape<f64>,
-    f: &impl TestFn,
-    xs: &[Var<'t, f64>],
-    order: usize,
-    dirs: &Directions,
-) -> Var<'t, f64> {
-    let mut l = (f(xs) * tape.constant(dirs.v.clone())).sum();
-    for w in &dirs.w[..order - 1] {
-        let g = tape.grad(l, xs);
-        let mut next = tape.constant(Tensor::scalar(0.0));
-        for (gi, wi) in g.iter().zip(w) {
-            next = next + (*gi * tape.constant(wi.clone())).sum();
-        }
-        l = next;
-    }
-    l
-}
-
-fn value_at(f: &impl TestFn, inputs: &[Tensor<f64>], order: usize, dirs: &Directions) -> f64 {
-    let tape = Tape::new();
-    let xs: Vec<_> = inputs.iter().map(|x| tape.leaf(x.clone())).collect();
-    scalarised(&tape, f, &xs, order, dirs).item()
-}
-
-fn check_order(
-    f: &impl TestFn,
-    inputs: &[Tensor<f64>],
-    order: usize,
-    dirs: &Directions,
-    cfg: &GradcheckConfig,
-) -> Result<(), GradcheckError> {
-    let tape = Tape::new();
-    let xs: Vec<_> = inputs.iter().map(|x| tape.leaf(x.clone())).collect();
-    let l = scalarised(&tape, f, &xs, order, dirs);
-    let recorded: Vec<Tensor<f64>> = tape.grad(l, &xs).iter().map(|g| g.value()).collect();
-    let first = l.backward();
-    let eager: Vec<Tensor<f64>> = xs.iter().map(|&x| first.wrt(x)).collect();
-    let again = l.backward();
-    for (i, (&x, g)) in xs.iter().zip(&eager).enumerate() {
-        if g.shape() != inputs[i].shape() || recorded[i].shape() != inputs[i].shape() {
-            return Err(GradcheckError::Invalid(format!(
-                "order {order}: gradient of input {i} has shape {:?} (grad) / {:?} (backward), input has {:?}",
-                recorded[i].shape(),
-                g.shape(),
-                inputs[i].shape()
-            )));
-        }
-        if again.wrt(x).to_vec() != g.to_vec() && !g.as_slice().iter().any(|v| v.is_nan()) {
-            return Err(GradcheckError::Invalid(format!(
-                "order {order}: backward twice gave different gradients for input {i}"
-            )));
+        if full {
+            probe::full(
+                &mut report,
+                analytic,
+                numeric,
+                inputs,
+                &inputs_n,
+                k,
+                &cots,
+                cfg.eps,
+            );
+        } else {
+            probe::directional(
+                &mut report,
+                analytic,
+                numeric,
+                inputs,
+                &inputs_n,
+                k,
+                &cots,
+                cfg.eps,
+                cfg.directions,
+                &mut rng,
+            );
         }
     }
-    let mut mismatches = Vec::new();
-    for (i, x) in inputs.iter().enumerate() {
-        for e in 0..x.len() {
-            let nudged = |delta: f64| {
-                let mut moved = inputs.to_vec();
-                moved[i].as_mut_slice()[e] += delta;
-                value_at(f, &moved, order, dirs)
-            };
-            let numeric = (nudged(cfg.eps) - nudged(-cfg.eps)) / (2.0 * cfg.eps);
-            for (door, grads) in [("grad", &recorded), ("backward", &eager)] {
-                let analytic = grads[i].as_slice()[e];
-                let close = (analytic - numeric).abs() <= cfg.atol + cfg.rtol * numeric.abs();
-                if !close {
-                    mismatches.push(Mismatch {
-                        door,
-                        order,
-                        input: i,
-                        element: e,
-                        analytic,
-                        numeric,
-                    });
-                }
-            }
+    report.finish(|k| {
+        if cfg.localise {
+            localise::localise(numeric, &inputs_n, k, cfg, dtype)
+        } else {
+            None
         }
-    }
-    if mismatches.is_empty() {
-        return Ok(());
-    }
-    mismatches.sort_by(|a, b| {
-        let ea = (a.analytic - a.numeric).abs();
-        let eb = (b.analytic - b.numeric).abs();
-        eb.partial_cmp(&ea).unwrap_or(std::cmp::Ordering::Equal)
     });
-    mismatches.truncate(10);
-    Err(GradcheckError::Mismatch(mismatches))
+    report
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepts_correct_composite_at_order_two() {
-        let x = Tensor::from_vec(vec![0.5, -0.7], &[2]);
-        let y = Tensor::from_vec(vec![1.5, 0.2], &[2]);
-        check_gradients(|xs| (xs[0] * xs[1]).exp().sum() * xs[0].sum(), &[x, y], 2).unwrap();
-    }
-}
+pub(crate) mod tests;

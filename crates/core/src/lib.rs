@@ -6,7 +6,11 @@
 //! - [`Tape`] and [`Var`]: record a computation; `Var` is a `Copy` handle with operators.
 //! - [`Op`]: the one trait every op implements, built-in or yours.
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
-//! - [`gradcheck`]: the engine's derivatives against finite differences.
+//! - [`gradcheck`]: the engine's derivatives against finite differences, with a report
+//!   that names the worst elements and the first wrong node.
+//! - [`diagnostics`]: the tape as DOT or text, memory statistics, anomaly mode (the first
+//!   NaN or infinity), and "why is this gradient zero?".
+//! - `testing` (feature `testing`): proptest strategies and the op-author's kit.
 //!
 //! ```
 //! use tapegrad_core::{Tape, Tensor};
@@ -22,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod backward;
+pub mod diagnostics;
 mod error;
 mod float;
 pub mod gradcheck;

@@ -44,6 +44,14 @@ impl<T: Float> StoredOp<T> {
         }
     }
 
+    /// Heap bytes held beyond the node itself (0 for an inline op).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            StoredOp::Inline { .. } => 0,
+            StoredOp::Boxed(op) => std::mem::size_of_val(&**op),
+        }
+    }
+
     pub(crate) fn get(&self) -> &dyn Op<T> {
         match self {
             // SAFETY: `buf` was initialised with the op type `view` was instantiated for,

@@ -1,6 +1,7 @@
 //! The tape: an arena of nodes in creation order, and the one door (`apply`) through which
 //! every op enters it. The backward sweep lives in `backward.rs`.
 
+use crate::diagnostics::anomaly::AnomalyWatch;
 use crate::stored_op::StoredOp;
 use crate::{Error, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -66,6 +67,8 @@ pub struct Tape<T: Float> {
     /// Set while the tensor door runs: every new node is a constant and only its value
     /// is kept (see `values`).
     pub(crate) values_only: Cell<bool>,
+    /// Anomaly mode (off by default): see `diagnostics::anomaly`.
+    pub(crate) anomaly: AnomalyWatch,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -87,6 +90,7 @@ impl<T: Float> Tape<T> {
             values: RefCell::new(Vec::with_capacity(n)),
             recording: Cell::new(true),
             values_only: Cell::new(false),
+            anomaly: AnomalyWatch::default(),
         }
     }
 
@@ -209,6 +213,18 @@ impl<T: Float> Tape<T> {
             message: e.0,
             location: site,
         })?;
+        // Anomaly mode: when off, this flag read is the whole cost. The tensor door's
+        // intermediates are not nodes; its VJP results are checked by the sweep instead.
+        if self.anomaly.is_on() && !self.values_only.get() {
+            self.anomaly.forward(
+                &self.nodes.borrow(),
+                &self.values.borrow(),
+                &op,
+                xs,
+                &value,
+                site,
+            );
+        }
         let any_grad = !self.values_only.get() && {
             let nodes = self.nodes.borrow();
             xs.iter().any(|x| nodes[x.id as usize].requires_grad())
@@ -258,6 +274,13 @@ impl<T: Float> Tape<T> {
             Some(node) => node.kind,
             None => NodeKind::Constant, // an intermediate value of the tensor door
         }
+    }
+
+    /// Forgets every node past `len` (a checker that read a recorded gradient and wants
+    /// the tape small again). No `Var` past `len` may be used afterwards.
+    pub(crate) fn truncate(&self, len: usize) {
+        self.nodes.borrow_mut().truncate(len);
+        self.values.borrow_mut().truncate(len);
     }
 
     /// Drops the values past `len` (the tensor door's intermediates).
