@@ -117,9 +117,31 @@ fn check_reports_the_worst_error_and_passes_correct_derivatives() {
 }
 
 #[test]
-fn check_fails_where_finite_differences_straddle_a_kink() {
-    // relu'(0) = 0 by convention, but central differences see (h - 0)/2h = 1/2.
+fn check_flags_a_kink_instead_of_failing() {
+    // relu'(0) = 0 by convention, but central differences see (h - 0)/2h = 1/2: the
+    // checker says the disagreement comes from a non-differentiable point.
     let run = tapegrad(&["relu(x)", "--at", "x=0", "--check"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("check  passed at a kink (order 1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("not differentiable here: `relu`"),
+        "{}",
+        run.stdout
+    );
+    let out = json("relu(x)", "x=0", &["--check"]);
+    assert_eq!(out.get("check").get("kink"), &Json::Bool(true));
+}
+
+#[test]
+fn check_fails_where_finite_differences_cannot_follow() {
+    // The third derivative ~1e18 makes the central difference's truncation error
+    // (about eps² f'''/6, 2e5) exceed the tolerance (1e-5 + 1e-3 |f'|, about 1e3):
+    // the check fails, exit 3.
+    let run = tapegrad(&["sin(1000000*x)", "--at", "x=1", "--check"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("check  FAILED (order 1"),

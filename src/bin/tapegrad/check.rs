@@ -4,7 +4,7 @@
 use crate::ast::Ast;
 use crate::eval::evaluate;
 use crate::point::Point;
-use tapegrad::core::gradcheck::{check_gradients_with, GradcheckConfig, GradcheckError, Mismatch};
+use tapegrad::core::gradcheck::{check, Config, Position, Verdict};
 use tapegrad::prelude::Tensor;
 
 /// What the checker found.
@@ -13,23 +13,43 @@ pub struct Report {
     /// The highest order checked (1, or 2 with `--hessian`).
     pub order: usize,
     /// Step and tolerances used.
-    pub config: GradcheckConfig,
+    pub config: Config,
     pub outcome: Outcome,
 }
 
 /// Whether the check ran and how it went.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    /// It ran: `passed` within the tolerances; `worst` is the largest disagreement (`None`
-    /// when every derivative matched its finite difference exactly).
+    /// It ran.
     Ran {
-        passed: bool,
-        worst: Option<Mismatch>,
+        /// Pass, a disagreement explained by a kink, or a failure.
+        verdict: Verdict,
+        /// The comparison with the largest absolute error (`None` if nothing was compared).
+        worst: Option<Worst>,
+        /// The ops evaluated at a non-differentiable point, as `label (column)`.
+        kinks: Vec<String>,
+        /// Structural problems the checker found (malformed derivatives).
+        problems: Vec<String>,
     },
-    /// The checker found the derivatives malformed (not a numeric disagreement).
-    Invalid(String),
     /// Nothing was checked, for this reason.
     Skipped(String),
+}
+
+/// One comparison of an engine derivative with its finite difference.
+#[derive(Clone, Debug)]
+pub struct Worst {
+    /// `|engine − finite difference|`.
+    pub error: f64,
+    /// Derivative order.
+    pub order: usize,
+    /// `grad`, `backward` or `jvp`.
+    pub door: String,
+    /// The variable differentiated by (an index into the point's names).
+    pub variable: Option<usize>,
+    /// The engine's value.
+    pub engine: f64,
+    /// The central difference.
+    pub finite_difference: f64,
 }
 
 impl Report {
@@ -37,7 +57,7 @@ impl Report {
     pub fn skipped(order: usize, why: &str) -> Self {
         Report {
             order,
-            config: GradcheckConfig::default(),
+            config: Config::f64(),
             outcome: Outcome::Skipped(why.into()),
         }
     }
@@ -45,70 +65,55 @@ impl Report {
     /// True unless the check ran and failed.
     pub fn ok(&self) -> bool {
         match &self.outcome {
-            Outcome::Ran { passed, .. } => *passed,
-            Outcome::Invalid(_) => false,
+            Outcome::Ran { verdict, .. } => *verdict != Verdict::Fail,
             Outcome::Skipped(_) => true,
         }
     }
 }
 
 /// Checks orders `1..=order` of `ast` at `point` (the checker's default step and
-/// tolerances), through both of the engine's doors.
+/// tolerances, full Jacobian), through both of the engine's doors.
 pub fn run(ast: &Ast, point: &Point, binding: &[usize], order: usize) -> Report {
     if point.values.is_empty() {
         return Report::skipped(order, "there are no variables");
     }
     let inputs: Vec<Tensor<f64>> = point.values.iter().map(|&x| Tensor::scalar(x)).collect();
-    let check = |cfg: &GradcheckConfig| {
-        check_gradients_with(
-            |xs| {
-                let vars: Vec<_> = binding.iter().map(|&k| xs[k]).collect();
-                evaluate(ast, xs[0].tape(), &vars)[ast.root()]
-            },
-            &inputs,
-            order,
-            cfg,
-        )
-    };
-    let config = GradcheckConfig::default();
-    // # Design
-    // The checker lists only elements outside its tolerances; with zero tolerances every
-    // element that differs at all is listed, worst first, which gives the worst error even
-    // when the check passes.
-    let exact = GradcheckConfig {
-        atol: 0.0,
-        rtol: 0.0,
-        ..config.clone()
-    };
-    let outcome = match (check(&config), check(&exact)) {
-        (Err(GradcheckError::Invalid(why)), _) | (_, Err(GradcheckError::Invalid(why))) => {
-            Outcome::Invalid(why)
-        }
-        (within, all) => Outcome::Ran {
-            passed: within.is_ok(),
-            worst: match all {
-                Ok(()) => None,
-                Err(GradcheckError::Mismatch(ms)) => worst(ms),
-                Err(GradcheckError::Invalid(_)) => unreachable!("handled above"),
-            },
+    let config = Config::f64();
+    let report = check(
+        |xs| {
+            let vars: Vec<_> = binding.iter().map(|&k| xs[k]).collect();
+            evaluate(ast, xs[0].tape(), &vars)[ast.root()]
         },
-    };
+        &inputs,
+        order,
+        &config,
+    );
+    // The report keeps the comparisons nearest to failing; the largest absolute error
+    // among them is the worst error (the checker's `max_abs_err`).
+    let worst = report
+        .worst
+        .iter()
+        .max_by(|a, b| a.abs_err().total_cmp(&b.abs_err()))
+        .map(|e| Worst {
+            error: e.abs_err(),
+            order: e.order,
+            door: e.door.to_string(),
+            variable: match e.at {
+                Position::Jacobian { input, .. } => Some(input),
+                Position::Direction { .. } => None,
+            },
+            engine: e.analytic,
+            finite_difference: e.numeric,
+        });
+    let kinks = report.kinks.iter().map(|k| format!("`{}`", k.op)).collect();
     Report {
         order,
         config,
-        outcome,
+        outcome: Outcome::Ran {
+            verdict: report.verdict,
+            worst,
+            kinks,
+            problems: report.problems.clone(),
+        },
     }
-}
-
-/// The mismatch with the largest error, a NaN error counting as the largest.
-fn worst(ms: Vec<Mismatch>) -> Option<Mismatch> {
-    let err = |m: &Mismatch| {
-        let e = (m.analytic - m.numeric).abs();
-        if e.is_nan() {
-            f64::INFINITY
-        } else {
-            e
-        }
-    };
-    ms.into_iter().max_by(|a, b| err(a).total_cmp(&err(b)))
 }

@@ -5,6 +5,7 @@ use crate::check::{Outcome, Report};
 use crate::eval::Derivatives;
 use crate::point::Point;
 use std::fmt::Write;
+use tapegrad::core::gradcheck::Verdict;
 
 /// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
 /// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also
@@ -73,20 +74,39 @@ fn check_line(report: &Report, point: &Point) -> String {
     );
     match &report.outcome {
         Outcome::Skipped(why) => format!("skipped: {why}"),
-        Outcome::Invalid(why) => format!("FAILED ({settings}): {why}"),
-        Outcome::Ran { passed, worst } => {
-            let verdict = if *passed { "passed" } else { "FAILED" };
-            match worst {
-                None => format!("{verdict} ({settings}): worst error 0"),
-                Some(m) => format!(
-                    "{verdict} ({settings}): worst error {} at order {} in {} (projected derivative: engine {}, finite difference {})",
-                    number((m.analytic - m.numeric).abs()),
-                    m.order,
-                    point.names[m.input],
-                    number(m.analytic),
-                    number(m.numeric)
+        Outcome::Ran {
+            verdict,
+            worst,
+            kinks,
+            problems,
+        } => {
+            let verdict_word = match verdict {
+                Verdict::Pass => "passed",
+                Verdict::Kink => "passed at a kink",
+                Verdict::Fail => "FAILED",
+            };
+            let mut line = match worst {
+                None => format!("{verdict_word} ({settings}): worst error 0"),
+                Some(w) => format!(
+                    "{verdict_word} ({settings}): worst error {} at order {} in {} ({}: engine {}, finite difference {})",
+                    number(w.error),
+                    w.order,
+                    w.variable.map_or("a random direction", |i| point.names[i].as_str()),
+                    w.door,
+                    number(w.engine),
+                    number(w.finite_difference)
                 ),
+            };
+            if !problems.is_empty() {
+                line += &format!("; {}", problems.join("; "));
             }
+            if !kinks.is_empty() {
+                line += &format!(
+                    "; not differentiable here: {} (finite differences straddle the kink)",
+                    kinks.join(", ")
+                );
+            }
+            line
         }
     }
 }
@@ -175,27 +195,39 @@ fn json_check(report: &Report, point: &Point) -> String {
             fields.push(("passed".into(), "null".into()));
             fields.push(("skipped".into(), json_string(why)));
         }
-        Outcome::Invalid(why) => {
-            fields.push(("passed".into(), "false".into()));
-            fields.push(("error".into(), json_string(why)));
-        }
-        Outcome::Ran { passed, worst } => {
-            fields.push(("passed".into(), passed.to_string()));
+        Outcome::Ran {
+            verdict,
+            worst,
+            kinks,
+            problems,
+        } => {
+            fields.push(("passed".into(), (*verdict != Verdict::Fail).to_string()));
+            fields.push(("kink".into(), (!kinks.is_empty()).to_string()));
             let (error, at) = match worst {
                 None => ("0".to_string(), "null".to_string()),
-                Some(m) => (
-                    json_number((m.analytic - m.numeric).abs()),
+                Some(w) => (
+                    json_number(w.error),
                     json_object([
-                        ("variable".to_string(), json_string(&point.names[m.input])),
-                        ("order".to_string(), m.order.to_string()),
-                        ("door".to_string(), json_string(m.door)),
-                        ("engine".to_string(), json_number(m.analytic)),
-                        ("finite_difference".to_string(), json_number(m.numeric)),
+                        (
+                            "variable".to_string(),
+                            w.variable
+                                .map_or("null".into(), |i| json_string(&point.names[i])),
+                        ),
+                        ("order".to_string(), w.order.to_string()),
+                        ("door".to_string(), json_string(&w.door)),
+                        ("engine".to_string(), json_number(w.engine)),
+                        (
+                            "finite_difference".to_string(),
+                            json_number(w.finite_difference),
+                        ),
                     ]),
                 ),
             };
             fields.push(("worst_error".into(), error));
             fields.push(("worst".into(), at));
+            if !problems.is_empty() {
+                fields.push(("error".into(), json_string(&problems.join("; "))));
+            }
         }
     }
     fields.push(("eps".into(), json_number(cfg.eps)));
