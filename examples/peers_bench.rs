@@ -171,6 +171,7 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
             &[fan_out],
         ));
     }
+    let held = std::cell::Cell::new(0usize);
     let step = |params: &mut Vec<Tensor<f32>>| -> f32 {
         let tape = Tape::new();
         let vars: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
@@ -189,6 +190,13 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
             let d = h - t;
             (d * d).mean()
         };
+        if classify && held.get() == 0 {
+            // bytes of op outputs the tape holds: all values minus the leaves (parameters)
+            // and the two constants (inputs, one-hot targets)
+            let inputs_bytes: usize =
+                params.iter().map(|p| p.len()).sum::<usize>() + x.len() + target.len();
+            held.set(tape.stats().value_bytes - inputs_bytes * 4);
+        }
         let grads = loss.backward();
         let value = loss.item();
         let gs: Vec<Tensor<f32>> = vars.iter().map(|&v| grads.wrt(v)).collect();
@@ -211,9 +219,22 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
     let (unit, scale) = if classify { ("ms", 1e3) } else { ("us", 1e6) };
     let mut note = format!("loss={loss:.4}");
     if classify {
+        // What backward must keep: each Linear's input (for dW) and each ReLU's output (its
+        // mask), the logits and their log-softmax: x, z1, a1, z2, a2, z3, log_softmax(z3).
+        let must: usize = batch * (dims[0] + 2 * dims[1] + 2 * dims[2] + 2 * dims[3]) * 4;
+        let held = held.get() + x.len() * 4; // the input is kept too
         let rss = peak_rss_mib();
-        eprintln!("mlp_step peak RSS {rss:.1} MiB");
-        note += &format!(" peak_rss={rss:.1}MiB");
+        eprintln!(
+            "mlp_step peak RSS {rss:.1} MiB; tape holds {:.2} MiB of activations, {:.2}x the {:.2} MiB backward needs",
+            held as f64 / 1048576.0,
+            held as f64 / must as f64,
+            must as f64 / 1048576.0
+        );
+        note += &format!(
+            " peak_rss={rss:.1}MiB activations={:.2}MiB ({:.2}x needed)",
+            held as f64 / 1048576.0,
+            held as f64 / must as f64
+        );
     }
     emit(
         workload,
