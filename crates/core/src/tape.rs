@@ -80,7 +80,9 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
-        Self::with_capacity(0)
+        // room for a small expression without regrowing (a training step builds a fresh
+        // tape every time)
+        Self::with_capacity(16)
     }
 
     /// An empty tape with room for `n` nodes.

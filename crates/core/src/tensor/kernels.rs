@@ -6,6 +6,7 @@ use super::{
     shape_of, tensor_error, Shape, Tensor, TensorError,
 };
 use crate::Float;
+use smallvec::SmallVec;
 
 impl<T: Float> Tensor<T> {
     /// `f(a, b)` element by element, with NumPy broadcasting of the two shapes.
@@ -177,6 +178,16 @@ impl<T: Float> Tensor<T> {
             if axes[..k].contains(&a) {
                 return Err(tensor_error!("axis {a} listed twice in {:?}", axes));
             }
+        }
+        if axes.len() == rank {
+            // everything: one fold over the buffer
+            let total = self.as_slice().iter().fold(init, |acc, &x| f(acc, x));
+            let shape: Shape = if keepdim {
+                SmallVec::from_elem(1, rank)
+            } else {
+                Shape::new()
+            };
+            return Ok(Self::full(&shape, total));
         }
         let kept: Shape = self
             .shape()
