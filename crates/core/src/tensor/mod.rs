@@ -285,17 +285,17 @@ impl<T: Float> Tensor<T> {
         })
     }
 
-    /// Applies `f` to every element.
-    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+    /// Applies `f` to every element; large tensors are split over the worker threads
+    /// (see [`worker_threads`]).
+    pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Self {
         match &self.data {
             Storage::One(x) => Tensor {
                 shape: Shape::from_slice(&self.shape),
                 data: Storage::One(f(*x)),
             },
-            Storage::Many(v) => Self::from_parts(
-                Shape::from_slice(&self.shape),
-                v.iter().map(|&x| f(x)).collect(),
-            ),
+            Storage::Many(v) => {
+                Self::from_parts(Shape::from_slice(&self.shape), parallel_map(v, &f))
+            }
         }
     }
 
@@ -364,9 +364,59 @@ impl<T: Float> From<T> for Tensor<T> {
     }
 }
 
+/// Below this many elements an element-wise map stays on the calling thread: starting a
+/// thread costs tens of microseconds, which only pays for long maps (a 512×512 `tanh` takes
+/// milliseconds).
+const PARALLEL_MAP_MIN: usize = 1 << 16;
+
+/// Threads for element-wise work and matrix products: `RAYON_NUM_THREADS` (the harness's
+/// knob), else `MATMUL_NUM_THREADS`, else the machine's parallelism. Read once.
+pub fn worker_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        ["RAYON_NUM_THREADS", "MATMUL_NUM_THREADS"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok()?.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// `src.map(f)` into a new vector, in chunks on scoped threads when it is long.
+fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
+    let threads = worker_threads();
+    if threads <= 1 || src.len() < PARALLEL_MAP_MIN {
+        return src.iter().map(|&x| f(x)).collect();
+    }
+    let mut out = vec![T::ZERO; src.len()];
+    let chunk = src.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let mut parts = src.chunks(chunk).zip(out.chunks_mut(chunk));
+        let first = parts.next();
+        for (from, to) in parts {
+            s.spawn(move || to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x)));
+        }
+        if let Some((from, to)) = first {
+            to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x));
+        }
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_maps_split_over_threads_agree_with_a_plain_map() {
+        let t = Tensor::<f64>::rand_normal(&[PARALLEL_MAP_MIN + 7], 0.0, 1.0, 3);
+        let want: Vec<f64> = t.as_slice().iter().map(|x| x.tanh() * 2.0).collect();
+        assert_eq!(t.map(|x| x.tanh() * 2.0).as_slice(), &want[..]);
+        assert_eq!(
+            parallel_map(t.as_slice(), &|x: f64| -x)[PARALLEL_MAP_MIN],
+            -t.as_slice()[PARALLEL_MAP_MIN]
+        );
+    }
 
     #[test]
     fn from_vec_rejects_wrong_length() {
