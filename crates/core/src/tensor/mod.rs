@@ -366,8 +366,9 @@ impl<T: Float> From<T> for Tensor<T> {
 
 /// Below this many elements an element-wise map stays on the calling thread: starting a
 /// thread costs tens of microseconds, which only pays for long maps (a 512×512 `tanh` takes
-/// milliseconds).
-const PARALLEL_MAP_MIN: usize = 1 << 16;
+/// milliseconds). At 2¹⁶ the ReLUs of `mlp_step` (128×512) were split too, and the step got
+/// slower: cheap maps, and the threads competed with the GEMM's pool.
+const PARALLEL_MAP_MIN: usize = 1 << 18;
 
 /// Threads for element-wise work and matrix products: `RAYON_NUM_THREADS` (the harness's
 /// knob), else `MATMUL_NUM_THREADS`, else the machine's parallelism. Read once.
