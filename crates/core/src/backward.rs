@@ -329,17 +329,9 @@ impl<T: Float> Tape<T> {
             }
         }
         let seed = match seed {
-            Some(s) if s.shape() == y.shape() => s,
             Some(s) => {
-                return Err(Error {
-                    op: "grad".into(),
-                    message: format!(
-                        "seed of shape {:?} for an output of shape {:?}",
-                        s.shape(),
-                        y.shape()
-                    ),
-                    location: site,
-                })
+                check_seed_shape("grad", &s.shape(), &y.shape(), site)?;
+                s
             }
             None => self.constant_at(unit_seed(y, "grad", site)?, site),
         };
@@ -361,6 +353,23 @@ impl<T: Float> Tape<T> {
             })
             .collect())
     }
+}
+
+/// The error for an explicit seed whose shape is not the output's.
+fn check_seed_shape(
+    door: &str,
+    seed: &[usize],
+    output: &[usize],
+    site: &'static Location<'static>,
+) -> Result<(), Error> {
+    if seed == output {
+        return Ok(());
+    }
+    Err(Error {
+        op: door.into(),
+        message: format!("seed of shape {seed:?} for an output of shape {output:?}"),
+        location: site,
+    })
 }
 
 /// A ones seed for a one-element output, or the error for any other shape.
@@ -418,17 +427,9 @@ impl<'t, T: Float> Var<'t, T> {
         let site = Location::caller();
         let shape = self.shape();
         let seed = match seed {
-            Some(s) if s.shape() == shape.as_slice() => s,
             Some(s) => {
-                return Err(Error {
-                    op: "backward".into(),
-                    message: format!(
-                        "seed of shape {:?} for an output of shape {:?}",
-                        s.shape(),
-                        shape
-                    ),
-                    location: site,
-                })
+                check_seed_shape("backward", s.shape(), &shape, site)?;
+                s
             }
             None => unit_seed(self, "backward", site)?,
         };

@@ -227,11 +227,13 @@ impl<T: Float> Tape<T> {
                 site,
             );
         }
-        let any_grad = !self.values_only.get() && {
+        // Recorded only when recording, outside the tensor door, and some input needs a
+        // gradient (the node records are not even looked at otherwise).
+        let record = self.recording.get() && !self.values_only.get() && {
             let nodes = self.nodes.borrow();
             xs.iter().any(|x| nodes[x.id as usize].requires_grad())
         };
-        if self.recording.get() && any_grad {
+        if record {
             let mut inputs = SmallVec::new();
             for x in xs {
                 inputs.push(x.id);
