@@ -8,48 +8,165 @@
 //! Both run the same loop ([`sweep`]); they differ only in what a gradient is (a `Var` or a
 //! `Tensor`) and where the op's VJP is evaluated.
 
-use crate::tape::{NodeId, NodeKind};
+use crate::stored_op::StoredOp;
+use crate::tape::{NodeId, NodeKind, TapeIdentity};
 use crate::{Error, Float, Tape, Tensor, Var};
 use smallvec::SmallVec;
 use std::panic::Location;
 
 /// Gradients from [`Var::backward`], keyed by leaf variable.
+///
+/// They remember which tape (and which recording of it, see [`Tape::clear`]) they were
+/// computed on: asked about a variable of any other, they refuse ("belongs to another
+/// tape", "to a cleared tape") instead of answering for a different computation.
 pub struct Grads<T: Float> {
-    tape: *const Tape<T>,
+    identity: TapeIdentity,
     /// `(leaf id, gradient)`, ascending by id.
     by_leaf: Vec<(NodeId, Tensor<T>)>,
+    /// Stands in for the gradients a VJP asked for inside the tensor door, which then
+    /// evaluates that VJP again, recorded (see `Eager::vjp`): answers zeros for anything.
+    placeholder: bool,
 }
 
 impl<T: Float> Grads<T> {
     /// The gradient of the root with respect to leaf `x`, or `None` if `x` does not
-    /// influence the root (or is not a leaf).
+    /// influence the root (a leaf on no path to it, or a constant).
+    ///
+    /// Panics if `x` belongs to another tape, or to this tape before a
+    /// [`clear`](Tape::clear), or is an intermediate value (the output of an op): this
+    /// door keeps the gradients of leaves only, use [`Tape::grad`] for the others. See
+    /// [`try_get`](Self::try_get).
     #[track_caller]
     pub fn get(&self, x: Var<'_, T>) -> Option<&Tensor<T>> {
-        assert!(
-            std::ptr::eq(self.tape, x.tape),
-            "grads: variable #{} belongs to another tape",
-            x.id
-        );
-        let at = self
-            .by_leaf
-            .binary_search_by_key(&x.id, |(id, _)| *id)
-            .ok()?;
-        Some(&self.by_leaf[at].1)
+        match self.try_get_at(x, Location::caller()) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
     }
 
-    /// The gradient with respect to `x`, zeros of `x`'s shape when `x` does not influence
-    /// the root.
+    /// The fallible form of [`get`](Self::get).
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(3.0));
+    /// let h = x * x;
+    /// let grads = (h * 2.0).backward();
+    /// assert_eq!(grads.try_get(x).unwrap().unwrap().item(), 12.0);
+    /// let err = grads.try_get(h).unwrap_err();
+    /// assert!(err.message.contains("intermediate"), "{err}");
+    /// assert_eq!(tape.grad(h * 2.0, &[h])[0].item(), 2.0); // the door for intermediates
+    /// ```
+    #[track_caller]
+    pub fn try_get(&self, x: Var<'_, T>) -> Result<Option<&Tensor<T>>, Error> {
+        self.try_get_at(x, Location::caller())
+    }
+
+    /// The gradient with respect to `x`; zeros of `x`'s shape when `x` does not influence
+    /// the root. Panics as [`get`](Self::get) does.
     #[track_caller]
     pub fn wrt(&self, x: Var<'_, T>) -> Tensor<T> {
-        match self.get(x) {
-            Some(g) => g.clone(),
-            None => Tensor::zeros(&x.shape()),
+        match self.try_wrt_at(x, Location::caller()) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
         }
+    }
+
+    /// The fallible form of [`wrt`](Self::wrt).
+    #[track_caller]
+    pub fn try_wrt(&self, x: Var<'_, T>) -> Result<Tensor<T>, Error> {
+        self.try_wrt_at(x, Location::caller())
     }
 
     /// The leaves that received a gradient, with it, in creation order.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Tensor<T>)> {
         self.by_leaf.iter().map(|(id, g)| (*id as usize, g))
+    }
+
+    /// The gradient of node `id` if it received one, with no check of the tape.
+    pub(crate) fn of_node(&self, id: NodeId) -> Option<&Tensor<T>> {
+        let at = self.by_leaf.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(&self.by_leaf[at].1)
+    }
+
+    /// The error if these gradients were not computed on `tape` as it is now.
+    pub(crate) fn check_tape(
+        &self,
+        tape: &Tape<T>,
+        site: &'static Location<'static>,
+    ) -> Result<(), Error> {
+        match self.identity.mismatch(tape.identity()) {
+            None => Ok(()),
+            Some(how) => Err(Error {
+                op: "grads".into(),
+                message: format!(
+                    "these gradients were not computed on this tape: they {}",
+                    how.whose()
+                ),
+                location: site,
+            }),
+        }
+    }
+
+    /// The error if these gradients cannot answer for `x`.
+    pub(crate) fn check(
+        &self,
+        x: Var<'_, T>,
+        site: &'static Location<'static>,
+    ) -> Result<(), Error> {
+        if let Some(how) = self.identity.mismatch(x.tape.identity()) {
+            let tape = if how.0 {
+                "a later recording of the tape"
+            } else {
+                "another tape"
+            };
+            return Err(Error {
+                op: "grads".into(),
+                message: format!(
+                    "variable #{} belongs to {tape} than these gradients, which {}",
+                    x.id,
+                    how.whose()
+                ),
+                location: site,
+            });
+        }
+        if self.placeholder {
+            return Ok(());
+        }
+        let nodes = x.tape.nodes.borrow();
+        match nodes.get(x.id as usize) {
+            Some(node) if node.kind == NodeKind::Op => Err(Error {
+                op: "grads".into(),
+                message: format!(
+                    "variable #{} is an intermediate value (the output of `{}` created at {}), and backward() keeps the gradients of leaves only; use `tape.grad(y, &[h])` for the gradient with respect to an intermediate `h`",
+                    x.id,
+                    node.op.as_ref().map_or("an op", |op| op.get().name()),
+                    node.site
+                ),
+                location: site,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn try_get_at(
+        &self,
+        x: Var<'_, T>,
+        site: &'static Location<'static>,
+    ) -> Result<Option<&Tensor<T>>, Error> {
+        self.check(x, site)?;
+        Ok(self.of_node(x.id))
+    }
+
+    fn try_wrt_at(
+        &self,
+        x: Var<'_, T>,
+        site: &'static Location<'static>,
+    ) -> Result<Tensor<T>, Error> {
+        Ok(match self.try_get_at(x, site)? {
+            Some(g) => g.clone(),
+            None => Tensor::zeros(&x.shape()),
+        })
     }
 }
 
@@ -152,6 +269,46 @@ pub(crate) fn sweep<T: Float, D: Door<T>>(
     kept
 }
 
+/// Evaluates node `id`'s VJP for cotangent `dy` and hands `finish` the op's name, the
+/// node's inputs and the gradients the VJP returned (one per input).
+///
+/// The op is taken out of its node while its VJP runs, so no borrow of the tape is held:
+/// the VJP may record new nodes, or differentiate something itself (nested
+/// differentiation). The op goes back into its node afterwards, also if the VJP panics.
+fn with_node_vjp<'t, T: Float, R>(
+    tape: &'t Tape<T>,
+    id: NodeId,
+    dy: Var<'t, T>,
+    finish: impl FnOnce(&str, &[Var<'t, T>], SmallVec<[Option<Var<'t, T>>; 2]>) -> R,
+) -> R {
+    struct PutBack<'a, T: Float> {
+        tape: &'a Tape<T>,
+        id: NodeId,
+        op: Option<StoredOp<T>>,
+    }
+    impl<T: Float> Drop for PutBack<'_, T> {
+        fn drop(&mut self) {
+            self.tape.nodes.borrow_mut()[self.id as usize].op = self.op.take();
+        }
+    }
+    let (op, xs) = {
+        let mut nodes = tape.nodes.borrow_mut();
+        let node = &mut nodes[id as usize];
+        let xs: SmallVec<[Var<'t, T>; 2]> =
+            node.inputs.iter().map(|&i| Var { tape, id: i }).collect();
+        (node.op.take().expect("op node without op"), xs)
+    };
+    let op = PutBack {
+        tape,
+        id,
+        op: Some(op),
+    };
+    let op = op.op.as_ref().map(StoredOp::get).expect("just put there");
+    let grads = op.vjp(&xs, Var { tape, id }, dy).0;
+    check_arity(op.name(), grads.len(), xs.len());
+    finish(op.name(), &xs, grads)
+}
+
 /// The recorded door: gradients are variables, VJPs are recorded on the same tape.
 struct Recorded<'t, T: Float> {
     tape: &'t Tape<T>,
@@ -161,34 +318,23 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
     type Grad = Var<'t, T>;
 
     fn vjp(&mut self, id: NodeId, dy: Var<'t, T>) -> PerInput<Var<'t, T>> {
-        let tape = self.tape;
-        // The op is taken out of its node while its VJP runs, so no borrow of the tape is
-        // held while the VJP records new nodes on it.
-        let (op, xs) = {
-            let mut nodes = tape.nodes.borrow_mut();
-            let node = &mut nodes[id as usize];
-            let mut xs: SmallVec<[Var<'t, T>; 2]> = SmallVec::new();
-            for &i in &node.inputs {
-                xs.push(Var { tape, id: i });
-            }
-            (node.op.take().expect("op node without op"), xs)
-        };
-        let grads = op.get().vjp(&xs, Var { tape, id }, dy).0;
-        check_arity(op.get().name(), grads.len(), xs.len());
-        let mut out = PerInput::new();
-        for (g, x) in grads.into_iter().zip(&xs) {
-            out.push(g.map(|g| {
-                let shape = x.shape();
-                if g.shape() == shape {
-                    g
-                } else {
-                    g.try_sum_to(&shape)
-                        .unwrap_or_else(|e| panic!("vjp of `{}`: {}", op.get().name(), e.message))
-                }
-            }));
-        }
-        tape.nodes.borrow_mut()[id as usize].op = Some(op);
-        out
+        with_node_vjp(self.tape, id, dy, |name, xs, grads| {
+            grads
+                .into_iter()
+                .zip(xs)
+                .map(|(g, x)| {
+                    g.map(|g| {
+                        let shape = x.shape();
+                        if g.shape() == shape {
+                            g
+                        } else {
+                            g.try_sum_to(&shape)
+                                .unwrap_or_else(|e| panic!("vjp of `{name}`: {}", e.message))
+                        }
+                    })
+                })
+                .collect()
+        })
     }
 
     fn accumulate(&mut self, acc: &mut Var<'t, T>, g: Var<'t, T>) {
@@ -204,28 +350,64 @@ impl<'t, T: Float> Door<T> for Recorded<'t, T> {
 /// values-only mode: the op's inputs and output are the recorded variables themselves
 /// (nothing is copied), the cotangent and the VJP's intermediates are pushed as bare
 /// values past the recorded nodes, and dropped again after the node.
+///
+/// # Design
+/// A VJP that differentiates something itself (it calls [`Tape::grad`] or
+/// [`Var::backward`]: an op defined implicitly, say) needs its own computation recorded,
+/// which values-only mode does not do. Such a nested call sets the tape's
+/// `nested_request` and answers zeros; the door then throws that result away, evaluates
+/// the VJP once more with recording on, and forgets what it recorded. Ops that do not
+/// differentiate inside their VJP, which is nearly all, pay one flag read.
 pub(crate) struct Eager<'t, T: Float> {
     tape: &'t Tape<T>,
-    /// Number of values before the sweep began.
+    /// Number of values (and nodes) before the sweep began.
     base: usize,
+    /// Whether the tape was already in values-only mode (a nested `backward`).
+    was_values_only: bool,
 }
 
 impl<'t, T: Float> Eager<'t, T> {
     /// The tensor door on `tape` (also used by `diagnostics::why_zero`).
     pub(crate) fn new(tape: &'t Tape<T>) -> Self {
-        tape.values_only.set(true);
         Eager {
             tape,
             base: tape.len(),
+            was_values_only: tape.values_only.replace(true),
         }
+    }
+
+    /// The values of a VJP's gradients, each summed down to its input's shape.
+    fn collect(
+        &self,
+        name: &str,
+        xs: &[Var<'t, T>],
+        grads: SmallVec<[Option<Var<'t, T>>; 2]>,
+    ) -> PerInput<Tensor<T>> {
+        let values = self.tape.values.borrow();
+        grads
+            .into_iter()
+            .zip(xs)
+            .map(|(g, x)| {
+                g.map(|g| {
+                    let shape = values[x.id as usize].shape();
+                    let g = &values[g.id as usize];
+                    if g.shape() == shape {
+                        g.clone()
+                    } else {
+                        g.sum_to(shape)
+                            .unwrap_or_else(|e| panic!("vjp of `{name}`: {e}"))
+                    }
+                })
+            })
+            .collect()
     }
 }
 
 impl<T: Float> Drop for Eager<'_, T> {
     /// Restores the tape even if a VJP panicked.
     fn drop(&mut self) {
-        self.tape.truncate_values(self.base);
-        self.tape.values_only.set(false);
+        self.tape.truncate(self.base);
+        self.tape.values_only.set(self.was_values_only);
     }
 }
 
@@ -235,31 +417,26 @@ impl<T: Float> Door<T> for Eager<'_, T> {
     fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> PerInput<Tensor<T>> {
         let tape = self.tape;
         tape.truncate_values(self.base);
-        // Values-only mode never touches `nodes`, so the op can stay borrowed from it.
-        let nodes = tape.nodes.borrow();
-        let node = &nodes[id as usize];
-        let op = node.op.as_ref().expect("op node without op").get();
-        let mut xs: SmallVec<[Var<'_, T>; 2]> = SmallVec::new();
-        for &i in &node.inputs {
-            xs.push(Var { tape, id: i });
+        tape.nested_request.set(false);
+        let dy_var = tape.constant(dy.clone());
+        let out = with_node_vjp(tape, id, dy_var, |name, xs, grads| {
+            self.collect(name, xs, grads)
+        });
+        if !tape.nested_request.replace(false) {
+            return out;
         }
-        let dy = tape.constant(dy);
-        let grads = op.vjp(&xs, Var { tape, id }, dy).0;
-        check_arity(op.name(), grads.len(), xs.len());
-        let values = tape.values.borrow();
-        let mut out = PerInput::new();
-        for (g, &i) in grads.into_iter().zip(&node.inputs) {
-            out.push(g.map(|g| {
-                let shape = values[i as usize].shape();
-                let g = &values[g.id as usize];
-                if g.shape() == shape {
-                    g.clone()
-                } else {
-                    g.sum_to(shape)
-                        .unwrap_or_else(|e| panic!("vjp of `{}`: {e}", op.name()))
-                }
-            }));
-        }
+        // The VJP differentiated inside: evaluate it again, recorded (see `Eager`).
+        drop(out);
+        tape.truncate_values(self.base);
+        tape.values_only.set(false);
+        let recording = tape.recording.replace(true);
+        let dy_var = tape.constant(dy);
+        let out = with_node_vjp(tape, id, dy_var, |name, xs, grads| {
+            self.collect(name, xs, grads)
+        });
+        tape.truncate(self.base);
+        tape.recording.set(recording);
+        tape.values_only.set(true);
         out
     }
 
@@ -320,13 +497,16 @@ impl<T: Float> Tape<T> {
     ) -> Result<Vec<Var<'t, T>>, Error> {
         let site = Location::caller();
         for v in xs.iter().chain(seed.as_ref()).chain([&y]) {
-            if !std::ptr::eq(v.tape, self) {
-                return Err(Error {
-                    op: "grad".into(),
-                    message: format!("variable #{} belongs to another tape", v.id),
-                    location: site,
-                });
-            }
+            self.check_owns("grad", *v, site)?;
+        }
+        if self.values_only.get() {
+            // Nested in a VJP that the tensor door evaluates without recording: ask the
+            // door to evaluate that VJP again, recorded, and answer zeros meanwhile.
+            self.nested_request.set(true);
+            return Ok(xs
+                .iter()
+                .map(|x| self.constant_at(Tensor::zeros(&x.shape()), site))
+                .collect());
         }
         let seed = match seed {
             Some(s) => {
@@ -425,6 +605,26 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn try_backward(self, seed: Option<Tensor<T>>) -> Result<Grads<T>, Error> {
         let site = Location::caller();
+        let tape = self.tape;
+        if tape.values_only.get() {
+            // Nested in a VJP that the tensor door evaluates (see `Tape::try_grad`).
+            tape.nested_request.set(true);
+            return Ok(Grads {
+                identity: tape.identity(),
+                by_leaf: Vec::new(),
+                placeholder: true,
+            });
+        }
+        if tape.kind(self) == NodeKind::Constant {
+            return Err(Error {
+                op: "backward".into(),
+                message: format!(
+                    "variable #{} does not depend on any leaf (it was computed under `no_grad`, detached, or from constants only), so it has no gradient",
+                    self.id
+                ),
+                location: site,
+            });
+        }
         let shape = self.shape();
         let seed = match seed {
             Some(s) => {
@@ -444,8 +644,9 @@ impl<'t, T: Float> Var<'t, T> {
         );
         by_leaf.reverse();
         Ok(Grads {
-            tape: self.tape,
+            identity: tape.identity(),
             by_leaf,
+            placeholder: false,
         })
     }
 }
@@ -523,6 +724,47 @@ mod tests {
         let y = h * h; // dy/dh = 2h = 18
         assert_eq!(tape.grad(y, &[h])[0].item(), 18.0);
         assert_eq!(tape.grad(y, &[y])[0].item(), 1.0);
+    }
+
+    #[test]
+    fn grads_refuse_an_intermediate_naming_its_op_and_line() {
+        let tape = Tape::<f32>::new();
+        let x = tape.leaf(Tensor::scalar(3.0));
+        let line = line!() + 1;
+        let h = x * x;
+        let grads = (h * h).backward();
+        let err = grads.try_wrt(h).unwrap_err();
+        assert!(err.message.contains("intermediate"), "{err}");
+        assert!(err.message.contains("`mul`"), "{err}");
+        assert!(
+            err.message.contains(&format!("{}:{line}", file!())),
+            "{err}"
+        );
+        assert!(grads.try_get(h).is_err());
+        // never a silent zero through the panicking forms either
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.wrt(h)));
+        assert!(caught.is_err(), "wrt(intermediate) answered");
+        // leaves and constants still answer
+        assert_eq!(grads.wrt(x).item(), 108.0); // d(x⁴)/dx = 4x³
+        let c = tape.constant(Tensor::scalar(1.0));
+        assert_eq!(grads.wrt(c).item(), 0.0);
+    }
+
+    #[test]
+    fn backward_of_a_root_without_leaves_is_refused() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(2.0));
+        let y = tape.no_grad(|| x.exp() * x);
+        let err = y
+            .try_backward(None)
+            .err()
+            .expect("no_grad root must be refused");
+        assert_eq!(err.op, "backward");
+        assert!(err.message.contains("does not depend on any leaf"), "{err}");
+        let c = tape.constant(Tensor::scalar(1.0));
+        assert!((c * c).try_backward(None).is_err());
+        // the recorded door answers zeros (a Hessian of a linear function is zero)
+        assert_eq!(tape.grad(y, &[x])[0].item(), 0.0);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::{Error, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
 use std::cell::{Cell, Ref, RefCell};
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Node ids are `u32`: four billion nodes is far beyond any tape that fits in memory,
 /// and it keeps `Var` and the input lists small.
@@ -63,12 +64,76 @@ pub struct Tape<T: Float> {
     /// in values-only mode: their intermediate values are pushed here past the recorded
     /// nodes, with no record of their own, and dropped after each node.
     pub(crate) values: RefCell<Vec<Tensor<T>>>,
-    recording: Cell<bool>,
+    pub(crate) recording: Cell<bool>,
     /// Set while the tensor door runs: every new node is a constant and only its value
     /// is kept (see `values`).
     pub(crate) values_only: Cell<bool>,
     /// Anomaly mode (off by default): see `diagnostics::anomaly`.
     pub(crate) anomaly: AnomalyWatch,
+    /// Who this tape is, for values that outlive it (see [`TapeIdentity`]).
+    identity: TapeIdentity,
+    /// Set when a VJP evaluated by the tensor door asked for gradients itself (nested
+    /// differentiation): the door then evaluates that VJP again, recorded.
+    pub(crate) nested_request: Cell<bool>,
+}
+
+/// Which tape, and which recording of it, a value came from.
+///
+/// A [`Var`] borrows its tape, so it cannot outlive it or a [`Tape::clear`]; but gradients
+/// ([`Grads`](crate::Grads)) are plain data and can. They carry this identity, and every
+/// place that takes a variable together with them compares it, so gradients kept from
+/// one computation never answer for another, even when a new tape is allocated at the
+/// address of a dropped one.
+///
+/// # Design
+/// Both numbers come from one process-wide counter: `tape` is drawn when the tape is
+/// made, `recording` again at every [`Tape::clear`]. The address of a tape is no identity
+/// (the allocator hands it out again at once, and a tape on the stack in a loop has the
+/// same address every time round).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TapeIdentity {
+    tape: u64,
+    recording: u64,
+}
+
+impl TapeIdentity {
+    fn fresh() -> Self {
+        let tape = next_identity();
+        TapeIdentity {
+            tape,
+            recording: tape,
+        }
+    }
+
+    /// Why a value of identity `self` cannot be used with a tape of identity `tape`, or
+    /// `None` if it can: `Some(true)` when `tape` is the same tape cleared since.
+    pub(crate) fn mismatch(self, tape: TapeIdentity) -> Option<Cleared> {
+        if self == tape {
+            None
+        } else {
+            Some(Cleared(self.tape == tape.tape))
+        }
+    }
+}
+
+/// How two tape identities differ: the same tape cleared in between (`true`), or two tapes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cleared(pub(crate) bool);
+
+impl Cleared {
+    /// Says whose a value (gradients) of the older identity is.
+    pub(crate) fn whose(self) -> &'static str {
+        if self.0 {
+            "belong to a cleared tape (computed before `Tape::clear`)"
+        } else {
+            "belong to another tape (one that has ended, or another one in use)"
+        }
+    }
+}
+
+fn next_identity() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -93,7 +158,14 @@ impl<T: Float> Tape<T> {
             recording: Cell::new(true),
             values_only: Cell::new(false),
             anomaly: AnomalyWatch::default(),
+            identity: TapeIdentity::fresh(),
+            nested_request: Cell::new(false),
         }
+    }
+
+    /// This tape's identity, which changes at every [`clear`](Self::clear).
+    pub(crate) fn identity(&self) -> TapeIdentity {
+        self.identity
     }
 
     /// Number of nodes recorded so far.
@@ -107,10 +179,12 @@ impl<T: Float> Tape<T> {
     }
 
     /// Forgets every node, keeping the allocation. Needs `&mut`, so no `Var` of this tape
-    /// can outlive it.
+    /// can outlive it; gradients computed before are refused afterwards ("belongs to a
+    /// cleared tape").
     pub fn clear(&mut self) {
         self.nodes.get_mut().clear();
         self.values.get_mut().clear();
+        self.identity.recording = next_identity();
     }
 
     /// A variable the user wants gradients for.
@@ -144,7 +218,8 @@ impl<T: Float> Tape<T> {
     /// let x = tape.leaf(Tensor::scalar(3.0));
     /// let y = tape.no_grad(|| x * x);
     /// assert_eq!(y.item(), 9.0);
-    /// assert_eq!(y.backward().wrt(x).item(), 0.0);
+    /// assert_eq!(tape.grad(y, &[x])[0].item(), 0.0);
+    /// assert!(y.try_backward(None).is_err()); // nothing to differentiate, as in PyTorch
     /// ```
     pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Restore<'a>(&'a Cell<bool>, bool);
@@ -187,15 +262,8 @@ impl<T: Float> Tape<T> {
         xs: &[Var<'t, T>],
         site: &'static Location<'static>,
     ) -> Result<Var<'t, T>, Error> {
-        if let Some(stranger) = xs.iter().find(|x| !std::ptr::eq(x.tape, self)) {
-            return Err(Error {
-                op: op.name().to_string(),
-                message: format!(
-                    "variable #{} belongs to another tape; variables of two tapes cannot be mixed",
-                    stranger.id
-                ),
-                location: site,
-            });
+        for &x in xs {
+            self.check_owns(op.name(), x, site)?;
         }
         // # Design
         // `forward` sees only tensors and has no way to reach the tape, so holding a shared
@@ -272,8 +340,36 @@ impl<T: Float> Tape<T> {
         Ref::map(self.values.borrow(), |v| &v[id as usize])
     }
 
-    /// What kind of node `v` is.
+    /// The error if `v` is not a variable of this tape.
+    ///
+    /// A `Var` borrows its tape, so it cannot outlive it or a [`clear`](Self::clear): two
+    /// tapes alive at once have different addresses, and comparing addresses is enough.
+    #[inline]
+    pub(crate) fn check_owns(
+        &self,
+        op: &str,
+        v: Var<'_, T>,
+        site: &'static Location<'static>,
+    ) -> Result<(), Error> {
+        if std::ptr::eq(v.tape, self) {
+            return Ok(());
+        }
+        Err(Error {
+            op: op.to_string(),
+            message: format!(
+                "variable #{} belongs to another tape; variables of two tapes cannot be mixed",
+                v.id
+            ),
+            location: site,
+        })
+    }
+
+    /// What kind of node `v` is. Panics if `v` belongs to another tape.
+    #[track_caller]
     pub fn kind(&self, v: Var<'_, T>) -> NodeKind {
+        if let Err(e) = self.check_owns("kind", v, Location::caller()) {
+            panic!("{e}");
+        }
         match self.nodes.borrow().get(v.id as usize) {
             Some(node) => node.kind,
             None => NodeKind::Constant, // an intermediate value of the tensor door

@@ -4,6 +4,7 @@
 use crate::{Param, ParamId, Params};
 use indexmap::IndexMap;
 use std::cell::RefCell;
+use std::panic::Location;
 use tapegrad_core::{Float, Grads, Tape, Tensor, Var};
 
 /// One forward pass: the tape it records on, the parameters bound onto it, and whether the
@@ -96,13 +97,22 @@ impl<'t, T: Float> Pass<'t, T> {
     }
 
     /// The bound parameters' gradients taken from a [`Grads`] the caller computed.
+    ///
+    /// Panics if `grads` were computed on another tape than this pass's, or on it before
+    /// a [`Tape::clear`]: gradients of another computation never reach an optimizer.
+    #[track_caller]
     pub fn gradients(&self, grads: &Grads<T>) -> Gradients<T> {
-        let by_param = self
-            .bound
-            .borrow()
-            .iter()
-            .filter_map(|(&id, &v)| grads.get(v).map(|g| (id, g.clone())))
-            .collect();
+        let site = Location::caller();
+        let mut by_param = IndexMap::new();
+        for (&id, &v) in self.bound.borrow().iter() {
+            match grads.try_get(v) {
+                Ok(Some(g)) => {
+                    by_param.insert(id, g.clone());
+                }
+                Ok(None) => {}
+                Err(e) => panic!("gradients: {} (at {site})", e.message),
+            }
+        }
         Gradients { by_param }
     }
 }
@@ -234,6 +244,38 @@ mod tests {
         // d/dw Σ w·w = 2w, the two uses summed
         let g = pass.backward((a * b).sum());
         assert_eq!(g.wrt(&w).as_slice(), &[2.0, -4.0]);
+    }
+
+    fn stale_gradients_never_reach_an_optimizer<T: Float>() {
+        let w = Param::new(Tensor::<T>::scalar(T::from_f64(3.0)));
+        let mut kept = None;
+        // a tape on the stack in a loop: the same address every time round
+        for round in 0..2 {
+            let tape = Tape::new();
+            let pass = Pass::train(&tape);
+            let v = pass.bind(&w);
+            if let Some(old) = &kept {
+                let caught =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pass.gradients(old)));
+                let msg = *caught
+                    .expect_err("gradients of an ended tape were accepted")
+                    .downcast::<String>()
+                    .unwrap();
+                assert!(msg.contains("belongs to another tape"), "{msg}");
+                assert!(msg.contains(file!()), "{msg}");
+            }
+            kept = Some((v * v * T::from_f64(round as f64 + 1.0)).backward());
+        }
+    }
+
+    #[test]
+    fn gradients_of_another_tape_are_refused_f64() {
+        stale_gradients_never_reach_an_optimizer::<f64>();
+    }
+
+    #[test]
+    fn gradients_of_another_tape_are_refused_f32() {
+        stale_gradients_never_reach_an_optimizer::<f32>();
     }
 
     #[test]

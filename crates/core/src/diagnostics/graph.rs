@@ -5,6 +5,7 @@ use crate::tape::{Node, NodeId, NodeKind};
 use crate::{Float, Grads, Tape, Tensor, Var};
 use std::collections::HashSet;
 use std::fmt::{self, Write};
+use std::panic::Location;
 
 /// A view of a tape for dumping: all nodes, or only those an output depends on, with
 /// values of small tensors and, when given, gradients. Made by [`Tape::graph`].
@@ -142,14 +143,29 @@ impl fmt::Display for TapeStats {
 }
 
 impl<'a, T: Float> Graph<'a, T> {
-    /// Shows the gradients of the leaves from a [`Var::backward`] call.
+    /// Shows the gradients of the leaves from a [`Var::backward`] call on this tape.
+    ///
+    /// Panics if `grads` were computed on another tape, or on this one before a
+    /// [`clear`](Tape::clear).
+    #[track_caller]
     pub fn with_grads(mut self, grads: &'a Grads<T>) -> Self {
+        if let Err(e) = grads.check_tape(self.tape, Location::caller()) {
+            panic!("{e}");
+        }
         self.grads = Some(grads);
         self
     }
 
     /// Keeps only `outputs` and the nodes they depend on.
+    ///
+    /// Panics if one of `outputs` belongs to another tape.
+    #[track_caller]
     pub fn of(mut self, outputs: &[Var<'_, T>]) -> Self {
+        for &v in outputs {
+            if let Err(e) = self.tape.check_owns("graph", v, Location::caller()) {
+                panic!("{e}");
+            }
+        }
         self.roots = Some(outputs.iter().map(|v| v.id).collect());
         self
     }
@@ -181,14 +197,9 @@ impl<'a, T: Float> Graph<'a, T> {
         shown
     }
 
+    /// The gradient shown for node `id` (a leaf's; `with_grads` checked the tape).
     fn grad_of(&self, id: usize) -> Option<&'a Tensor<T>> {
-        let tape = self.tape;
-        self.grads.and_then(|g| {
-            g.get(Var {
-                tape,
-                id: id as NodeId,
-            })
-        })
+        self.grads.and_then(|g| g.of_node(id as NodeId))
     }
 
     /// Graphviz DOT: one box per op (its label), ellipses for leaves, dashed grey boxes

@@ -7,7 +7,7 @@
 use super::report::{Door, Position, Report};
 use super::Function;
 use crate::diagnostics::NodeInfo;
-use crate::tape::NodeId;
+use crate::tape::{NodeId, NodeKind};
 use crate::tensor::numel;
 use crate::{Float, Tape, Tensor, Var};
 use rand::rngs::StdRng;
@@ -133,6 +133,26 @@ fn locate(r: usize, shapes: &[Vec<usize>]) -> (usize, usize) {
     unreachable!("index past the last tensor")
 }
 
+/// The tensor door's gradients of `out` (seeded with `seed`, or ones) for each of `xs`.
+///
+/// An output that depends on no leaf (a VJP that computes its gradient off the tape
+/// makes one at the next order) has zero gradients; `backward` refuses such an output
+/// to users, but its answer is not in doubt.
+fn eager_grads<T: Float>(
+    out: Var<'_, T>,
+    seed: Option<Tensor<T>>,
+    xs: &[Var<'_, T>],
+) -> Vec<Tensor<T>> {
+    if out.kind() == NodeKind::Constant {
+        return xs.iter().map(|x| Tensor::zeros(&x.shape())).collect();
+    }
+    let grads = match seed {
+        Some(seed) => out.backward_with(seed),
+        None => out.backward(),
+    };
+    xs.iter().map(|&x| grads.wrt(x)).collect()
+}
+
 /// Checks that gradient shapes match, that backward twice gives the same, and that a zero
 /// cotangent gives zero gradients, for output `out` with seed shape `shape`.
 fn structural<'t, T: Float>(
@@ -218,7 +238,7 @@ pub(crate) fn full<A: Float, N: Float>(
                 .collect::<Vec<_>>();
             // The recorded gradient is read; forget its nodes so the tape stays small.
             tape.truncate(mark);
-            let eager = out.backward_with(seed);
+            let eager = eager_grads(out, Some(seed), &xs);
             for i in 0..xs.len() {
                 if recorded[i].shape() != in_shapes[i].as_slice() {
                     report.problem(format!(
@@ -230,8 +250,8 @@ pub(crate) fn full<A: Float, N: Float>(
                 }
             }
             let mut c = 0;
-            for (g, &x) in recorded.iter().zip(&xs) {
-                for (v, w) in flat(g).zip(flat(&eager.wrt(x))) {
+            for (g, e) in recorded.iter().zip(&eager) {
+                for (v, w) in flat(g).zip(flat(e)) {
                     rows[0][r * n_in + c] = v;
                     rows[1][r * n_in + c] = w;
                     c += 1;
@@ -332,8 +352,8 @@ pub(crate) fn directional<A: Float, N: Float>(
         let s = dot(&tape, &outs, &v);
         let by_grad: Vec<Tensor<f64>> =
             tape.grad(s, &xs).iter().map(|g| g.value().cast()).collect();
-        let eager = s.backward();
-        let by_backward: Vec<Tensor<f64>> = xs.iter().map(|&x| eager.wrt(x).cast()).collect();
+        let by_backward: Vec<Tensor<f64>> =
+            eager_grads(s, None, &xs).iter().map(|g| g.cast()).collect();
         for (i, (g, x)) in by_backward.iter().zip(inputs).enumerate() {
             if g.shape() != x.shape() || by_grad[i].shape() != x.shape() {
                 report.problem(format!(

@@ -51,6 +51,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// from the result; leading batch axes broadcast.
     #[track_caller]
     pub fn try_matmul(self, rhs: Self) -> Result<Self, Error> {
+        // The foreign-tape error first: the reshapes below would otherwise hide it.
+        self.tape
+            .check_owns("matmul", rhs, std::panic::Location::caller())?;
         let (sa, sb) = (self.shape(), rhs.shape());
         if sa.is_empty() || sb.is_empty() {
             return Err(Error::new(
@@ -79,7 +82,7 @@ impl<'t, T: Float> Var<'t, T> {
             )
             .map_err(|mut e| {
                 // Report the caller's shapes, not the reshaped ones.
-                if sa.len() == 1 || sb.len() == 1 {
+                if (sa.len() == 1 || sb.len() == 1) && e.message.starts_with("inner dimensions") {
                     e.message = format!("inner dimensions differ: {sa:?} x {sb:?}");
                 }
                 e
