@@ -230,7 +230,7 @@ fn operands(ast: &Ast, id: Id, nodes: &[f64]) -> Vec<f64> {
 }
 
 /// The sub-expression's text, shortened when long.
-fn quote(ast: &Ast, id: Id, src: &str) -> String {
+pub fn quote(ast: &Ast, id: Id, src: &str) -> String {
     let text = ast.nodes[id].span.text(src);
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= 60 {

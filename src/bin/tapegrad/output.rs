@@ -10,8 +10,12 @@ use tapegrad::core::gradcheck::Verdict;
 /// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
 /// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also
 /// shortest) where `{}` would print hundreds of zeros. Non-finite: `nan`, `inf`, `-inf`.
+/// Zero prints as `0` whatever its sign: a `-0` derivative (`abs(x - y)` at a tie) says
+/// nothing a reader should act on.
 pub fn number(x: f64) -> String {
-    if x.is_nan() {
+    if x == 0.0 {
+        "0".into()
+    } else if x.is_nan() {
         "nan".into()
     } else if x.is_infinite() {
         if x > 0.0 { "inf" } else { "-inf" }.into()
@@ -23,7 +27,7 @@ pub fn number(x: f64) -> String {
 }
 
 /// A JSON number, or the string `"nan"`, `"inf"`, `"-inf"`.
-fn json_number(x: f64) -> String {
+pub fn json_number(x: f64) -> String {
     if x.is_finite() {
         number(x)
     } else {
@@ -32,7 +36,7 @@ fn json_number(x: f64) -> String {
 }
 
 /// A JSON string literal.
-fn json_string(s: &str) -> String {
+pub fn json_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -74,6 +78,7 @@ fn check_line(report: &Report, point: &Point) -> String {
     );
     match &report.outcome {
         Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Inconclusive(why) => format!("inconclusive ({settings}): {why}"),
         Outcome::Ran {
             verdict,
             worst,
@@ -97,6 +102,9 @@ fn check_line(report: &Report, point: &Point) -> String {
                     number(w.finite_difference)
                 ),
             };
+            if let Some(why) = &report.smaller_step {
+                line += &format!("; the step was reduced because {why}");
+            }
             if !problems.is_empty() {
                 line += &format!("; {}", problems.join("; "));
             }
@@ -195,6 +203,10 @@ fn json_check(report: &Report, point: &Point) -> String {
             fields.push(("passed".into(), "null".into()));
             fields.push(("skipped".into(), json_string(why)));
         }
+        Outcome::Inconclusive(why) => {
+            fields.push(("passed".into(), "null".into()));
+            fields.push(("inconclusive".into(), json_string(why)));
+        }
         Outcome::Ran {
             verdict,
             worst,
@@ -228,6 +240,9 @@ fn json_check(report: &Report, point: &Point) -> String {
             if !problems.is_empty() {
                 fields.push(("error".into(), json_string(&problems.join("; "))));
             }
+            if let Some(why) = &report.smaller_step {
+                fields.push(("smaller_step".into(), json_string(why)));
+            }
         }
     }
     fields.push(("eps".into(), json_number(cfg.eps)));
@@ -242,9 +257,10 @@ mod tests {
 
     #[test]
     fn number_round_trips_in_shortest_form() {
-        for x in [0.1, 1.0 / 3.0, -2.5e-300, 1e300, 123456.789, 5e-7, -0.0] {
+        for x in [0.1, 1.0 / 3.0, -2.5e-300, 1e300, 123456.789, 5e-7, 0.0] {
             assert_eq!(number(x).parse::<f64>().unwrap().to_bits(), x.to_bits());
         }
+        assert_eq!(number(-0.0), "0");
         assert_eq!(number(1.0), "1");
         assert_eq!(number(0.001), "0.001");
         assert_eq!(number(1e-7), "1e-7");
