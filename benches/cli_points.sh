@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `tapegrad --points`: 1,000,000 points of a 22-operation expression, one run
 # (parse and compile once, then value and gradient at every point, CSV out).
-# Target: under 1 s on one core. Usage: benches/cli_points.sh [POINTS]
+# Target: under 1 s on one core (pinned with taskset; on a loaded machine read the CPU
+# time, user + sys, not the wall time). Usage: benches/cli_points.sh [POINTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -20,7 +21,7 @@ if command -v hyperfine >/dev/null; then
   hyperfine --warmup 1 --runs 5 "taskset -c 0 $bin --points $file -- '$expr' > /dev/null"
 else
   for run in 1 2 3; do
-    /usr/bin/time -f "run $run: %e s wall, %U s user, %M KB max RSS" \
+    /usr/bin/time -f "run $run: %e s wall, %U s user + %S s sys CPU, %M KB max RSS" \
       taskset -c 0 "$bin" --points "$file" -- "$expr" > /dev/null
   done
 fi

@@ -26,7 +26,10 @@ fn a_stencil_across_relus_kink_takes_a_smaller_step_and_passes() {
     // relu'(1e-9) = 1; step 1e-6 sees (1.000000001e-6 - 0) / 2e-6 = 0.5005.
     let (code, line) = check("relu(x)", "x=1e-9", &[]);
     assert_eq!(code, 0, "{line}");
-    assert!(line.starts_with("check  passed (order 1, step 1e-10"), "{line}");
+    assert!(
+        line.starts_with("check  passed (order 1, step 1e-10"),
+        "{line}"
+    );
     assert!(
         line.contains("the step was reduced because the step 1e-6 crosses relu's kink at x = 0"),
         "{line}"
@@ -67,7 +70,8 @@ fn a_stencil_that_cannot_avoid_a_pole_is_inconclusive_not_failed() {
     let (code, line) = check("pow(x, y)", "x=0,y=2", &["--hessian"]);
     assert_eq!(code, 0, "{line}");
     assert!(
-        line.contains("inconclusive (orders 1 and 2") && line.contains("pow's domain edge at x = 0"),
+        line.contains("inconclusive (orders 1 and 2")
+            && line.contains("pow's domain edge at x = 0"),
         "{line}"
     );
     let out = json("pow(x, y)", "x=0,y=2", &["--hessian", "--check"]);
@@ -82,7 +86,10 @@ fn a_real_disagreement_far_from_any_kink_still_fails() {
     // no smaller step is tried (it would pass and hide the problem).
     let (code, line) = check("sin(1000000*x)", "x=1", &[]);
     assert_eq!(code, 3, "{line}");
-    assert!(line.starts_with("check  FAILED (order 1, step 1e-6"), "{line}");
+    assert!(
+        line.starts_with("check  FAILED (order 1, step 1e-6"),
+        "{line}"
+    );
     assert!(!line.contains("reduced"), "{line}");
 }
 

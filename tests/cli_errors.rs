@@ -290,17 +290,40 @@ fn non_finite_results_are_json_strings() {
 fn hints_point_the_right_way() {
     for (expr, column, hint) in [
         ("0x10*x", 2, "hint: numbers are decimal: write 16 for 0x10"),
-        ("1_000*x", 2, "hint: digits cannot be grouped with `_`: write 1000"),
+        (
+            "1_000*x",
+            2,
+            "hint: digits cannot be grouped with `_`: write 1000",
+        ),
         ("sin x", 5, "hint: functions need parentheses: sin(x)"),
-        ("x**2", 3, "hint: powers are written with `^`: x^2, not x**2"),
-        ("ln(x)", 1, "hint: did you mean `log`? here `ln` is called `log`"),
-        ("1e-400*x", 1, "hint: the smallest positive f64 is about 4.9e-324"),
+        (
+            "x**2",
+            3,
+            "hint: powers are written with `^`: x^2, not x**2",
+        ),
+        (
+            "ln(x)",
+            1,
+            "hint: did you mean `log`? here `ln` is called `log`",
+        ),
+        (
+            "1e-400*x",
+            1,
+            "hint: the smallest positive f64 is about 4.9e-324",
+        ),
     ] {
         let err = syntax(expr, column, "");
         assert!(err.contains(hint), "{expr}: {err}");
-        assert!(!err.contains("0*x10") && !err.contains("1*_000") && !err.contains("ln*("), "{err}");
+        assert!(
+            !err.contains("0*x10") && !err.contains("1*_000") && !err.contains("ln*("),
+            "{err}"
+        );
     }
-    let err = syntax("1e-400*x", 1, "the number 1e-400 is too small for a 64-bit float: it would be 0");
+    let err = syntax(
+        "1e-400*x",
+        1,
+        "the number 1e-400 is too small for a 64-bit float: it would be 0",
+    );
     assert!(err.contains("^^^^^^"), "{err}");
 }
 
@@ -319,12 +342,19 @@ fn a_forgotten_equals_sign_is_named_as_such() {
 fn names_differing_only_in_case_get_a_hint() {
     let err = fails(&["X^2", "--at", "x=1"], 1);
     assert!(err.contains("no value for the variable `X`"), "{err}");
-    assert!(err.contains("hint: names are case-sensitive: `X` is not `x`"), "{err}");
+    assert!(
+        err.contains("hint: names are case-sensitive: `X` is not `x`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_underflowing_at_value_is_refused_like_an_overflowing_one() {
-    bad_at("x=1e-400", 3, "the value of `x`, 1e-400, is too small for a 64-bit float");
+    bad_at(
+        "x=1e-400",
+        3,
+        "the value of `x`, 1e-400, is too small for a 64-bit float",
+    );
     bad_at("x=1e400", 3, "must be a finite number");
     // Subnormal but not zero: kept.
     assert_eq!(tapegrad(&["x", "--at", "x=1e-320"]).code, 0);
@@ -335,7 +365,10 @@ fn an_underflowing_at_value_is_refused_like_an_overflowing_one() {
 fn control_characters_are_shown_escaped_in_every_message() {
     let err = fails(&["--at", "x=1", "--", "x\u{1b}[31m + 1"], 1);
     assert!(!err.contains('\u{1b}'), "{err:?}");
-    assert!(err.contains("unexpected character `\\u{1b}` (column 2)"), "{err}");
+    assert!(
+        err.contains("unexpected character `\\u{1b}` (column 2)"),
+        "{err}"
+    );
     // The carets stay under the escaped character.
     assert!(err.contains("  x\\u{1b}[31m + 1\n   ^^^^^^\n"), "{err}");
     for args in [

@@ -6,7 +6,10 @@ use cli_support::{fails, tapegrad, tapegrad_stdin};
 
 /// `1*x + 2*x + ... + n*x`, whose derivative is n(n+1)/2.
 fn long_sum(n: usize) -> String {
-    (1..=n).map(|i| format!("{i}*x")).collect::<Vec<_>>().join(" + ")
+    (1..=n)
+        .map(|i| format!("{i}*x"))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 #[test]
@@ -23,10 +26,20 @@ fn a_100000_term_expression_from_a_file_and_from_stdin() {
     std::fs::write(&path, format!("{expr}\n")).unwrap();
     let run = tapegrad(&["--file", path.to_str().unwrap(), "--at", "x=2"]);
     std::fs::remove_file(&path).unwrap();
-    assert_eq!((run.code, run.stdout.as_str()), (0, want.as_str()), "{}", run.stderr);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, want.as_str()),
+        "{}",
+        run.stderr
+    );
 
     let run = tapegrad_stdin(&["--at", "x=2", "--file", "-"], &expr);
-    assert_eq!((run.code, run.stdout.as_str()), (0, want.as_str()), "{}", run.stderr);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, want.as_str()),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -128,7 +128,8 @@ fn check_flags_a_kink_instead_of_failing() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("not differentiable here: relu's kink at x = 0"),
+        run.stdout
+            .contains("not differentiable here: relu's kink at x = 0"),
         "{}",
         run.stdout
     );
@@ -242,10 +243,17 @@ fn dot_dash_writes_the_graph_to_stdout() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!leftover, "no file named `-`");
     assert!(stdout.starts_with("digraph tapegrad {\n"), "{stdout}");
-    assert!(stdout.trim_end().ends_with('}'), "stdout is the graph alone: {stdout}");
+    assert!(
+        stdout.trim_end().ends_with('}'),
+        "stdout is the graph alone: {stdout}"
+    );
     let run = tapegrad(&["x", "--at", "x=1", "--dot", "-", "--json"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("both want standard output"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("both want standard output"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -268,5 +276,7 @@ fn a_negative_zero_derivative_prints_as_zero() {
     assert_eq!(run.stdout, "value  0\nd/dx   0\nd/dy   0\n");
     let out = json("abs(x-y)", "x=1,y=1", &[]);
     assert_eq!(out.get("grad").get("y"), &Json::Num(0.0));
-    assert!(!tapegrad(&["--json", "abs(x-y)", "--at", "x=1,y=1"]).stdout.contains("-0"));
+    assert!(!tapegrad(&["--json", "abs(x-y)", "--at", "x=1,y=1"])
+        .stdout
+        .contains("-0"));
 }

@@ -57,7 +57,10 @@ fn points_give_the_engines_value_and_gradient_at_every_point() {
 
 #[test]
 fn points_read_csv_and_name_value_lines_alike() {
-    let csv = tapegrad_stdin(&["x*y + z", "--points", "-"], "x, y ,z\n1,2,3\n\n# a comment\n-1.5,0.5,0\n");
+    let csv = tapegrad_stdin(
+        &["x*y + z", "--points", "-"],
+        "x, y ,z\n1,2,3\n\n# a comment\n-1.5,0.5,0\n",
+    );
     assert_eq!(csv.code, 0, "{}", csv.stderr);
     assert_eq!(
         csv.stdout,
@@ -94,11 +97,21 @@ fn a_bad_line_is_named_and_nothing_is_printed() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("  3,oops\n    ^^^^\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("  3,oops\n    ^^^^\n"),
+        "{}",
+        run.stderr
+    );
 
     for (input, says) in [
-        ("x=1,y=2\nx=3\n", "line 2 of standard input: no value for `y`"),
-        ("x=1,y=2\nx=3,w=1\n", "`w` is not among the variables of the first point (x, y)"),
+        (
+            "x=1,y=2\nx=3\n",
+            "line 2 of standard input: no value for `y`",
+        ),
+        (
+            "x=1,y=2\nx=3,w=1\n",
+            "`w` is not among the variables of the first point (x, y)",
+        ),
         ("x,y\n1,2,3\n", "more values than the 2 names of the header"),
         ("x,y\n1e-400,2\n", "too small for a 64-bit float"),
         ("", "standard input holds no points"),
@@ -108,7 +121,11 @@ fn a_bad_line_is_named_and_nothing_is_printed() {
         assert!(run.stderr.contains(says), "{input:?}: {}", run.stderr);
     }
     let run = tapegrad_stdin(&["x*y", "--points", "-"], "x\n1\n");
-    assert!(run.stderr.contains("no value for the variable `y`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no value for the variable `y`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -126,7 +143,11 @@ fn a_non_finite_point_is_printed_counted_and_explained() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("which is 1 / 0 = inf"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("which is 1 / 0 = inf"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

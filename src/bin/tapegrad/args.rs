@@ -218,7 +218,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
-            .hint("quote the expression so the shell passes it as one argument: tapegrad 'x * y'"));
+            .hint(
+                "quote the expression so the shell passes it as one argument: tapegrad 'x * y'",
+            ));
         }
     };
     if opts.points.is_some() {

@@ -13,25 +13,41 @@ use tapegrad::core::gradcheck::Verdict;
 /// Zero prints as `0` whatever its sign: a `-0` derivative (`abs(x - y)` at a tie) says
 /// nothing a reader should act on.
 pub fn number(x: f64) -> String {
+    let mut out = String::new();
+    push_number(&mut out, x);
+    out
+}
+
+/// Appends [`number`]`(x)` to `out` (no allocation of its own: `--points` prints millions).
+pub fn push_number(out: &mut String, x: f64) {
     if x == 0.0 {
-        "0".into()
+        out.push('0');
     } else if x.is_nan() {
-        "nan".into()
+        out.push_str("nan");
     } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else if x == 0.0 || (1e-6..1e21).contains(&x.abs()) {
-        format!("{x}")
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+    } else if (1e-6..1e21).contains(&x.abs()) {
+        let _ = write!(out, "{x}");
     } else {
-        format!("{x:e}")
+        let _ = write!(out, "{x:e}");
     }
 }
 
 /// A JSON number, or the string `"nan"`, `"inf"`, `"-inf"`.
 pub fn json_number(x: f64) -> String {
+    let mut out = String::new();
+    push_json_number(&mut out, x);
+    out
+}
+
+/// Appends [`json_number`]`(x)` to `out`.
+pub fn push_json_number(out: &mut String, x: f64) {
     if x.is_finite() {
-        number(x)
+        push_number(out, x);
     } else {
-        format!("\"{}\"", number(x))
+        out.push('"');
+        push_number(out, x);
+        out.push('"');
     }
 }
 

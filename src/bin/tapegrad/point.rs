@@ -99,8 +99,11 @@ pub fn number(name: &str, text: &str) -> Result<f64, Problem> {
 /// Whether the number written `text` was read as `value` = 0 though its digits are not all
 /// zero.
 pub fn underflows(text: &str, value: f64) -> bool {
-    let mantissa = text.split(['e', 'E']).next().unwrap_or("");
-    value == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c))
+    value == 0.0
+        && text
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|mantissa| mantissa.chars().any(|c| ('1'..='9').contains(&c)))
 }
 
 /// A name of the language: `[A-Za-z_][A-Za-z0-9_]*`.

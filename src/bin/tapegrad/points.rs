@@ -10,17 +10,21 @@ use crate::ast::Ast;
 use crate::diagnostic::{Problem, Span};
 use crate::eval::differentiate;
 use crate::nonfinite;
-use crate::output::{json_number, json_string, number};
+use crate::output::{json_string, push_json_number, push_number};
 use crate::point::{self, is_name, Point};
 use crate::program::Program;
 use std::fmt::Write as _;
 use std::io::Write;
 
 /// The points read from the input: names, and one row of values per point.
-pub struct Points {
+pub struct Points<'a> {
     pub names: Vec<String>,
     /// Row after row, `names.len()` values each.
     pub values: Vec<f64>,
+    /// Each value as written, when it is already a JSON number (`-1.25`, `3e-2`, not
+    /// `+1` or `.5`): printed back as is, which saves formatting it (the output's largest
+    /// cost); `None` when it must be formatted.
+    pub texts: Vec<Option<&'a str>>,
     /// The input line of each row (1-based), for messages.
     pub lines: Vec<usize>,
 }
@@ -29,7 +33,7 @@ pub struct Points {
 pub type LineProblem = (Problem, String);
 
 /// Reads the points from `text` (`what` names the input in messages).
-pub fn read(text: &str, what: &str) -> Result<Points, LineProblem> {
+pub fn read<'a>(text: &'a str, what: &str) -> Result<Points<'a>, LineProblem> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -74,6 +78,7 @@ pub fn read(text: &str, what: &str) -> Result<Points, LineProblem> {
     }
     let mut points = Points {
         values: Vec::new(),
+        texts: Vec::new(),
         lines: Vec::new(),
         names,
     };
@@ -84,6 +89,7 @@ pub fn read(text: &str, what: &str) -> Result<Points, LineProblem> {
     };
     let n = points.names.len();
     let mut row = vec![f64::NAN; n];
+    let mut texts: Vec<Option<&str>> = vec![None; n];
     for (no, line) in rows {
         row.fill(f64::NAN);
         let mut count = 0;
@@ -129,6 +135,8 @@ pub fn read(text: &str, what: &str) -> Result<Points, LineProblem> {
                     },
                 )
             })?;
+            // Zero is left to the formatter, which prints `-0` as `0`.
+            texts[column] = (json_decimal(text) && row[column] != 0.0).then_some(text);
         }
         if let Some(c) = row.iter().position(|v| v.is_nan()) {
             let end = line.chars().count();
@@ -136,20 +144,66 @@ pub fn read(text: &str, what: &str) -> Result<Points, LineProblem> {
             return Err(at(no, line, Problem::at(message, Span::new(end, end + 1))));
         }
         points.values.extend_from_slice(&row);
+        points.texts.extend_from_slice(&texts);
         points.lines.push(no);
     }
     Ok(points)
 }
 
+/// Whether `s` is a JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn json_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - from
+    };
+    let lead = i;
+    match digits(&mut i) {
+        0 => return false,
+        n if n > 1 && b[lead] == b'0' => return false,
+        _ => {}
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 /// The comma-separated fields of a line, trimmed, with their columns.
 fn fields(line: &str) -> impl Iterator<Item = (&str, Span)> {
-    let mut col = 0;
+    // Byte offsets are character columns in ASCII lines, the usual case; the others pay
+    // for counting characters.
+    let ascii = line.is_ascii();
+    let column = move |byte: usize| {
+        if ascii {
+            byte
+        } else {
+            line[..byte].chars().count()
+        }
+    };
+    let mut at = 0;
     line.split(',').map(move |item| {
-        let lead = item.chars().take_while(|c| c.is_whitespace()).count();
+        let start = at + (item.len() - item.trim_start().len());
         let trimmed = item.trim();
-        let span = Span::new(col + lead, col + lead + trimmed.chars().count().max(1));
-        col += item.chars().count() + 1;
-        (trimmed, span)
+        at += item.len() + 1;
+        let (a, b) = (column(start), column(start + trimmed.len()));
+        (trimmed, Span::new(a, b.max(a + 1)))
     })
 }
 
@@ -166,7 +220,7 @@ pub struct Outcome {
 pub fn write(
     ast: &Ast,
     src: &str,
-    points: &Points,
+    points: &Points<'_>,
     binding: &[usize],
     json: bool,
     out: &mut impl Write,
@@ -186,8 +240,12 @@ pub fn write(
     let keys: Vec<String> = names.iter().map(|n| json_string(n)).collect();
     let mut first_bad: Option<usize> = None;
     let mut bad = 0usize;
-    for (r, row) in points.values.chunks_exact(n.max(1)).enumerate() {
-        let row = &row[..n];
+    for (r, (row, texts)) in points
+        .values
+        .chunks_exact(n)
+        .zip(points.texts.chunks_exact(n))
+        .enumerate()
+    {
         for (v, &k) in vars.iter_mut().zip(binding) {
             *v = row[k];
         }
@@ -203,18 +261,34 @@ pub fn write(
         if json {
             buf.push_str("{\"at\": {");
             for (c, key) in keys.iter().enumerate() {
-                let sep = if c == 0 { "" } else { ", " };
-                let _ = write!(buf, "{sep}{key}: {}", json_number(row[c]));
+                buf.push_str(if c == 0 { "" } else { ", " });
+                buf.push_str(key);
+                buf.push_str(": ");
+                match texts[c] {
+                    Some(t) => buf.push_str(t),
+                    None => push_json_number(&mut buf, row[c]),
+                }
             }
-            let _ = write!(buf, "}}, \"value\": {}, \"grad\": {{", json_number(value));
+            buf.push_str("}, \"value\": ");
+            push_json_number(&mut buf, value);
+            buf.push_str(", \"grad\": {");
             for (c, key) in keys.iter().enumerate() {
-                let sep = if c == 0 { "" } else { ", " };
-                let _ = write!(buf, "{sep}{key}: {}", json_number(grad[c]));
+                buf.push_str(if c == 0 { "" } else { ", " });
+                buf.push_str(key);
+                buf.push_str(": ");
+                push_json_number(&mut buf, grad[c]);
             }
             buf.push_str("}}\n");
         } else {
-            for x in row.iter().chain([&value]).chain(&grad) {
-                buf.push_str(&number(*x));
+            for (x, t) in row.iter().zip(texts) {
+                match t {
+                    Some(t) => buf.push_str(t),
+                    None => push_number(&mut buf, *x),
+                }
+                buf.push(',');
+            }
+            for x in std::iter::once(&value).chain(&grad) {
+                push_number(&mut buf, *x);
                 buf.push(',');
             }
             buf.pop();
@@ -251,4 +325,19 @@ pub fn write(
         stderr += &problem.render("error", src);
     }
     Ok(Outcome { stderr, status: 2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_decimal_accepts_exactly_json_numbers() {
+        for ok in ["0", "-1.25", "3e-2", "10E+5", "0.5"] {
+            assert!(json_decimal(ok), "{ok}");
+        }
+        for bad in ["+1", ".5", "1.", "01", "1e", "-", "", "1.5e+", "0x1"] {
+            assert!(!json_decimal(bad), "{bad}");
+        }
+    }
 }
