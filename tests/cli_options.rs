@@ -217,6 +217,11 @@ fn help_documents_the_language_with_examples() {
             "--json",
             "tapegrad 'sin(x*y) + exp(x)/(1 + y^2)' --at x=1.5,y=-0.5 --hessian --check",
             "EXIT STATUS",
+            "--file PATH",
+            "--points PATH",
+            "`--dot -` prints it on stdout",
+            "Constants: `pi` (π) and `e`",
+            "inconclusive",
         ] {
             assert!(run.stdout.contains(needle), "--help lacks {needle:?}");
         }

@@ -305,14 +305,8 @@ mod tests {
                 let want = differentiate(&ast, &point, &binding, false);
                 let value = program.eval(&vars, &mut grad);
                 assert!(same(value, want.value()), "{src} at {vars:?}: value");
-                for k in 0..n {
-                    assert!(
-                        same(grad[k], want.grad[k]),
-                        "{src} at {vars:?}: d/d{} {} (engine {})",
-                        ast.vars[k],
-                        grad[k],
-                        want.grad[k]
-                    );
+                for ((name, &g), &w) in ast.vars.iter().zip(&grad).zip(&want.grad) {
+                    assert!(same(g, w), "{src} at {vars:?}: d/d{name} {g} (engine {w})");
                 }
             }
         }
