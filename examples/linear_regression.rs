@@ -194,3 +194,19 @@ fn plot(
     root.present()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn ticks_are_short_and_never_negative_zero() {
+        assert_eq!(tick(-1e-17), "0");
+        assert_eq!(tick(-0.0), "0");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(2.0), "2");
+        assert_eq!(tick(-1.25), "-1.25");
+        assert_eq!(tick(0.15), "0.15");
+    }
+}

@@ -272,3 +272,29 @@ fn contour(
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::contour;
+
+    #[test]
+    fn contour_of_a_circle_is_one_closed_line_on_the_circle() {
+        // f = x² + y² - 1 on [-2, 2]²: the zero line is the unit circle.
+        let n = 40;
+        let (x0, y0, d) = (-2.0, -2.0, 4.0 / n as f64);
+        let f: Vec<f64> = (0..(n + 1) * (n + 1))
+            .map(|k| {
+                let (x, y) = (x0 + (k % (n + 1)) as f64 * d, y0 + (k / (n + 1)) as f64 * d);
+                x * x + y * y - 1.0
+            })
+            .collect();
+        let lines = contour(&f, n, (x0, y0), (d, d));
+        assert_eq!(lines.len(), 1);
+        let line = &lines[0];
+        assert_eq!(line.first(), line.last(), "closed");
+        for &(x, y) in line {
+            // Linear interpolation of a quadratic: off by at most about d²/4.
+            assert!(((x * x + y * y).sqrt() - 1.0).abs() < d * d, "({x}, {y})");
+        }
+    }
+}
