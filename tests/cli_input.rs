@@ -52,7 +52,13 @@ fn file_errors_name_the_file() {
     assert!(err.contains("in --file and as `x`"), "{err}");
     let err = fails(&["--file", "", "x"], 1);
     assert!(err.contains("the --file path is empty"), "{err}");
+    // A file of several lines: the message gives the line and shows it.
     let run = tapegrad_stdin(&["--file", "-", "--at", "x=1"], "x +\n* 2\n");
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("found `*`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("found `*` (line 2, column 1)\n  * 2\n  ^\n"),
+        "{}",
+        run.stderr
+    );
 }

@@ -67,9 +67,26 @@ impl Problem {
     pub fn render(&self, level: &str, src: &str) -> String {
         let mut out = format!("{level}: {}", escape(&self.message));
         if let Some(first) = self.spans.first() {
-            let _ = write!(out, " (column {})", first.start + 1);
-            out.push('\n');
-            out.push_str(&snippet(src, &self.spans));
+            if src.contains('\n') {
+                // A source from a file: the line of the first span, and the spans on it.
+                let before: Vec<char> = src.chars().take(first.start).collect();
+                let line_no = before.iter().filter(|&&c| c == '\n').count() + 1;
+                let start = before.iter().rposition(|&c| c == '\n').map_or(0, |i| i + 1);
+                let line: String = src.chars().skip(start).take_while(|&c| c != '\n').collect();
+                let end = start + line.chars().count();
+                let spans: Vec<Span> = self
+                    .spans
+                    .iter()
+                    .filter(|s| s.start >= start && s.start <= end)
+                    .map(|s| Span::new(s.start - start, s.end.min(end + 1) - start))
+                    .collect();
+                let col = first.start - start + 1;
+                let _ = writeln!(out, " (line {line_no}, column {col})");
+                out.push_str(&snippet(&line, &spans));
+            } else {
+                let _ = writeln!(out, " (column {})", first.start + 1);
+                out.push_str(&snippet(src, &self.spans));
+            }
         } else {
             out.push('\n');
         }
@@ -203,6 +220,19 @@ mod tests {
         assert_eq!(
             snippet("x\u{1b}[31m", &[Span::new(1, 2)]),
             "  x\\u{1b}[31m\n   ^^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn problems_in_a_source_of_several_lines_give_the_line_and_show_it() {
+        let p = Problem::at("found `*`", Span::new(6, 7));
+        assert_eq!(
+            p.render("error", "x + 1\n* 2\n"),
+            "error: found `*` (line 2, column 1)\n  * 2\n  ^\n"
+        );
+        assert_eq!(
+            Problem::at("unclosed", Span::new(0, 1)).render("error", "(x\n+ 1"),
+            "error: unclosed (line 1, column 1)\n  (x\n  ^\n"
         );
     }
 
