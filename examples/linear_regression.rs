@@ -87,6 +87,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// An axis tick: at most two decimals, no trailing zeros, and never `-0` (a tick a rounding
+/// error below zero would otherwise read "-0.0").
+fn tick(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match s {
+        "-0" | "" => "0".to_string(),
+        s => s.to_string(),
+    }
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
@@ -129,7 +140,13 @@ fn plot(
         .x_label_area_size(30)
         .y_label_area_size(40)
         .build_cartesian_2d(-1.1..1.1, (lo - 0.2)..(hi + 0.2))?;
-    chart.configure_mesh().x_desc("x").y_desc("y").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("x")
+        .y_desc("y")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .draw()?;
     chart
         .draw_series(
             xs.iter()
@@ -152,18 +169,23 @@ fn plot(
         .border_style(BLACK)
         .draw()?;
 
-    let top = losses.iter().cloned().fold(0.0, f64::max) * 1.05;
+    // Log scale: the loss falls by orders of magnitude towards the noise floor (about
+    // 0.33² ≈ 0.11), which a linear axis squeezes into one flat line.
+    let top = losses.iter().cloned().fold(0.0, f64::max) * 1.2;
+    let bottom = losses.iter().cloned().fold(f64::INFINITY, f64::min) * 0.8;
     let mut chart = ChartBuilder::on(&right)
-        .caption("training loss (MSE)", ("sans-serif", 20))
+        .caption("training loss (MSE, log scale)", ("sans-serif", 20))
         .margin(15)
         .x_label_area_size(30)
         .y_label_area_size(50)
-        .build_cartesian_2d(0..losses.len(), 0.0..top)?;
+        .build_cartesian_2d(0..losses.len(), (bottom..top).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("step")
         .y_desc("loss")
-        .y_label_formatter(&|v| format!("{v:.2}"))
+        .y_label_formatter(&|v| tick(*v))
+        // the light lines of a log axis crowd into a grey band near each decade
+        .light_line_style(TRANSPARENT)
         .draw()?;
     chart.draw_series(LineSeries::new(
         losses.iter().cloned().enumerate(),
@@ -171,4 +193,20 @@ fn plot(
     ))?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn ticks_are_short_and_never_negative_zero() {
+        assert_eq!(tick(-1e-17), "0");
+        assert_eq!(tick(-0.0), "0");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(2.0), "2");
+        assert_eq!(tick(-1.25), "-1.25");
+        assert_eq!(tick(0.15), "0.15");
+    }
 }

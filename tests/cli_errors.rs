@@ -195,6 +195,16 @@ fn bad_options_are_refused() {
 fn an_unwritable_dot_file_is_an_error() {
     let err = fails(&["x", "--at", "x=1", "--dot", "/nonexistent-dir/g.dot"], 1);
     assert!(err.contains("cannot write /nonexistent-dir/g.dot"), "{err}");
+    let err = fails(&["x", "--at", "x=1", "--dot", ""], 1);
+    assert!(err.contains("the --dot path is empty"), "{err}");
+}
+
+#[test]
+fn single_valued_options_given_twice_are_errors() {
+    for flag in ["--dot", "--points", "--file"] {
+        let err = fails(&["--at", "x=1", flag, "a", flag, "b", "--", "x"], 1);
+        assert!(err.contains(&format!("{flag} is given twice")), "{err}");
+    }
 }
 
 /// A run whose result is not finite: status 2, the result printed, stderr names the origin.
@@ -274,4 +284,99 @@ fn non_finite_results_are_json_strings() {
         run.stdout,
         "{\"value\": \"-inf\", \"grad\": {\"x\": \"inf\"}}\n"
     );
+}
+
+#[test]
+fn hints_point_the_right_way() {
+    for (expr, column, hint) in [
+        ("0x10*x", 2, "hint: numbers are decimal: write 16 for 0x10"),
+        (
+            "1_000*x",
+            2,
+            "hint: digits cannot be grouped with `_`: write 1000",
+        ),
+        ("sin x", 5, "hint: functions need parentheses: sin(x)"),
+        (
+            "x**2",
+            3,
+            "hint: powers are written with `^`: x^2, not x**2",
+        ),
+        (
+            "ln(x)",
+            1,
+            "hint: did you mean `log`? here `ln` is called `log`",
+        ),
+        (
+            "1e-400*x",
+            1,
+            "hint: the smallest positive f64 is about 4.9e-324",
+        ),
+    ] {
+        let err = syntax(expr, column, "");
+        assert!(err.contains(hint), "{expr}: {err}");
+        assert!(
+            !err.contains("0*x10") && !err.contains("1*_000") && !err.contains("ln*("),
+            "{err}"
+        );
+    }
+    let err = syntax(
+        "1e-400*x",
+        1,
+        "the number 1e-400 is too small for a 64-bit float: it would be 0",
+    );
+    assert!(err.contains("^^^^^^"), "{err}");
+}
+
+#[test]
+fn a_forgotten_equals_sign_is_named_as_such() {
+    let err = fails(&["x^2", "--at", "x", "1"], 1);
+    assert!(
+        err.contains("`--at x` gives no value; `1` looks like its value, not a second expression"),
+        "{err}"
+    );
+    assert!(err.contains("hint: join them with `=`: --at x=1"), "{err}");
+    assert!(!err.contains("more than one expression"), "{err}");
+}
+
+#[test]
+fn names_differing_only_in_case_get_a_hint() {
+    let err = fails(&["X^2", "--at", "x=1"], 1);
+    assert!(err.contains("no value for the variable `X`"), "{err}");
+    assert!(
+        err.contains("hint: names are case-sensitive: `X` is not `x`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_underflowing_at_value_is_refused_like_an_overflowing_one() {
+    bad_at(
+        "x=1e-400",
+        3,
+        "the value of `x`, 1e-400, is too small for a 64-bit float",
+    );
+    bad_at("x=1e400", 3, "must be a finite number");
+    // Subnormal but not zero: kept.
+    assert_eq!(tapegrad(&["x", "--at", "x=1e-320"]).code, 0);
+    assert_eq!(tapegrad(&["x", "--at", "x=0e-400"]).code, 0);
+}
+
+#[test]
+fn control_characters_are_shown_escaped_in_every_message() {
+    let err = fails(&["--at", "x=1", "--", "x\u{1b}[31m + 1"], 1);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(
+        err.contains("unexpected character `\\u{1b}` (column 2)"),
+        "{err}"
+    );
+    // The carets stay under the escaped character.
+    assert!(err.contains("  x\\u{1b}[31m + 1\n   ^^^^^^\n"), "{err}");
+    for args in [
+        &["x", "--at", "x\u{7}=1"][..],
+        &["x", "--at", "x=1", "--dot", "/nonexistent-dir/\u{1b}[2J"][..],
+        &["x\u{1b}", "y"][..],
+    ] {
+        let err = fails(args, 1);
+        assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+    }
 }

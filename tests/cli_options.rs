@@ -128,7 +128,8 @@ fn check_flags_a_kink_instead_of_failing() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("not differentiable here: `relu`"),
+        run.stdout
+            .contains("not differentiable here: relu's kink at x = 0"),
         "{}",
         run.stdout
     );
@@ -216,6 +217,11 @@ fn help_documents_the_language_with_examples() {
             "--json",
             "tapegrad 'sin(x*y) + exp(x)/(1 + y^2)' --at x=1.5,y=-0.5 --hessian --check",
             "EXIT STATUS",
+            "--file PATH",
+            "--points PATH",
+            "`--dot -` prints it on stdout",
+            "Constants: `pi` (π) and `e`",
+            "inconclusive",
         ] {
             assert!(run.stdout.contains(needle), "--help lacks {needle:?}");
         }
@@ -225,4 +231,57 @@ fn help_documents_the_language_with_examples() {
         run.stdout,
         format!("tapegrad {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn dot_dash_writes_the_graph_to_stdout() {
+    let dir = std::env::temp_dir().join(format!("tapegrad-dot-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapegrad"))
+        .args(["x^3 - 2*x", "--at", "x=1", "--dot", "-"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let leftover = dir.join("-").exists();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!leftover, "no file named `-`");
+    assert!(stdout.starts_with("digraph tapegrad {\n"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with('}'),
+        "stdout is the graph alone: {stdout}"
+    );
+    let run = tapegrad(&["x", "--at", "x=1", "--dot", "-", "--json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("both want standard output"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pi_and_e_are_constants_unless_at_names_them() {
+    let out = json("pi*x + e", "x=2", &[]);
+    assert_eq!(
+        out.get("value").num(),
+        std::f64::consts::PI * 2.0 + std::f64::consts::E
+    );
+    assert_eq!(out.get("grad").keys(), ["x"]);
+    // A value given in --at makes the name a variable again.
+    let out = json("pi*x + e", "x=2,e=1", &[]);
+    assert_eq!(out.get("value").num(), std::f64::consts::PI * 2.0 + 1.0);
+    assert_eq!(out.get("grad").get("e").num(), 1.0);
+}
+
+#[test]
+fn a_negative_zero_derivative_prints_as_zero() {
+    let run = tapegrad(&["abs(x-y)", "--at", "x=1,y=1"]);
+    assert_eq!(run.stdout, "value  0\nd/dx   0\nd/dy   0\n");
+    let out = json("abs(x-y)", "x=1,y=1", &[]);
+    assert_eq!(out.get("grad").get("y"), &Json::Num(0.0));
+    assert!(!tapegrad(&["--json", "abs(x-y)", "--at", "x=1,y=1"])
+        .stdout
+        .contains("-0"));
 }

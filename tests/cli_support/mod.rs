@@ -2,7 +2,8 @@
 //! JSON output with a small parser (so the tests also check that the JSON is well formed).
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 /// What one run of the binary produced.
 pub struct Run {
@@ -17,6 +18,30 @@ pub fn tapegrad(args: &[&str]) -> Run {
         .args(args)
         .output()
         .expect("the tapegrad binary runs");
+    Run {
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        code: out.status.code().expect("tapegrad exits (no signal)"),
+    }
+}
+
+/// Runs `tapegrad` with `args`, writing `input` to its standard input.
+pub fn tapegrad_stdin(args: &[&str], input: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tapegrad binary runs");
+    let mut stdin = child.stdin.take().expect("a stdin pipe");
+    let input = input.to_string();
+    // A writer thread, so a child that answers before reading everything cannot deadlock.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("tapegrad exits");
+    writer.join().expect("the writer thread");
     Run {
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),

@@ -13,20 +13,79 @@ pub enum Command {
     Run(Options),
 }
 
+/// Where the expression comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// Given on the command line.
+    Text(String),
+    /// `--file PATH`, read when the command runs.
+    File(Input),
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::Text(String::new())
+    }
+}
+
+/// A file to read, or standard input (`-`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    fn new(value: String) -> Input {
+        if value == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(value.into())
+        }
+    }
+
+    /// Its whole text; the error names the file.
+    pub fn read(&self) -> Result<String, Problem> {
+        let text = match self {
+            Input::Stdin => std::io::read_to_string(std::io::stdin()),
+            Input::Path(p) => std::fs::read_to_string(p),
+        };
+        text.map_err(|e| Problem::plain(format!("cannot read {}: {e}", self.describe())))
+    }
+
+    /// How messages name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Stdin => "standard input".into(),
+            Input::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Where `--dot` writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DotTarget {
+    /// `--dot -`: the graph replaces the usual output on stdout.
+    Stdout,
+    File(PathBuf),
+}
+
 /// The options of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
-    pub expr: String,
+    pub expr: Source,
     /// Each `--at` argument as given (parsed later, so errors can point into it).
     pub at: Vec<String>,
+    /// `--points`: many points, one per line.
+    pub points: Option<Input>,
     pub hessian: bool,
     pub check: bool,
     pub json: bool,
-    pub dot: Option<PathBuf>,
+    pub dot: Option<DotTarget>,
 }
 
-const FLAGS: [&str; 8] = [
-    "expr", "at", "hessian", "check", "json", "dot", "help", "version",
+const FLAGS: [&str; 10] = [
+    "expr", "file", "at", "points", "hessian", "check", "json", "dot", "help", "version",
 ];
 
 /// Parses the arguments after the program name.
@@ -36,7 +95,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
             .map_err(|a| Problem::plain(format!("the argument {a:?} is not valid UTF-8")))
     });
     let mut opts = Options::default();
-    let mut expr: Option<String> = None;
+    let mut expr: Option<Source> = None;
+    // The options that take one value: given twice, which one was meant is unknown.
+    let mut seen: Vec<&'static str> = Vec::new();
     let mut positional: Vec<String> = Vec::new();
     let mut options_end = false;
     while let Some(arg) = args.next() {
@@ -70,7 +131,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
                         match name {
                             "at" => "--at x=1.5,y=-0.5",
                             "expr" => "--expr='x^2 + 1'",
-                            _ => "--dot graph.dot",
+                            "file" => "--file expr.txt, or --file - for standard input",
+                            "points" => "--points points.csv, or --points - for standard input",
+                            _ => "--dot graph.dot, or --dot - for standard output",
                         },
                     )),
                 },
@@ -86,11 +149,33 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
             "check" => opts.check = true,
             "json" => opts.json = true,
             "at" => opts.at.push(value(inline)?),
-            "dot" => opts.dot = Some(PathBuf::from(value(inline)?)),
-            "expr" => {
-                let e = value(inline)?;
-                if expr.replace(e).is_some() {
-                    return Err(Problem::plain("--expr is given twice"));
+            "dot" | "expr" | "file" | "points" => {
+                let v = value(inline)?;
+                let name = FLAGS
+                    .into_iter()
+                    .find(|f| *f == name)
+                    .expect("a known flag");
+                if seen.contains(&name) {
+                    return Err(Problem::plain(format!("--{name} is given twice"))
+                        .hint(format!("give --{name} once")));
+                }
+                seen.push(name);
+                if v.is_empty() && name != "expr" {
+                    return Err(Problem::plain(format!("the --{name} path is empty")).hint(
+                        format!(
+                            "give a file name, or - for standard {}",
+                            if name == "dot" { "output" } else { "input" }
+                        ),
+                    ));
+                }
+                match name {
+                    "dot" if v == "-" => opts.dot = Some(DotTarget::Stdout),
+                    "dot" => opts.dot = Some(DotTarget::File(v.into())),
+                    "points" => opts.points = Some(Input::new(v)),
+                    "file" if expr.is_some() => return Err(twice()),
+                    "file" => expr = Some(Source::File(Input::new(v))),
+                    _ if expr.is_some() => return Err(twice()),
+                    _ => expr = Some(Source::Text(v)),
                 }
             }
             _ => {
@@ -105,10 +190,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
     }
     opts.expr = match (expr, positional.len()) {
         (Some(e), 0) => e,
-        (None, 1) => positional.pop().expect("one positional argument"),
-        (Some(_), _) => {
+        (None, 1) => Source::Text(positional.pop().expect("one positional argument")),
+        (Some(e), _) => {
             return Err(Problem::plain(format!(
-                "the expression is given twice: in --expr and as `{}`",
+                "the expression is given twice: in {} and as `{}`",
+                if matches!(e, Source::File(_)) {
+                    "--file"
+                } else {
+                    "--expr"
+                },
                 positional[0]
             )))
         }
@@ -117,6 +207,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
                 .hint("tapegrad 'x^2 + 1' --at x=3 (see tapegrad --help)"))
         }
         (None, _) => {
+            if let Some(p) = forgotten_equals(&opts.at, &positional) {
+                return Err(p);
+            }
             return Err(Problem::plain(format!(
                 "more than one expression: {}",
                 positional
@@ -125,10 +218,60 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Proble
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
-            .hint("quote the expression so the shell passes it as one argument: tapegrad 'x * y'"))
+            .hint(
+                "quote the expression so the shell passes it as one argument: tapegrad 'x * y'",
+            ));
         }
     };
+    if opts.points.is_some() {
+        let single = [
+            (!opts.at.is_empty(), "--at"),
+            (opts.hessian, "--hessian"),
+            (opts.check, "--check"),
+            (opts.dot.is_some(), "--dot"),
+        ];
+        if let Some((_, flag)) = single.iter().find(|(given, _)| *given) {
+            return Err(Problem::plain(format!(
+                "--points cannot be combined with {flag}, which is about one point"
+            ))
+            .hint("--points prints the value and the gradient at each point"));
+        }
+        if opts.expr == Source::File(Input::Stdin) && opts.points == Some(Input::Stdin) {
+            return Err(Problem::plain(
+                "--file - and --points - cannot both read standard input",
+            ));
+        }
+    }
+    if opts.json && opts.dot == Some(DotTarget::Stdout) {
+        return Err(
+            Problem::plain("--json and --dot - both want standard output")
+                .hint("write the graph to a file: --dot graph.dot"),
+        );
+    }
     Ok(Command::Run(opts))
+}
+
+fn twice() -> Problem {
+    Problem::plain("the expression is given twice (--expr, --file)").hint("give one of them")
+}
+
+/// `tapegrad 'x^2' --at x 1`: the `=` was forgotten, so the value looks like a second
+/// expression. Recognised when an `--at` entry is a bare name and a positional is a number.
+fn forgotten_equals(at: &[String], positional: &[String]) -> Option<Problem> {
+    let name = at
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .find(|item| !item.contains('=') && !item.is_empty())?;
+    let number = positional
+        .iter()
+        .find(|p| p.trim().parse::<f64>().is_ok())?;
+    Some(
+        Problem::plain(format!(
+            "`--at {name}` gives no value; `{number}` looks like its value, not a second expression"
+        ))
+        .hint(format!("join them with `=`: --at {name}={}", number.trim())),
+    )
 }
 
 #[cfg(test)]
@@ -142,9 +285,9 @@ mod tests {
     #[test]
     fn args_accept_both_forms_of_each_option() {
         let want = Command::Run(Options {
-            expr: "-x^2".into(),
+            expr: Source::Text("-x^2".into()),
             at: vec!["x=3".into()],
-            dot: Some("g.dot".into()),
+            dot: Some(DotTarget::File("g.dot".into())),
             json: true,
             ..Options::default()
         });

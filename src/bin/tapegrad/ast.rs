@@ -114,6 +114,40 @@ impl Ast {
             .map(|n| n as i32)
     }
 
+    /// Turns the variables `pi` and `e` into the constants π and e, unless `given` (the
+    /// names the point gives values to) names them: a value given for `e` makes it a
+    /// variable again.
+    pub fn bind_constants(&mut self, given: &[String]) {
+        let constant = |name: &str| match name {
+            "pi" => Some(std::f64::consts::PI),
+            "e" => Some(std::f64::consts::E),
+            _ => None,
+        };
+        let mut renumber = Vec::with_capacity(self.vars.len());
+        let mut kept = Vec::new();
+        for name in &self.vars {
+            match constant(name).filter(|_| !given.contains(name)) {
+                Some(c) => renumber.push(Err(c)),
+                None => {
+                    renumber.push(Ok(kept.len()));
+                    kept.push(name.clone());
+                }
+            }
+        }
+        for node in &mut self.nodes {
+            if let Kind::Var(v) = node.kind {
+                node.kind = match renumber[v] {
+                    Ok(w) => Kind::Var(w),
+                    Err(value) => Kind::Number {
+                        value,
+                        integer: false,
+                    },
+                };
+            }
+        }
+        self.vars = kept;
+    }
+
     /// The span of the first occurrence of each variable.
     pub fn first_occurrences(&self) -> Vec<Span> {
         let mut spans: Vec<Option<Span>> = vec![None; self.vars.len()];

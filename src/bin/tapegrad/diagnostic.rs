@@ -62,21 +62,54 @@ impl Problem {
         self
     }
 
-    /// `level: message`, the source with carets, and the hint, as lines for stderr.
+    /// `level: message`, the source with carets, and the hint, as lines for stderr. Control
+    /// characters from the user's text are shown escaped (see [`escape`]).
     pub fn render(&self, level: &str, src: &str) -> String {
-        let mut out = format!("{level}: {}", self.message);
+        let mut out = format!("{level}: {}", escape(&self.message));
         if let Some(first) = self.spans.first() {
-            let _ = write!(out, " (column {})", first.start + 1);
-            out.push('\n');
-            out.push_str(&snippet(src, &self.spans));
+            if src.contains('\n') {
+                // A source from a file: the line of the first span, and the spans on it.
+                let before: Vec<char> = src.chars().take(first.start).collect();
+                let line_no = before.iter().filter(|&&c| c == '\n').count() + 1;
+                let start = before.iter().rposition(|&c| c == '\n').map_or(0, |i| i + 1);
+                let line: String = src.chars().skip(start).take_while(|&c| c != '\n').collect();
+                let end = start + line.chars().count();
+                let spans: Vec<Span> = self
+                    .spans
+                    .iter()
+                    .filter(|s| s.start >= start && s.start <= end)
+                    .map(|s| Span::new(s.start - start, s.end.min(end + 1) - start))
+                    .collect();
+                let col = first.start - start + 1;
+                let _ = writeln!(out, " (line {line_no}, column {col})");
+                out.push_str(&snippet(&line, &spans));
+            } else {
+                let _ = writeln!(out, " (column {})", first.start + 1);
+                out.push_str(&snippet(src, &self.spans));
+            }
         } else {
             out.push('\n');
         }
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "  hint: {hint}");
+            let _ = writeln!(out, "  hint: {}", escape(hint));
         }
         out
     }
+}
+
+/// `c` as a message shows it: control characters escaped (`\u{1b}`), so that an escape
+/// sequence in an expression is shown, not obeyed by the terminal.
+fn shown(c: char) -> String {
+    if c.is_control() {
+        c.escape_default().collect()
+    } else {
+        c.to_string()
+    }
+}
+
+/// `s` with its control characters escaped.
+pub fn escape(s: &str) -> String {
+    s.chars().map(shown).collect()
 }
 
 /// Sources longer than this are shown as a window around the first span.
@@ -86,10 +119,17 @@ const LEAD: usize = 30;
 
 /// Two indented lines: the source (or a window of it) and carets under `spans`.
 pub fn snippet(src: &str, spans: &[Span]) -> String {
-    // Tabs and newlines would break the alignment of the caret line.
-    let chars: Vec<char> = src
+    // Tabs and newlines would break the alignment of the caret line; other control
+    // characters are shown escaped, several columns wide, with as many carets.
+    let chars: Vec<String> = src
         .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .map(|c| {
+            if c.is_whitespace() {
+                " ".into()
+            } else {
+                shown(c)
+            }
+        })
         .collect();
     let first = spans.iter().map(|s| s.start).min().unwrap_or(0);
     let (from, to) = if chars.len() <= WIDE {
@@ -100,17 +140,24 @@ pub fn snippet(src: &str, spans: &[Span]) -> String {
     };
     let lead = if from > 0 { "..." } else { "" };
     let tail = if to < chars.len() { "..." } else { "" };
-    let shown: String = chars[from..to].iter().collect();
-    let mut marks = vec![' '; to - from + 1];
+    let text: String = chars[from..to].concat();
+    let mut marks = vec![false; to - from + 1];
     for s in spans {
         let (a, b) = (s.start.max(from), s.end.max(s.start + 1).min(to + 1));
         for m in marks.iter_mut().take(b.saturating_sub(from)).skip(a - from) {
-            *m = '^';
+            *m = true;
         }
     }
-    let marks: String = marks.into_iter().collect();
+    let marks: String = marks
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| {
+            let width = chars.get(from + i).map_or(1, |c| c.chars().count());
+            if m { "^" } else { " " }.repeat(width)
+        })
+        .collect();
     format!(
-        "  {lead}{shown}{tail}\n  {}{}\n",
+        "  {lead}{text}{tail}\n  {}{}\n",
         " ".repeat(lead.len()),
         marks.trim_end()
     )
@@ -166,6 +213,27 @@ mod tests {
             "  x + * y\n      ^\n"
         );
         assert_eq!(snippet("(x", &[Span::new(2, 3)]), "  (x\n    ^\n");
+    }
+
+    #[test]
+    fn snippet_escapes_control_characters_and_keeps_the_carets_under_them() {
+        assert_eq!(
+            snippet("x\u{1b}[31m", &[Span::new(1, 2)]),
+            "  x\\u{1b}[31m\n   ^^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn problems_in_a_source_of_several_lines_give_the_line_and_show_it() {
+        let p = Problem::at("found `*`", Span::new(6, 7));
+        assert_eq!(
+            p.render("error", "x + 1\n* 2\n"),
+            "error: found `*` (line 2, column 1)\n  * 2\n  ^\n"
+        );
+        assert_eq!(
+            Problem::at("unclosed", Span::new(0, 1)).render("error", "(x\n+ 1"),
+            "error: unclosed (line 1, column 1)\n  (x\n  ^\n"
+        );
     }
 
     #[test]

@@ -162,6 +162,13 @@ fn number(chars: &[char], start: usize) -> Result<(Tok, usize), Problem> {
             Span::new(start, i),
         ));
     }
+    if crate::point::underflows(&text, value) {
+        return Err(Problem::at(
+            format!("the number {text} is too small for a 64-bit float: it would be 0"),
+            Span::new(start, i),
+        )
+        .hint("the smallest positive f64 is about 4.9e-324; write 0 for zero"));
+    }
     Ok((Tok::Number { value, integer }, i))
 }
 
@@ -208,6 +215,11 @@ mod tests {
         assert_eq!(tokenize("2.").unwrap_err().spans, vec![Span::new(2, 3)]);
         assert_eq!(tokenize("1e+").unwrap_err().spans, vec![Span::new(3, 4)]);
         assert!(tokenize("1e999").unwrap_err().message.contains("too large"));
+        assert!(tokenize("1e-400")
+            .unwrap_err()
+            .message
+            .contains("too small"));
+        assert!(tokenize("0e-400 + 1e-320").is_ok());
         assert!(tokenize(".5").is_err());
     }
 }

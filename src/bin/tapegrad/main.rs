@@ -4,8 +4,10 @@
 //! The pieces: `args` (the command line), `point` (`--at`), `lexer` and `parser` (the
 //! language, into the arena of `ast`), `functions` (names onto engine methods), `eval`
 //! (onto a tape, derivatives), `nonfinite` (where a NaN or infinity came from), `check`
-//! (`--check`), `output` (text and JSON), `dot` (`--dot`), `diagnostic` (messages with
-//! carets), `help`.
+//! (`--check`) with `singular` (kinks, poles and domain edges the check must not blame),
+//! `points` (`--points`) with `program` (the expression compiled to flat f64 code that
+//! gives the engine's value and gradient without a tape), `output` (text and JSON), `dot`
+//! (`--dot`), `diagnostic` (messages with carets), `help`.
 
 mod args;
 mod ast;
@@ -20,8 +22,11 @@ mod nonfinite;
 mod output;
 mod parser;
 mod point;
+mod points;
+mod program;
+mod singular;
 
-use args::{Command, Options};
+use args::{Command, DotTarget, Input, Options, Source};
 use diagnostic::Problem;
 use point::Point;
 use std::io::Write;
@@ -78,14 +83,22 @@ fn emit(text: &str) -> ExitCode {
 /// Runs the command: `Ok((stdout, stderr, status))`, or the problem and the text it is
 /// about (the expression or an `--at` argument).
 fn run(opts: &Options) -> Result<(String, String, u8), (Problem, String)> {
-    let src = opts.expr.as_str();
-    let ast = parser::parse(src).map_err(|p| (p, src.to_string()))?;
+    let text = match &opts.expr {
+        Source::Text(text) => text.clone(),
+        Source::File(input) => input.read().map_err(|p| (p, String::new()))?,
+    };
+    let src = text.as_str();
+    let mut ast = parser::parse(src).map_err(|p| (p, src.to_string()))?;
+    if let Some(input) = &opts.points {
+        return run_points(&mut ast, src, input, opts.json);
+    }
     let mut point = Point::default();
     for at in &opts.at {
         point
             .add(at)
             .map_err(|p| (prefix(p, "malformed --at: "), at.clone()))?;
     }
+    ast.bind_constants(&point.names);
     let binding = point::bind(&ast, &point).map_err(|p| (p, src.to_string()))?;
     let mut stderr = String::new();
     for name in point::unused(&ast, &point) {
@@ -100,17 +113,24 @@ fn run(opts: &Options) -> Result<(String, String, u8), (Problem, String)> {
     let order = if opts.hessian { 2 } else { 1 };
     let check = opts.check.then(|| match nonfinite {
         Some(_) => check::Report::skipped(order, "the result is not finite"),
-        None => check::run(&ast, &point, &binding, order),
+        None => check::run(&ast, src, &point, &binding, order),
     });
-    if let Some(path) = &opts.dot {
-        std::fs::write(path, dot::graph(&ast, &point, &binding, &d)).map_err(|e| {
+    let graph = opts
+        .dot
+        .as_ref()
+        .map(|_| dot::graph(&ast, &point, &binding, &d));
+    if let (Some(DotTarget::File(path)), Some(graph)) = (&opts.dot, &graph) {
+        std::fs::write(path, graph).map_err(|e| {
             (
                 Problem::plain(format!("cannot write {}: {e}", path.display())),
                 String::new(),
             )
         })?;
     }
-    let stdout = if opts.json {
+    let stdout = if let (Some(DotTarget::Stdout), Some(graph)) = (&opts.dot, graph) {
+        // `--dot -`: stdout is the graph alone, for a pipe into `dot -Tsvg`.
+        graph
+    } else if opts.json {
         output::json(&point, &d, check.as_ref())
     } else {
         output::text(&point, &d, check.as_ref())
@@ -124,6 +144,39 @@ fn run(opts: &Options) -> Result<(String, String, u8), (Problem, String)> {
         status = CHECK_FAILED;
     }
     Ok((stdout, stderr, status))
+}
+
+/// `--points`: every point read first, then the values and gradients streamed to stdout.
+fn run_points(
+    ast: &mut ast::Ast,
+    src: &str,
+    input: &Input,
+    json: bool,
+) -> Result<(String, String, u8), (Problem, String)> {
+    let text = input.read().map_err(|p| (p, String::new()))?;
+    let points = points::read(&text, &input.describe())?;
+    ast.bind_constants(&points.names);
+    let point = Point {
+        names: points.names.clone(),
+        values: Vec::new(),
+    };
+    let binding = point::bind(ast, &point).map_err(|p| (p, src.to_string()))?;
+    let mut stderr = String::new();
+    for name in point::unused(ast, &point) {
+        stderr += &Problem::plain(format!(
+            "`{name}` is given values but does not occur in the expression; its derivative is 0"
+        ))
+        .render("warning", "");
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match points::write(ast, src, &points, &binding, json, &mut out) {
+        Ok(outcome) => Ok((String::new(), stderr + &outcome.stderr, outcome.status)),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok((String::new(), stderr, 0)),
+        Err(e) => Err((
+            Problem::plain(format!("cannot write the output: {e}")),
+            String::new(),
+        )),
+    }
 }
 
 fn prefix(mut p: Problem, what: &str) -> Problem {

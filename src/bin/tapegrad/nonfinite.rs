@@ -229,9 +229,15 @@ fn operands(ast: &Ast, id: Id, nodes: &[f64]) -> Vec<f64> {
     ast.nodes[id].args.iter().map(|&a| nodes[a]).collect()
 }
 
-/// The sub-expression's text, shortened when long.
-fn quote(ast: &Ast, id: Id, src: &str) -> String {
-    let text = ast.nodes[id].span.text(src);
+/// The sub-expression's text on one line (a file's line breaks become spaces), shortened
+/// when long.
+pub fn quote(ast: &Ast, id: Id, src: &str) -> String {
+    let text: String = ast.nodes[id]
+        .span
+        .text(src)
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= 60 {
         text

@@ -10,29 +10,49 @@ use tapegrad::core::gradcheck::Verdict;
 /// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
 /// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also
 /// shortest) where `{}` would print hundreds of zeros. Non-finite: `nan`, `inf`, `-inf`.
+/// Zero prints as `0` whatever its sign: a `-0` derivative (`abs(x - y)` at a tie) says
+/// nothing a reader should act on.
 pub fn number(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
+    let mut out = String::new();
+    push_number(&mut out, x);
+    out
+}
+
+/// Appends [`number`]`(x)` to `out` (no allocation of its own: `--points` prints millions).
+pub fn push_number(out: &mut String, x: f64) {
+    if x == 0.0 {
+        out.push('0');
+    } else if x.is_nan() {
+        out.push_str("nan");
     } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else if x == 0.0 || (1e-6..1e21).contains(&x.abs()) {
-        format!("{x}")
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+    } else if (1e-6..1e21).contains(&x.abs()) {
+        let _ = write!(out, "{x}");
     } else {
-        format!("{x:e}")
+        let _ = write!(out, "{x:e}");
     }
 }
 
 /// A JSON number, or the string `"nan"`, `"inf"`, `"-inf"`.
-fn json_number(x: f64) -> String {
+pub fn json_number(x: f64) -> String {
+    let mut out = String::new();
+    push_json_number(&mut out, x);
+    out
+}
+
+/// Appends [`json_number`]`(x)` to `out`.
+pub fn push_json_number(out: &mut String, x: f64) {
     if x.is_finite() {
-        number(x)
+        push_number(out, x);
     } else {
-        format!("\"{}\"", number(x))
+        out.push('"');
+        push_number(out, x);
+        out.push('"');
     }
 }
 
 /// A JSON string literal.
-fn json_string(s: &str) -> String {
+pub fn json_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -74,6 +94,7 @@ fn check_line(report: &Report, point: &Point) -> String {
     );
     match &report.outcome {
         Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Inconclusive(why) => format!("inconclusive ({settings}): {why}"),
         Outcome::Ran {
             verdict,
             worst,
@@ -97,6 +118,9 @@ fn check_line(report: &Report, point: &Point) -> String {
                     number(w.finite_difference)
                 ),
             };
+            if let Some(why) = &report.smaller_step {
+                line += &format!("; the step was reduced because {why}");
+            }
             if !problems.is_empty() {
                 line += &format!("; {}", problems.join("; "));
             }
@@ -195,6 +219,10 @@ fn json_check(report: &Report, point: &Point) -> String {
             fields.push(("passed".into(), "null".into()));
             fields.push(("skipped".into(), json_string(why)));
         }
+        Outcome::Inconclusive(why) => {
+            fields.push(("passed".into(), "null".into()));
+            fields.push(("inconclusive".into(), json_string(why)));
+        }
         Outcome::Ran {
             verdict,
             worst,
@@ -228,6 +256,9 @@ fn json_check(report: &Report, point: &Point) -> String {
             if !problems.is_empty() {
                 fields.push(("error".into(), json_string(&problems.join("; "))));
             }
+            if let Some(why) = &report.smaller_step {
+                fields.push(("smaller_step".into(), json_string(why)));
+            }
         }
     }
     fields.push(("eps".into(), json_number(cfg.eps)));
@@ -242,9 +273,10 @@ mod tests {
 
     #[test]
     fn number_round_trips_in_shortest_form() {
-        for x in [0.1, 1.0 / 3.0, -2.5e-300, 1e300, 123456.789, 5e-7, -0.0] {
+        for x in [0.1, 1.0 / 3.0, -2.5e-300, 1e300, 123456.789, 5e-7, 0.0] {
             assert_eq!(number(x).parse::<f64>().unwrap().to_bits(), x.to_bits());
         }
+        assert_eq!(number(-0.0), "0");
         assert_eq!(number(1.0), "1");
         assert_eq!(number(0.001), "0.001");
         assert_eq!(number(1e-7), "1e-7");

@@ -276,8 +276,12 @@ impl Parser<'_> {
             ),
             *span,
         );
+        let prev = (at > 0).then(|| &self.tokens[at - 1].tok);
         match (tok, self.stack.last()) {
             (Tok::Plus, _) => problem.hint("there is no unary plus: write x, not +x"),
+            (Tok::Star, _) if prev == Some(&Tok::Star) => {
+                problem.hint("powers are written with `^`: x^2, not x**2")
+            }
             (Tok::RParen | Tok::Comma, Some(Pending::Call { func, args, .. })) => {
                 problem.hint(format!(
                     "`{}` takes {} argument{} (this is argument {})",
@@ -303,7 +307,43 @@ impl Parser<'_> {
             *span,
         );
         let prev = &self.tokens[at - 1];
+        let touching = prev.span.end == span.start;
         match (&prev.tok, tok) {
+            // `0x10`: the lexer read 0 and then a name `x10`.
+            (Tok::Number { value, .. }, Tok::Ident(name))
+                if touching
+                    && *value == 0.0
+                    && prev.span.end - prev.span.start == 1
+                    && name.len() > 1
+                    && matches!(&name[..1], "x" | "X" | "b" | "B" | "o" | "O") =>
+            {
+                let radix = match &name[..1] {
+                    "x" | "X" => 16,
+                    "b" | "B" => 2,
+                    _ => 8,
+                };
+                let hint = match u64::from_str_radix(&name[1..], radix) {
+                    Ok(n) => format!("numbers are decimal: write {n} for 0{name}"),
+                    Err(_) => "numbers are decimal, there are no 0x, 0b or 0o prefixes".into(),
+                };
+                problem.hint(hint)
+            }
+            // `1_000`: the lexer read 1 and then a name `_000`.
+            (Tok::Number { .. }, Tok::Ident(name))
+                if touching
+                    && name.starts_with('_')
+                    && name[1..].chars().all(|c| c.is_ascii_digit() || c == '_') =>
+            {
+                let digits: String = format!("{}{name}", prev.span.text(self.src))
+                    .chars()
+                    .filter(|&c| c != '_')
+                    .collect();
+                problem.hint(format!("digits cannot be grouped with `_`: write {digits}"))
+            }
+            (Tok::Ident(name), _) if Func::from_name(name).is_some() => problem.hint(format!(
+                "functions need parentheses: {name}({})",
+                span.text(self.src)
+            )),
             (Tok::Number { .. }, Tok::Ident(_) | Tok::LParen) => problem.hint(format!(
                 "multiplication is written with `*`: {}*{}",
                 prev.span.text(self.src),
@@ -323,9 +363,22 @@ fn unclosed(open: Pending, src: &str) -> Problem {
     Problem::at(format!("{what} is never closed"), span).hint("add the missing `)`")
 }
 
+/// Other languages' names for the functions, and what they are called here.
+const ALIASES: [(&str, &str); 4] = [
+    ("ln", "log"),
+    ("logistic", "sigmoid"),
+    ("fabs", "abs"),
+    ("power", "pow"),
+];
+
 fn unknown_function(name: &str, span: Span) -> Problem {
     let problem = Problem::at(format!("unknown function `{name}`"), span);
     let names: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
+    if let Some((_, ours)) = ALIASES.iter().find(|(alias, _)| *alias == name) {
+        return problem.hint(format!(
+            "did you mean `{ours}`? here `{name}` is called `{ours}`"
+        ));
+    }
     match did_you_mean(name, &names) {
         Some(f) => problem.hint(format!("did you mean `{f}`?")),
         None => problem.hint(format!(

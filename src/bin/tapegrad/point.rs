@@ -62,16 +62,10 @@ impl Point {
         if value.is_empty() {
             return Err(Problem::at(format!("`{name}` has no value"), value_span).hint(FORMAT));
         }
-        let parsed: f64 = value.parse().map_err(|_| {
-            Problem::at(format!("`{value}` is not a number"), value_span)
-                .hint("numbers look like 2, -0.5, 1e-3 or 2.5e-2")
+        let parsed = number(name, value).map_err(|p| Problem {
+            spans: vec![value_span],
+            ..p
         })?;
-        if !parsed.is_finite() {
-            return Err(Problem::at(
-                format!("the value of `{name}` must be a finite number, not `{value}`"),
-                value_span,
-            ));
-        }
         if self.names.iter().any(|n| n == name) {
             return Err(Problem::at(format!("`{name}` is given twice"), name_span));
         }
@@ -81,8 +75,39 @@ impl Point {
     }
 }
 
+/// The value `text` given to `name`: a finite number that does not round to 0 unless it is
+/// 0 (`1e-400` is refused as `1e400` is, rather than silently becoming 0).
+pub fn number(name: &str, text: &str) -> Result<f64, Problem> {
+    let parsed: f64 = text.parse().map_err(|_| {
+        Problem::plain(format!("`{text}` is not a number"))
+            .hint("numbers look like 2, -0.5, 1e-3 or 2.5e-2")
+    })?;
+    if !parsed.is_finite() {
+        return Err(Problem::plain(format!(
+            "the value of `{name}` must be a finite number, not `{text}`"
+        )));
+    }
+    if underflows(text, parsed) {
+        return Err(Problem::plain(format!(
+            "the value of `{name}`, {text}, is too small for a 64-bit float: it would be 0"
+        ))
+        .hint("the smallest positive f64 is about 4.9e-324; write 0 for zero"));
+    }
+    Ok(parsed)
+}
+
+/// Whether the number written `text` was read as `value` = 0 though its digits are not all
+/// zero.
+pub fn underflows(text: &str, value: f64) -> bool {
+    value == 0.0
+        && text
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|mantissa| mantissa.chars().any(|c| ('1'..='9').contains(&c)))
+}
+
 /// A name of the language: `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_name(s: &str) -> bool {
+pub fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
@@ -115,13 +140,22 @@ pub fn bind(ast: &Ast, point: &Point) -> Result<Vec<usize>, Problem> {
         [init @ .., last] => format!("no values for the variables {} and {last}", init.join(", ")),
         [] => unreachable!(),
     };
+    // `X^2 --at x=1`: the names differ only in case.
+    let case = missing.iter().find_map(|&i| {
+        let name = &ast.vars[i];
+        let given = point.names.iter().find(|n| n.eq_ignore_ascii_case(name))?;
+        Some(format!(
+            "names are case-sensitive: `{name}` is not `{given}`"
+        ))
+    });
     Err(Problem {
         message,
         spans: missing.iter().map(|&i| first[i]).collect(),
-        hint: Some(format!(
-            "give every variable a value: --at {}",
-            example.join(",")
-        )),
+        hint: Some(
+            case.unwrap_or_else(|| {
+                format!("give every variable a value: --at {}", example.join(","))
+            }),
+        ),
     })
 }
 
