@@ -60,4 +60,4 @@ pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{Gradients, Pass};
-pub use weights::WeightsError;
+pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsErrorKind};
