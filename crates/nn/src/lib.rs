@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod activation;
+mod caller;
 pub mod data;
 mod dropout;
 pub mod init;
