@@ -39,7 +39,7 @@ pub enum WeightsErrorKind {
     /// A parameter's name cannot be saved: safetensors reserves `__metadata__`.
     ReservedName(String),
     /// The file does not fit the parameters; every difference is listed.
-    Mismatch(Mismatch),
+    Mismatch(Box<Mismatch>),
 }
 
 /// Every difference between a safetensors file and the parameters loading it.
@@ -324,7 +324,7 @@ impl<T: Float> Params<T> {
             .collect();
         m.unexpected.sort();
         if m != Mismatch::default() {
-            return Err(WeightsErrorKind::Mismatch(m));
+            return Err(WeightsErrorKind::Mismatch(Box::new(m)));
         }
         for (p, v) in self.params().zip(values) {
             p.set(v);

@@ -76,7 +76,7 @@ pub fn huber_loss<'t, T: Float>(
     reduction: Reduction,
 ) -> Var<'t, T> {
     same_shape("huber_loss", pred, target);
-    if !(delta > 0.0) {
+    if delta.is_nan() || delta <= 0.0 {
         fail(
             "huber_loss",
             format!("delta must be positive, got {delta}"),
