@@ -1,10 +1,12 @@
 //! `Dropout`: zeroes each element with probability `p` while training (and scales the rest
 //! by `1/(1 - p)`), the identity while evaluating. The mask comes from a seeded generator.
 
+use crate::caller::fail;
 use crate::{Module, Pass};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::cell::RefCell;
+use std::panic::Location;
 use tapegrad_core::{Float, Tensor, Var};
 
 /// Inverted dropout (Srivastava et al. 2014, as PyTorch's `nn.Dropout`): in a training
@@ -32,10 +34,13 @@ impl Dropout {
     /// `seed`.
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
-        assert!(
-            (0.0..=1.0).contains(&p),
-            "Dropout: probability {p} is not in [0, 1]"
-        );
+        if !(0.0..=1.0).contains(&p) {
+            fail(
+                "Dropout",
+                format!("probability {p} is not in [0, 1]"),
+                Location::caller(),
+            );
+        }
         Dropout {
             p,
             rng: RefCell::new(StdRng::seed_from_u64(seed)),

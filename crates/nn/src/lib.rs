@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod activation;
+mod caller;
 pub mod data;
 mod dropout;
 pub mod init;
@@ -60,4 +61,4 @@ pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{Gradients, Pass};
-pub use weights::WeightsError;
+pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsErrorKind};

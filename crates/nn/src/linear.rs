@@ -1,8 +1,10 @@
 //! `Linear`: the affine layer `y = x·Wᵀ + b`, with the weight stored `[out, in]` as in
 //! PyTorch.
 
+use crate::caller::fail;
 use crate::{Init, Module, Param, Params, Pass};
 use rand::Rng;
+use std::panic::Location;
 use tapegrad_core::{Float, Tensor, Var};
 
 /// `y = x·Wᵀ + b` over the last axis of `x`: `[…, in] → […, out]`.
@@ -72,18 +74,25 @@ impl<T: Float> Linear<T> {
     /// A layer from given values: `weight` `[out, in]`, `bias` `[out]`.
     #[track_caller]
     pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Self {
-        assert!(
-            weight.ndim() == 2,
-            "Linear: weight must be [out, in], got {:?}",
-            weight.shape()
-        );
-        if let Some(b) = &bias {
-            assert!(
-                b.shape() == [weight.shape()[0]],
-                "Linear: bias of shape {:?} for weight {:?}; expected [{}]",
-                b.shape(),
-                weight.shape(),
-                weight.shape()[0]
+        let at = Location::caller();
+        if weight.ndim() != 2 {
+            let shape = weight.shape();
+            fail(
+                "Linear",
+                format!("weight must be [out, in], got {shape:?}"),
+                at,
+            );
+        }
+        if let Some(b) = bias.as_ref().filter(|b| b.shape() != [weight.shape()[0]]) {
+            fail(
+                "Linear",
+                format!(
+                    "bias of shape {:?} for weight {:?}; expected [{}]",
+                    b.shape(),
+                    weight.shape(),
+                    weight.shape()[0]
+                ),
+                at,
             );
         }
         Linear {
@@ -108,11 +117,16 @@ impl<T: Float> Module<T> for Linear<T> {
     fn forward<'t>(&self, pass: &Pass<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
         let shape = x.shape();
         let (inputs, outputs) = (self.inputs(), self.outputs());
-        assert!(
-            shape.last() == Some(&inputs),
-            "Linear(in={inputs}, out={outputs}): input of shape {:?} does not end in {inputs}",
-            shape.as_slice()
-        );
+        if shape.last() != Some(&inputs) {
+            fail(
+                &format!("Linear(in={inputs}, out={outputs})"),
+                format!(
+                    "input of shape {:?} does not end in {inputs}",
+                    shape.as_slice()
+                ),
+                Location::caller(),
+            );
+        }
         // Flatten leading axes into one batch axis: one GEMM whatever the rank.
         let rows = shape[..shape.len() - 1].iter().product::<usize>();
         let x2 = x.reshape(&[rows, inputs]);

@@ -1,6 +1,8 @@
 //! Evaluation on plain tensors (no tape): class labels, arg-max, accuracy, MSE, R².
 
-use tapegrad_core::{Float, Tensor};
+use crate::caller::{error_at, or_panic};
+use std::panic::Location;
+use tapegrad_core::{Error, Float, Tensor};
 
 /// Class labels stored as floats (`[n]` or `[n, 1]`) as indices; panics on a value that is
 /// not a non-negative integer.
@@ -19,20 +21,33 @@ pub fn labels<T: Float>(y: &Tensor<T>) -> Vec<usize> {
         .collect()
 }
 
-/// The index of the largest entry of each row of `[n, c]` scores (the first on ties).
+/// The index of the largest entry of each row of `[n, c]` scores (the first on ties);
+/// panics where [`try_argmax_rows`] returns an error.
 #[track_caller]
 pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
-    assert!(
-        scores.ndim() == 2,
-        "argmax_rows: needs [n, c] scores, got {:?}",
-        scores.shape()
-    );
+    or_panic(try_argmax_rows(scores))
+}
+
+/// The index of the largest entry of each row of `[n, c]` scores (the first on ties), or
+/// an error unless the scores are 2-d with at least one column (`c ≥ 1`).
+#[track_caller]
+pub fn try_argmax_rows<T: Float>(scores: &Tensor<T>) -> Result<Vec<usize>, Error> {
+    if scores.ndim() != 2 || scores.shape()[1] == 0 {
+        return Err(error_at(
+            "argmax_rows",
+            format!(
+                "needs [n, c] scores with c > 0 columns, got {:?}",
+                scores.shape()
+            ),
+            Location::caller(),
+        ));
+    }
     let c = scores.shape()[1];
-    scores
+    Ok(scores
         .as_slice()
         .chunks(c)
         .map(|row| (0..c).fold(0, |best, j| if row[j] > row[best] { j } else { best }))
-        .collect()
+        .collect())
 }
 
 /// The fraction of rows of `[n, c]` scores whose arg-max equals the label.
@@ -106,6 +121,23 @@ mod tests {
     fn argmax_takes_first_of_ties() {
         let s = Tensor::<f64>::from_vec(vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0], &[2, 3]);
         assert_eq!(argmax_rows(&s), [0, 1]);
+    }
+
+    #[test]
+    fn argmax_refuses_scores_without_columns() {
+        for shape in [&[3, 0][..], &[0, 0], &[4]] {
+            let e = try_argmax_rows(&Tensor::<f32>::zeros(shape)).unwrap_err();
+            assert_eq!(
+                e.message,
+                format!("needs [n, c] scores with c > 0 columns, got {shape:?}")
+            );
+            let line = line!() + 1;
+            let e = try_argmax_rows(&Tensor::<f64>::zeros(shape)).unwrap_err();
+            assert_eq!((e.location.file(), e.location.line()), (file!(), line));
+        }
+        assert!(try_argmax_rows(&Tensor::<f64>::zeros(&[0, 2]))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `Mlp`: a builder for multi-layer perceptrons, `Linear → activation (→ Dropout)` per
 //! hidden layer and a final `Linear`, as a [`Sequential`].
 
+use crate::caller::fail;
 use crate::{Dropout, Init, Linear, Module, Relu, Sequential};
 use rand::Rng;
+use std::panic::Location;
 use tapegrad_core::Float;
 
 /// Builds `Linear(sizes[0], sizes[1]) → act → … → Linear(sizes[n-2], sizes[n-1])`, with
@@ -31,10 +33,13 @@ impl Mlp<Relu> {
     /// dropout, PyTorch's default initialisation.
     #[track_caller]
     pub fn new(sizes: &[usize]) -> Self {
-        assert!(
-            sizes.len() >= 2,
-            "Mlp: needs at least an input and an output width, got {sizes:?}"
-        );
+        if sizes.len() < 2 {
+            fail(
+                "Mlp",
+                format!("needs at least an input and an output width, got {sizes:?}"),
+                Location::caller(),
+            );
+        }
         Mlp {
             sizes: sizes.to_vec(),
             activation: Relu,

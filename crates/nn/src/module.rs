@@ -27,6 +27,10 @@ use tapegrad_core::{Float, Tape, Tensor, Var};
 /// ```
 pub trait Module<T: Float> {
     /// Applies the module to `x`, recording on `pass`'s tape.
+    ///
+    /// `#[track_caller]`, so a layer that refuses its input (a wrong shape) names the
+    /// user's line, also through [`Sequential`] and `dyn Module`.
+    #[track_caller]
     fn forward<'t>(&self, pass: &Pass<'t, T>, x: Var<'t, T>) -> Var<'t, T>;
 
     /// The module's parameters, relative names (`"weight"`, `"0.bias"`), in a stable order.
@@ -109,10 +113,14 @@ impl<T: Float> Sequential<T> {
 }
 
 impl<T: Float> Module<T> for Sequential<T> {
+    #[track_caller]
     fn forward<'t>(&self, pass: &Pass<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        self.layers
-            .iter()
-            .fold(x, |x, layer| layer.forward(pass, x))
+        // a loop, not a fold: a closure would lose the caller's location
+        let mut x = x;
+        for layer in &self.layers {
+            x = layer.forward(pass, x);
+        }
+        x
     }
 
     fn parameters(&self) -> Params<T> {

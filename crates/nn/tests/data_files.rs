@@ -1,7 +1,8 @@
 //! The examples' data sets, read through the CSV loader: sizes, header names, and
 //! values that the sources document.
 
-use tapegrad_nn::data::read_csv;
+use tapegrad_core::Float;
+use tapegrad_nn::data::{read_csv, read_csv_with, CsvOptions};
 use tapegrad_nn::metrics::labels;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
@@ -39,4 +40,54 @@ fn digits_has_1797_images_of_64_pixels_in_10_classes() {
         "{counts:?}"
     );
     assert_eq!(counts.iter().sum::<usize>(), 1797);
+}
+
+/// Writes `bytes` to a file of its own under the temp directory and returns its path.
+fn temp_csv(test: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tapegrad-nn-{test}-{}.csv", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn old_mac_file_with_bom_reads<T: Float>() {
+    let path = temp_csv(
+        &format!("cr-bom-{}", T::NAME),
+        "\u{feff}x,y\r1,2\r3,4\r".as_bytes(),
+    );
+    let t = read_csv::<T>(&path).unwrap();
+    assert_eq!(t.columns(), ["x", "y"]);
+    assert_eq!(t.rows(), 2);
+    assert_eq!(t.dataset("y").unwrap().y().shape(), &[2, 1]);
+    std::fs::write(&path, b"x,y\r1,2\r3,nan\r").unwrap();
+    let (e, line) = (read_csv::<T>(&path).unwrap_err(), line!());
+    let allowed = read_csv_with::<T>(
+        &path,
+        CsvOptions {
+            allow_non_finite: true,
+        },
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}:3, column 2 (`y`): `nan` is not a finite number",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .ends_with(&format!("(at {}:{line}:{})", file!(), e.location.column())),
+        "{e}"
+    );
+    assert!(allowed.unwrap().values().as_slice()[3].to_f64().is_nan());
+}
+
+#[test]
+fn cr_only_file_with_byte_order_mark_reads_f32() {
+    old_mac_file_with_bom_reads::<f32>();
+}
+
+#[test]
+fn cr_only_file_with_byte_order_mark_reads_f64() {
+    old_mac_file_with_bom_reads::<f64>();
 }

@@ -1,10 +1,12 @@
 //! `Dataset` (inputs and targets, row-aligned), its splits, and the batch iterator.
 
+use crate::caller::{error_at, fail, or_panic};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use tapegrad_core::{Float, Tensor};
+use std::panic::Location;
+use tapegrad_core::{Error, Float, Tensor};
 
 /// Inputs `x` and targets `y` whose first axes are the same `n` examples.
 ///
@@ -25,16 +27,28 @@ pub struct Dataset<T: Float> {
 }
 
 impl<T: Float> Dataset<T> {
-    /// A dataset; panics unless `x` and `y` have rank ≥ 1 and the same first axis.
+    /// A dataset; panics where [`try_new`](Self::try_new) returns an error.
     #[track_caller]
     pub fn new(x: Tensor<T>, y: Tensor<T>) -> Self {
-        assert!(
-            x.ndim() >= 1 && y.ndim() >= 1 && x.shape()[0] == y.shape()[0],
-            "Dataset::new: inputs {:?} and targets {:?} need the same first axis",
-            x.shape(),
-            y.shape()
-        );
-        Dataset { x, y }
+        or_panic(Self::try_new(x, y))
+    }
+
+    /// A dataset, or an error unless `x` and `y` have rank ≥ 1 and the same first axis.
+    #[track_caller]
+    pub fn try_new(x: Tensor<T>, y: Tensor<T>) -> Result<Self, Error> {
+        if x.ndim() >= 1 && y.ndim() >= 1 && x.shape()[0] == y.shape()[0] {
+            Ok(Dataset { x, y })
+        } else {
+            Err(error_at(
+                "Dataset::new",
+                format!(
+                    "inputs {:?} and targets {:?} need the same first axis",
+                    x.shape(),
+                    y.shape()
+                ),
+                Location::caller(),
+            ))
+        }
     }
 
     /// The inputs.
@@ -57,38 +71,97 @@ impl<T: Float> Dataset<T> {
         self.len() == 0
     }
 
-    /// The examples at `indices`, in that order.
+    /// The examples at `indices`, in that order; panics where
+    /// [`try_select`](Self::try_select) returns an error.
     #[track_caller]
     pub fn select(&self, indices: &[usize]) -> Self {
+        or_panic(self.try_select(indices))
+    }
+
+    /// The examples at `indices`, in that order, or an error naming the first index out of
+    /// range.
+    #[track_caller]
+    pub fn try_select(&self, indices: &[usize]) -> Result<Self, Error> {
+        let at = Location::caller();
+        if let Some((k, i)) = indices.iter().enumerate().find(|(_, &i)| i >= self.len()) {
+            return Err(error_at(
+                "Dataset::select",
+                format!(
+                    "index {i} (position {k}) is out of range for {} examples",
+                    self.len()
+                ),
+                at,
+            ));
+        }
         let pick = |t: &Tensor<T>| {
             t.index_select(0, indices)
-                .unwrap_or_else(|e| panic!("Dataset::select: {e}"))
+                .map_err(|e| error_at("Dataset::select", e.to_string(), at))
         };
-        Dataset {
-            x: pick(&self.x),
-            y: pick(&self.y),
-        }
+        Ok(Dataset {
+            x: pick(&self.x)?,
+            y: pick(&self.y)?,
+        })
+    }
+
+    /// A shuffled split into `(train, test)`; panics where
+    /// [`try_split`](Self::try_split) returns an error.
+    #[track_caller]
+    pub fn split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
+        or_panic(self.try_split(test_fraction, seed))
     }
 
     /// A shuffled split into `(train, test)` with `round(test_fraction · n)` test examples,
-    /// reproducible from `seed`.
-    pub fn split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
+    /// reproducible from `seed`, or an error unless `0 ≤ test_fraction ≤ 1`.
+    #[track_caller]
+    pub fn try_split(&self, test_fraction: f64, seed: u64) -> Result<(Self, Self), Error> {
+        check_fraction("Dataset::split", test_fraction, Location::caller())?;
         let mut order: Vec<usize> = (0..self.len()).collect();
         order.shuffle(&mut StdRng::seed_from_u64(seed));
         let n_test = (test_fraction * self.len() as f64).round() as usize;
-        let (test, train) = order.split_at(n_test.min(self.len()));
-        (self.select(train), self.select(test))
+        let (test, train) = order.split_at(n_test);
+        Ok((self.select(train), self.select(test)))
+    }
+
+    /// A split that keeps each class's share; panics where
+    /// [`try_stratified_split`](Self::try_stratified_split) returns an error.
+    #[track_caller]
+    pub fn stratified_split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
+        or_panic(self.try_stratified_split(test_fraction, seed))
     }
 
     /// A split that keeps each class's share: the targets are class labels (one per
     /// example), each class contributes `round(test_fraction · its count)` test examples,
-    /// and both parts are shuffled. Reproducible from `seed`.
+    /// and both parts are shuffled. Reproducible from `seed`. An error unless
+    /// `0 ≤ test_fraction ≤ 1` and every target is a class index (a non-negative integer).
     #[track_caller]
-    pub fn stratified_split(&self, test_fraction: f64, seed: u64) -> (Self, Self) {
-        let labels = crate::metrics::labels(&self.y);
+    pub fn try_stratified_split(
+        &self,
+        test_fraction: f64,
+        seed: u64,
+    ) -> Result<(Self, Self), Error> {
+        let at = Location::caller();
+        check_fraction("Dataset::stratified_split", test_fraction, at)?;
+        if self.y.len() != self.len() {
+            return Err(error_at(
+                "Dataset::stratified_split",
+                format!(
+                    "needs one class label per example, got targets of shape {:?}",
+                    self.y.shape()
+                ),
+                at,
+            ));
+        }
         let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, &c) in labels.iter().enumerate() {
-            by_class.entry(c).or_default().push(i);
+        for (i, &v) in self.y.as_slice().iter().enumerate() {
+            let c = v.to_f64();
+            if !(c >= 0.0 && c.fract() == 0.0) {
+                return Err(error_at(
+                    "Dataset::stratified_split",
+                    format!("target {i} is `{c}`, not a class index"),
+                    at,
+                ));
+            }
+            by_class.entry(c as usize).or_default().push(i);
         }
         let mut rng = StdRng::seed_from_u64(seed);
         let (mut train, mut test) = (Vec::new(), Vec::new());
@@ -100,14 +173,20 @@ impl<T: Float> Dataset<T> {
         }
         train.shuffle(&mut rng);
         test.shuffle(&mut rng);
-        (self.select(&train), self.select(&test))
+        Ok((self.select(&train), self.select(&test)))
     }
 
     /// Batches of `size` examples in order; see [`Batches`] for shuffling and the last
-    /// batch.
+    /// batch. Panics if `size` is 0.
     #[track_caller]
     pub fn batches(&self, size: usize) -> Batches<'_, T> {
-        assert!(size > 0, "Dataset::batches: batch size must be positive");
+        if size == 0 {
+            fail(
+                "Dataset::batches",
+                "batch size must be positive, got 0",
+                Location::caller(),
+            );
+        }
         Batches {
             data: self,
             order: (0..self.len()).collect(),
@@ -115,6 +194,20 @@ impl<T: Float> Dataset<T> {
             pos: 0,
             last: LastBatch::Keep,
         }
+    }
+}
+
+/// Refuses a test fraction outside `[0, 1]` (or NaN): it is a mistake, not a request for
+/// "all" or "none".
+fn check_fraction(op: &str, f: f64, at: &'static Location<'static>) -> Result<(), Error> {
+    if (0.0..=1.0).contains(&f) {
+        Ok(())
+    } else {
+        Err(error_at(
+            op,
+            format!("test fraction {f} is not in [0, 1]"),
+            at,
+        ))
     }
 }
 
@@ -290,5 +383,82 @@ mod tests {
     #[should_panic(expected = "inputs [3, 2] and targets [4] need the same first axis")]
     fn dataset_rejects_misaligned_tensors() {
         Dataset::new(Tensor::<f64>::zeros(&[3, 2]), Tensor::zeros(&[4]));
+    }
+
+    fn fractions_outside_0_1_are_refused<T: Float>() {
+        let d = Dataset::new(Tensor::<T>::zeros(&[4, 2]), Tensor::zeros(&[4]));
+        for f in [1.5, -0.1, f64::NAN] {
+            let e = d.try_stratified_split(f, 0).unwrap_err();
+            assert_eq!(e.op, "Dataset::stratified_split");
+            assert_eq!(e.message, format!("test fraction {f} is not in [0, 1]"));
+            assert!(d.try_split(f, 0).is_err());
+        }
+        let (train, test) = d.try_stratified_split(1.0, 0).unwrap();
+        assert_eq!((train.len(), test.len()), (0, 4));
+        let (train, test) = d.try_split(0.0, 0).unwrap();
+        assert_eq!((train.len(), test.len()), (4, 0));
+    }
+
+    #[test]
+    fn fractions_outside_0_1_are_refused_f32() {
+        fractions_outside_0_1_are_refused::<f32>();
+    }
+
+    #[test]
+    fn fractions_outside_0_1_are_refused_f64() {
+        fractions_outside_0_1_are_refused::<f64>();
+    }
+
+    #[test]
+    fn stratified_split_refuses_targets_that_are_not_labels() {
+        let d = Dataset::new(
+            Tensor::<f64>::zeros(&[3, 1]),
+            Tensor::vector(vec![0.0, 1.5, 1.0]),
+        );
+        let e = d.try_stratified_split(0.5, 0).unwrap_err();
+        assert_eq!(e.message, "target 1 is `1.5`, not a class index");
+        let d = Dataset::new(Tensor::<f32>::zeros(&[3, 1]), Tensor::zeros(&[3, 2]));
+        assert!(d.try_stratified_split(0.5, 0).is_err());
+    }
+
+    #[test]
+    fn select_refuses_an_index_out_of_range() {
+        let e = toy(3).try_select(&[0, 3]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "index 3 (position 1) is out of range for 3 examples"
+        );
+    }
+
+    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let payload = std::panic::catch_unwind(f).unwrap_err();
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn dataset_panics_point_at_the_caller() {
+        let d = toy(3);
+        let at = |line: u32| format!("(at {}:{line}:", file!());
+        let line = line!() + 1;
+        let m = panic_message(|| drop(d.select(&[5])));
+        assert!(m.starts_with("Dataset::select: index 5"), "{m}");
+        assert!(m.contains(&at(line)), "{m}");
+        let (x, y) = (Tensor::<f32>::zeros(&[2]), Tensor::zeros(&[3]));
+        let line = line!() + 1;
+        let m = panic_message(move || drop(Dataset::new(x, y)));
+        assert!(m.contains(&at(line)), "{m}");
+        let line = line!() + 1;
+        let m = panic_message(|| drop(d.batches(0)));
+        assert!(
+            m.starts_with("Dataset::batches: batch size must be positive"),
+            "{m}"
+        );
+        assert!(m.contains(&at(line)), "{m}");
+        let line = line!() + 1;
+        let m = panic_message(|| drop(d.stratified_split(2.0, 1)));
+        assert!(m.contains(&at(line)), "{m}");
     }
 }

@@ -6,6 +6,6 @@ mod csv;
 mod dataset;
 mod standardize;
 
-pub use csv::{read_csv, CsvError, Table};
+pub use csv::{read_csv, read_csv_with, CsvError, CsvOptions, Table};
 pub use dataset::{Batches, Dataset, LastBatch};
 pub use standardize::Standardizer;

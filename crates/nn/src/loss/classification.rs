@@ -2,6 +2,8 @@
 //! class indices, negative log-likelihood. All are stable for logits of ±1000.
 
 use super::{same_shape, Reduction};
+use crate::caller::fail;
+use std::panic::Location;
 use tapegrad_core::{Float, IndexTensor, Var};
 
 /// Binary cross-entropy on logits `z` with targets `y ∈ [0, 1]`:
@@ -88,17 +90,26 @@ fn picked_negative<'t, T: Float>(
 /// Panics unless `x` is `[n, C]` with one class index below `C` per row.
 #[track_caller]
 fn check_classes<T: Float>(loss: &str, x: Var<'_, T>, classes: &[usize]) {
-    let shape = x.shape();
-    assert!(
-        shape.len() == 2 && shape[0] == classes.len(),
-        "{loss}: scores of shape {:?} need to be [n, C] with n = {} (one class per row)",
-        shape.as_slice(),
-        classes.len()
-    );
+    let (shape, at) = (x.shape(), Location::caller());
+    if shape.len() != 2 || shape[0] != classes.len() {
+        fail(
+            loss,
+            format!(
+                "scores of shape {:?} need to be [n, C] with n = {} (one class per row)",
+                shape.as_slice(),
+                classes.len()
+            ),
+            at,
+        );
+    }
     if let Some((i, c)) = classes.iter().enumerate().find(|(_, &c)| c >= shape[1]) {
-        panic!(
-            "{loss}: class {c} of row {i} is out of range for {} classes",
-            shape[1]
+        fail(
+            loss,
+            format!(
+                "class {c} of row {i} is out of range for {} classes",
+                shape[1]
+            ),
+            at,
         );
     }
 }

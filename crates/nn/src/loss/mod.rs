@@ -8,6 +8,8 @@ mod regression;
 pub use classification::{bce_with_logits, cross_entropy, nll_loss};
 pub use regression::{huber_loss, l1_loss, mse_loss};
 
+use crate::caller::fail;
+use std::panic::Location;
 use tapegrad_core::{Float, Var};
 
 /// How per-element losses are combined (PyTorch's `reduction=`).
@@ -38,10 +40,15 @@ impl Reduction {
 #[track_caller]
 fn same_shape<T: Float>(loss: &str, pred: Var<'_, T>, target: Var<'_, T>) {
     let (p, t) = (pred.shape(), target.shape());
-    assert!(
-        p == t,
-        "{loss}: prediction of shape {:?} and target of shape {:?} differ",
-        p.as_slice(),
-        t.as_slice()
-    );
+    if p != t {
+        fail(
+            loss,
+            format!(
+                "prediction of shape {:?} and target of shape {:?} differ",
+                p.as_slice(),
+                t.as_slice()
+            ),
+            Location::caller(),
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Regression losses: mean squared error, L1 (mean absolute error), Huber.
 
 use super::{same_shape, Reduction};
+use crate::caller::fail;
+use std::panic::Location;
 use tapegrad_core::{Float, Var};
 
 /// Squared error `(pred - target)²`, reduced. Shapes must agree.
@@ -74,10 +76,13 @@ pub fn huber_loss<'t, T: Float>(
     reduction: Reduction,
 ) -> Var<'t, T> {
     same_shape("huber_loss", pred, target);
-    assert!(
-        delta > 0.0,
-        "huber_loss: delta must be positive, got {delta}"
-    );
+    if delta.is_nan() || delta <= 0.0 {
+        fail(
+            "huber_loss",
+            format!("delta must be positive, got {delta}"),
+            Location::caller(),
+        );
+    }
     let a = (pred - target).abs();
     let q = a.minimum(a.scalar(T::from_f64(delta)));
     let d = T::from_f64(delta);
