@@ -77,6 +77,19 @@ pub struct Tape<T: Float> {
     pub(crate) nested_request: Cell<bool>,
 }
 
+/// Recording stays off while this lives: see [`Tape::pause_recording`].
+#[must_use = "recording resumes as soon as the guard is dropped"]
+pub struct PausedRecording<'a> {
+    recording: &'a Cell<bool>,
+    was: bool,
+}
+
+impl Drop for PausedRecording<'_> {
+    fn drop(&mut self) {
+        self.recording.set(self.was);
+    }
+}
+
 /// Which tape, and which recording of it, a value came from.
 ///
 /// A [`Var`] borrows its tape, so it cannot outlive it or a [`Tape::clear`]; but gradients
@@ -222,14 +235,29 @@ impl<T: Float> Tape<T> {
     /// assert!(y.try_backward(None).is_err()); // nothing to differentiate, as in PyTorch
     /// ```
     pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
-        struct Restore<'a>(&'a Cell<bool>, bool);
-        impl Drop for Restore<'_> {
-            fn drop(&mut self) {
-                self.0.set(self.1);
-            }
-        }
-        let _restore = Restore(&self.recording, self.recording.replace(false));
+        let _paused = self.pause_recording();
         f()
+    }
+
+    /// Stops recording until the returned guard is dropped: [`no_grad`](Self::no_grad)
+    /// without a closure, for code whose `#[track_caller]` locations must reach the ops
+    /// (a closure does not pass them on).
+    ///
+    /// ```
+    /// use tapegrad_core::{NodeKind, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(3.0));
+    /// let paused = tape.pause_recording();
+    /// let y = x * x;
+    /// drop(paused);
+    /// assert_eq!(y.kind(), NodeKind::Constant);
+    /// assert!(tape.is_recording());
+    /// ```
+    pub fn pause_recording(&self) -> PausedRecording<'_> {
+        PausedRecording {
+            recording: &self.recording,
+            was: self.recording.replace(false),
+        }
     }
 
     /// True unless inside [`no_grad`](Self::no_grad).

@@ -40,12 +40,14 @@ pub trait Module<T: Float> {
     }
 
     /// Evaluates the module on a tensor: an evaluation pass on a fresh tape, recording
-    /// nothing (`no_grad`).
+    /// nothing (`no_grad`). A layer that refuses `x` names the caller's line.
+    #[track_caller]
     fn predict(&self, x: &Tensor<T>) -> Tensor<T> {
         let tape = Tape::new();
         let pass = Pass::eval(&tape);
-        tape.no_grad(|| self.forward(&pass, tape.constant(x.clone())))
-            .value()
+        // a guard, not `no_grad`'s closure, which would lose the caller's location
+        let _paused = tape.pause_recording();
+        self.forward(&pass, tape.constant(x.clone())).value()
     }
 }
 

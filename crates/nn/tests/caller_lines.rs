@@ -42,6 +42,10 @@ fn layers<T: Float>() {
     let line = line!() + 1;
     let r = panic_at(line, || _ = mlp.forward(&pass, x));
     assert_names_caller(r, "Linear(in=3, out=4): input of shape [5, 4]");
+    // through `predict`, which evaluates without recording
+    let line = line!() + 1;
+    let r = panic_at(line, || _ = mlp.predict(&Tensor::zeros(&[5, 4])));
+    assert_names_caller(r, "Linear(in=3, out=4): input of shape [5, 4]");
     let line = line!() + 1;
     let r = panic_at(line, || drop(Mlp::new(&[3])));
     assert_names_caller(r, "Mlp: needs at least an input and an output width");
