@@ -15,6 +15,7 @@
 //! assert_eq!((dy.item(), d2y.item()), (12.0, 12.0));
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub use tapegrad_core as core;
 pub use tapegrad_nn as nn;

@@ -36,6 +36,7 @@
 //! assert!(losses[99] < 1e-3 * losses[0]);
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod activation;
 mod caller;

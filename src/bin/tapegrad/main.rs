@@ -9,6 +9,8 @@
 //! gives the engine's value and gradient without a tape), `output` (text and JSON), `dot`
 //! (`--dot`), `diagnostic` (messages with carets), `help`.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod ast;
 mod check;
