@@ -162,7 +162,8 @@ fn points_take_no_single_point_options() {
 
 #[test]
 fn points_beyond_one_batch_keep_their_order() {
-    // More points than the engine evaluates at once (2^16), so rows cross a batch edge.
+    // More points than the engine evaluates at once (a chunk of up to 2^16), so rows cross
+    // chunk edges.
     let n = (1 << 16) + 3;
     let csv: String = std::iter::once("x,y\n".to_string())
         .chain((0..n).map(|i| format!("{i},2\n")))

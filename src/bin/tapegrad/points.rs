@@ -207,10 +207,12 @@ fn fields(line: &str) -> impl Iterator<Item = (&str, Span)> {
     })
 }
 
-/// Points evaluated together: one graph of vectors this long. Below the engine's threshold
-/// for splitting an element-wise map over threads (2¹⁸), so a run stays on one core, and
-/// small enough that a chunk's vectors (a few dozen of 512 KiB) stay near the cache.
-const CHUNK: usize = 1 << 16;
+/// Points evaluated together: one graph of vectors this long. 32 KiB vectors stay in the
+/// cache and below the allocator's mmap threshold (2¹⁶ points spent twice the system time
+/// on page faults, `benches/cli_points.sh`), and far below the engine's threshold for
+/// splitting an element-wise map over threads (2¹⁸), so a run stays on one core. Building
+/// the graph (some 60 nodes) once per 4096 points costs little.
+const CHUNK: usize = 1 << 12;
 
 /// What a run over many points ends with: text for stderr and the exit status.
 pub struct Outcome {
