@@ -195,8 +195,9 @@ mod tests {
         for src in exprs {
             let ast = parse(src).unwrap();
             let k = ast.vars.len();
-            // Mostly ordinary values; every fifth point has zeros, ones and ties (x = y),
-            // the edges where the engine's conventions decide (kinks, 0/0, 0^y, log 0).
+            // Mostly ordinary values; every fifth point has zeros (±0) and ones, and every
+            // seventh a tie x = y: the edges where the engine's conventions decide (kinks,
+            // max/min ties, x/0, 0/0, 0^y, log 0).
             let points: Vec<Vec<f64>> = (0..400)
                 .map(|i| {
                     let mut p: Vec<f64> = (0..k)
