@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of `tapegrad --points`: 1,000,000 points of a 22-operation expression, one run
-# (parse and compile once, then value and gradient at every point, CSV out).
+# (parse once, then the engine's value and gradient at every point, 4096 points per graph
+# of vectors, CSV out).
 # Target: under 1 s on one core (pinned with taskset; on a loaded machine read the CPU
-# time, user + sys, not the wall time). Usage: benches/cli_points.sh [POINTS]
+# time, user + sys, not the wall time, and take the median of the runs). The chunks are
+# below the engine's 2^18-element threshold for threaded maps, so the run is single-threaded
+# whatever RAYON_NUM_THREADS says. Usage: benches/cli_points.sh [POINTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -20,7 +23,7 @@ echo "points: $n ($(du -h "$file" | cut -f1))"
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 1 --runs 5 "taskset -c 0 $bin --points $file -- '$expr' > /dev/null"
 else
-  for run in 1 2 3; do
+  for run in 1 2 3 4 5; do
     /usr/bin/time -f "run $run: %e s wall, %U s user + %S s sys CPU, %M KB max RSS" \
       taskset -c 0 "$bin" --points "$file" -- "$expr" > /dev/null
   done

@@ -159,3 +159,20 @@ fn points_take_no_single_point_options() {
     let err = fails(&["--file", "-", "--points", "-"], 1);
     assert!(err.contains("cannot both read standard input"), "{err}");
 }
+
+#[test]
+fn points_beyond_one_batch_keep_their_order() {
+    // More points than the engine evaluates at once (a chunk of up to 2^16), so rows cross
+    // chunk edges.
+    let n = (1 << 16) + 3;
+    let csv: String = std::iter::once("x,y\n".to_string())
+        .chain((0..n).map(|i| format!("{i},2\n")))
+        .collect();
+    let run = tapegrad_stdin(&["x*y", "--points", "-"], &csv);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), n + 1);
+    for (i, line) in lines[1..].iter().enumerate() {
+        assert_eq!(*line, format!("{i},2,{},2,{i}", 2 * i));
+    }
+}

@@ -1,5 +1,6 @@
 //! Evaluates an [`Ast`] onto a tape (one loop over the arena, operands first) and takes the
-//! value, the gradient and the Hessian from the engine's recorded gradients.
+//! value, the gradient and the Hessian from the engine's recorded gradients, at one point
+//! or at many points at once (leaves that are vectors, one element per point).
 
 use crate::ast::{Ast, BinOp, Id, Kind};
 use crate::functions::{power, Func, V};
@@ -7,6 +8,9 @@ use crate::point::Point;
 use tapegrad::prelude::{Tape, Tensor};
 
 /// The variable of every node of `ast` on `tape`; `vars[i]` stands for `ast.vars[i]`.
+///
+/// The leaves may have any shape (one shape for all): numbers are scalar constants that
+/// broadcast, so a point and a batch of points go through this same code.
 pub fn evaluate<'t>(ast: &Ast, tape: &'t Tape<f64>, vars: &[V<'t>]) -> Vec<V<'t>> {
     let mut out: Vec<V<'t>> = Vec::with_capacity(ast.nodes.len());
     let mut args = Vec::with_capacity(2);
@@ -90,6 +94,49 @@ pub fn differentiate(ast: &Ast, point: &Point, binding: &[usize], hessian: bool)
     }
 }
 
+/// The value of every node of `ast` at `vars` (one value per `ast.vars`), root last,
+/// without derivatives: what `--check` inspects around the point it checks.
+pub fn values(ast: &Ast, vars: &[f64]) -> Vec<f64> {
+    let tape = Tape::<f64>::with_capacity(ast.nodes.len());
+    let leaves: Vec<V> = vars
+        .iter()
+        .map(|&x| tape.constant(Tensor::scalar(x)))
+        .collect();
+    evaluate(ast, &tape, &leaves)
+        .iter()
+        .map(|v| v.item())
+        .collect()
+}
+
+/// The value and gradient of `ast` at `n` points at once: `columns[i]` holds
+/// `ast.vars[i]`'s value at every point (`n` values each). Returns the `n` values and, for
+/// each of `ast.vars`, its `n` derivatives.
+///
+/// # Design
+/// One graph whose leaves are vectors `[n]`, and one reverse sweep from `y.sum()`: point
+/// i's output depends only on point i's inputs, so `∂(Σ y)/∂xᵢ` is point i's gradient. The
+/// engine's element-wise ops apply the same formula to every element whatever the shape,
+/// so each number is the one [`differentiate`] gives at that point alone, bit for bit
+/// (`tests::batch_agrees_with_one_point_at_a_time_bit_for_bit`). Only the door differs:
+/// `backward()` (values only) here, the recorded `tape.grad` there; both evaluate the
+/// same VJPs.
+pub fn batch(ast: &Ast, n: usize, columns: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let tape = Tape::<f64>::with_capacity(4 * ast.nodes.len());
+    let leaves: Vec<V> = columns
+        .into_iter()
+        .map(|c| tape.leaf(Tensor::vector(c)))
+        .collect();
+    let y = evaluate(ast, &tape, &leaves)[ast.root()];
+    if leaves.is_empty() {
+        // A constant expression: nothing to differentiate (the engine refuses a leafless
+        // root), one value for every point.
+        return (vec![y.item(); n], Vec::new());
+    }
+    let grads = y.sum().backward();
+    let grads = leaves.iter().map(|&x| grads.wrt(x).into_vec()).collect();
+    (y.value().into_vec(), grads)
+}
+
 /// One operation on its own: its first (and optionally second) derivatives
 /// with respect to its operands at `args`, from a tape of its own.
 pub struct Local {
@@ -113,5 +160,91 @@ pub fn local(ast: &Ast, id: Id, args: &[f64], second: bool) -> Local {
     Local {
         jacobian: g.iter().map(|v| v.item()).collect(),
         hessian,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::parse;
+
+    /// Equal bits, or both NaN (the payload of a NaN is not part of the semantics).
+    fn same(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    #[test]
+    fn batch_agrees_with_one_point_at_a_time_bit_for_bit() {
+        let exprs = [
+            "sin(x*y) + cos(x)/(1 + y^2) - tan(x/4)*exp(-y)",
+            "log(x) + sqrt(y) + log(abs(x) + 1)*x^-2 + x/y",
+            "tanh(x - y)*sigmoid(y) + sigmoid(-x) + relu(x) + abs(y) + relu(x - y)",
+            "max(x, y) - min(x, 2*y) + max(x*x, y) + min(y, y) + max(x, 0) + min(1, y)",
+            "pow(x, y) + x^y + x^0 + x^1 + y^3 + pow(y, -3) + x^2.5 + pow(x, 0.5) + y^x",
+            "x*x*x - x/x + y/(x*y) - -x + (x - y)*(x + y)",
+            "x",
+            "2 + 3*4",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for src in exprs {
+            let ast = parse(src).unwrap();
+            let k = ast.vars.len();
+            // Mostly ordinary values; every fifth point has zeros (±0) and ones, and every
+            // seventh a tie x = y: the edges where the engine's conventions decide (kinks,
+            // max/min ties, x/0, 0/0, 0^y, log 0).
+            let points: Vec<Vec<f64>> = (0..400)
+                .map(|i| {
+                    let mut p: Vec<f64> = (0..k)
+                        .map(|_| match (i % 5, next() % 4) {
+                            (0, 0) => 0.0,
+                            (0, 1) => 1.0,
+                            (0, 2) => -0.0,
+                            _ => (next() >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0,
+                        })
+                        .collect();
+                    if i % 7 == 3 && k == 2 {
+                        p[1] = p[0];
+                    }
+                    p
+                })
+                .collect();
+            let columns = (0..k)
+                .map(|v| points.iter().map(|p| p[v]).collect())
+                .collect();
+            let (values, grads) = batch(&ast, points.len(), columns);
+            assert_eq!(values.len(), points.len(), "{src}");
+            for (i, p) in points.iter().enumerate() {
+                let point = Point {
+                    names: ast.vars.clone(),
+                    values: p.clone(),
+                };
+                let binding: Vec<usize> = (0..k).collect();
+                let want = differentiate(&ast, &point, &binding, false);
+                let value = values[i];
+                assert!(same(value, want.value()), "{src} at {p:?}: value {value}");
+                for (v, name) in ast.vars.iter().enumerate() {
+                    let (g, w) = (grads[v][i], want.grad[v]);
+                    assert!(same(g, w), "{src} at {p:?}: d/d{name} {g} (one point: {w})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_the_nodes_of_the_engines_evaluation() {
+        let ast = parse("relu(x) * 2 + max(x, y)").unwrap();
+        let point = Point {
+            names: ast.vars.clone(),
+            values: vec![-1.5, 3.0],
+        };
+        let want = differentiate(&ast, &point, &[0, 1], false).nodes;
+        assert_eq!(values(&ast, &[-1.5, 3.0]), want);
+        assert_eq!(want.last(), Some(&3.0));
     }
 }

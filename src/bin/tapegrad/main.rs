@@ -5,9 +5,11 @@
 //! language, into the arena of `ast`), `functions` (names onto engine methods), `eval`
 //! (onto a tape, derivatives), `nonfinite` (where a NaN or infinity came from), `check`
 //! (`--check`) with `singular` (kinks, poles and domain edges the check must not blame),
-//! `points` (`--points`) with `program` (the expression compiled to flat f64 code that
-//! gives the engine's value and gradient without a tape), `output` (text and JSON), `dot`
-//! (`--dot`), `diagnostic` (messages with carets), `help`.
+//! `points` (`--points`, many points evaluated by the engine as vectors), `output` (text
+//! and JSON), `dot` (`--dot`), `diagnostic` (messages with carets), `help`.
+//!
+//! Every value and derivative comes from the engine's ops and its one reverse sweep; the
+//! command writes no derivative of its own.
 
 #![forbid(unsafe_code)]
 
@@ -25,7 +27,6 @@ mod output;
 mod parser;
 mod point;
 mod points;
-mod program;
 mod singular;
 
 use args::{Command, DotTarget, Input, Options, Source};

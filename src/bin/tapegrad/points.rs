@@ -1,6 +1,7 @@
 //! `--points FILE|-`: the value and gradient at many points, one per line, as CSV or JSON
-//! lines. The expression is parsed and compiled once; every point is read before the first
-//! is evaluated, so a malformed line leaves stdout empty, as for a single point.
+//! lines. The expression is parsed once; every point is read before the first is
+//! evaluated, so a malformed line leaves stdout empty, as for a single point. The engine
+//! evaluates the points a chunk at a time, as vectors (see [`batch`]).
 //!
 //! The input is either lines of `name=value` pairs (`x=1,y=2`, every line naming the same
 //! variables) or CSV whose first line names the variables (`x,y` then `1,2`). Empty lines
@@ -8,11 +9,10 @@
 
 use crate::ast::Ast;
 use crate::diagnostic::{Problem, Span};
-use crate::eval::differentiate;
+use crate::eval::{batch, differentiate};
 use crate::nonfinite;
 use crate::output::{json_string, push_json_number, push_number};
 use crate::point::{self, is_name, Point};
-use crate::program::Program;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -207,6 +207,13 @@ fn fields(line: &str) -> impl Iterator<Item = (&str, Span)> {
     })
 }
 
+/// Points evaluated together: one graph of vectors this long. 32 KiB vectors stay in the
+/// cache and below the allocator's mmap threshold (2¹⁶ points spent twice the system time
+/// on page faults, `benches/cli_points.sh`), and far below the engine's threshold for
+/// splitting an element-wise map over threads (2¹⁸), so a run stays on one core. Building
+/// the graph (some 60 nodes) once per 4096 points costs little.
+const CHUNK: usize = 1 << 12;
+
 /// What a run over many points ends with: text for stderr and the exit status.
 pub struct Outcome {
     pub stderr: String,
@@ -227,9 +234,6 @@ pub fn write(
 ) -> std::io::Result<Outcome> {
     let names = &points.names;
     let n = names.len();
-    let mut program = Program::new(ast);
-    let mut vars = vec![0.0; ast.vars.len()];
-    let mut grad_vars = vec![0.0; ast.vars.len()];
     let mut grad = vec![0.0; n];
     let mut buf = String::with_capacity(1 << 16);
     if !json {
@@ -240,63 +244,68 @@ pub fn write(
     let keys: Vec<String> = names.iter().map(|n| json_string(n)).collect();
     let mut first_bad: Option<usize> = None;
     let mut bad = 0usize;
-    for (r, (row, texts)) in points
-        .values
-        .chunks_exact(n)
-        .zip(points.texts.chunks_exact(n))
-        .enumerate()
-    {
-        for (v, &k) in vars.iter_mut().zip(binding) {
-            *v = row[k];
-        }
-        let value = program.eval(&vars, &mut grad_vars);
-        grad.fill(0.0);
-        for (g, &k) in grad_vars.iter().zip(binding) {
-            grad[k] = *g;
-        }
-        if !value.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            bad += 1;
-            first_bad.get_or_insert(r);
-        }
-        if json {
-            buf.push_str("{\"at\": {");
-            for (c, key) in keys.iter().enumerate() {
-                buf.push_str(if c == 0 { "" } else { ", " });
-                buf.push_str(key);
-                buf.push_str(": ");
-                match texts[c] {
-                    Some(t) => buf.push_str(t),
-                    None => push_json_number(&mut buf, row[c]),
+    let rows = points.lines.len();
+    for start in (0..rows).step_by(CHUNK) {
+        let end = rows.min(start + CHUNK);
+        let columns = binding
+            .iter()
+            .map(|&k| (start..end).map(|r| points.values[r * n + k]).collect())
+            .collect();
+        let (values, grads) = batch(ast, end - start, columns);
+        for r in start..end {
+            let (row, texts) = (
+                &points.values[r * n..(r + 1) * n],
+                &points.texts[r * n..(r + 1) * n],
+            );
+            let value = values[r - start];
+            grad.fill(0.0);
+            for (g, &k) in grads.iter().zip(binding) {
+                grad[k] = g[r - start];
+            }
+            if !value.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+                bad += 1;
+                first_bad.get_or_insert(r);
+            }
+            if json {
+                buf.push_str("{\"at\": {");
+                for (c, key) in keys.iter().enumerate() {
+                    buf.push_str(if c == 0 { "" } else { ", " });
+                    buf.push_str(key);
+                    buf.push_str(": ");
+                    match texts[c] {
+                        Some(t) => buf.push_str(t),
+                        None => push_json_number(&mut buf, row[c]),
+                    }
                 }
-            }
-            buf.push_str("}, \"value\": ");
-            push_json_number(&mut buf, value);
-            buf.push_str(", \"grad\": {");
-            for (c, key) in keys.iter().enumerate() {
-                buf.push_str(if c == 0 { "" } else { ", " });
-                buf.push_str(key);
-                buf.push_str(": ");
-                push_json_number(&mut buf, grad[c]);
-            }
-            buf.push_str("}}\n");
-        } else {
-            for (x, t) in row.iter().zip(texts) {
-                match t {
-                    Some(t) => buf.push_str(t),
-                    None => push_number(&mut buf, *x),
+                buf.push_str("}, \"value\": ");
+                push_json_number(&mut buf, value);
+                buf.push_str(", \"grad\": {");
+                for (c, key) in keys.iter().enumerate() {
+                    buf.push_str(if c == 0 { "" } else { ", " });
+                    buf.push_str(key);
+                    buf.push_str(": ");
+                    push_json_number(&mut buf, grad[c]);
                 }
-                buf.push(',');
+                buf.push_str("}}\n");
+            } else {
+                for (x, t) in row.iter().zip(texts) {
+                    match t {
+                        Some(t) => buf.push_str(t),
+                        None => push_number(&mut buf, *x),
+                    }
+                    buf.push(',');
+                }
+                for x in std::iter::once(&value).chain(&grad) {
+                    push_number(&mut buf, *x);
+                    buf.push(',');
+                }
+                buf.pop();
+                buf.push('\n');
             }
-            for x in std::iter::once(&value).chain(&grad) {
-                push_number(&mut buf, *x);
-                buf.push(',');
+            if buf.len() > (1 << 16) - 1024 {
+                out.write_all(buf.as_bytes())?;
+                buf.clear();
             }
-            buf.pop();
-            buf.push('\n');
-        }
-        if buf.len() > (1 << 16) - 1024 {
-            out.write_all(buf.as_bytes())?;
-            buf.clear();
         }
     }
     out.write_all(buf.as_bytes())?;

@@ -3,9 +3,9 @@
 //! before it blames a derivative; it does not decide what the derivative is there.
 
 use crate::ast::{Ast, BinOp, Id, Kind};
+use crate::eval;
 use crate::functions::Func;
 use crate::nonfinite::quote;
-use crate::program::Program;
 use std::f64::consts::{FRAC_PI_2, PI};
 
 /// Where operands stand relative to an operation's singular set.
@@ -95,7 +95,7 @@ fn describe(ast: &Ast, src: &str, id: Id, args: &[f64]) -> String {
 
 /// The singular sets the point `vars` (one value per `ast.vars`) lies on, described.
 pub fn at(ast: &Ast, src: &str, vars: &[f64]) -> Vec<String> {
-    let values = Program::new(ast).values(vars).to_vec();
+    let values = eval::values(ast, vars);
     let args = |id: Id| -> Vec<f64> { ast.nodes[id].args.iter().map(|&a| values[a]).collect() };
     (0..ast.nodes.len())
         .filter(|&id| side(ast, id, &args(id)) == Some(Side::On))
@@ -107,8 +107,7 @@ pub fn at(ast: &Ast, src: &str, vars: &[f64]) -> Vec<String> {
 /// touches: each variable is moved by `±h` in turn, as the gradient checker does, and
 /// every operation's operands are compared with theirs at `vars`.
 pub fn crossed(ast: &Ast, src: &str, vars: &[f64], h: f64) -> Vec<String> {
-    let mut program = Program::new(ast);
-    let center = program.values(vars).to_vec();
+    let center = eval::values(ast, vars);
     let args = |values: &[f64], id: Id| -> Vec<f64> {
         ast.nodes[id].args.iter().map(|&a| values[a]).collect()
     };
@@ -117,9 +116,9 @@ pub fn crossed(ast: &Ast, src: &str, vars: &[f64], h: f64) -> Vec<String> {
         for delta in [h, -h] {
             let mut moved = vars.to_vec();
             moved[k] += delta;
-            let values = program.values(&moved);
+            let values = eval::values(ast, &moved);
             for (id, c) in crossed.iter_mut().enumerate() {
-                let here = side(ast, id, &args(values, id));
+                let here = side(ast, id, &args(&values, id));
                 *c |= here.is_some()
                     && (here == Some(Side::On) || here != side(ast, id, &args(&center, id)));
             }
