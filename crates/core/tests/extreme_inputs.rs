@@ -446,3 +446,29 @@ fn zeros_too_large_to_allocate_is_an_error() {
     zeros_too_large_for::<f32>();
     zeros_too_large_for::<f64>();
 }
+
+#[test]
+fn display_of_a_huge_empty_tensor_is_immediate() {
+    let x = Tensor::<f32>::zeros(&[HUGE, 0]);
+    assert_eq!(x.to_string(), "[[],\n [],\n [],\n ...,\n [],\n [],\n []]");
+    assert_eq!(Tensor::<f64>::zeros(&[2, 0]).to_string(), "[[],\n []]");
+}
+
+fn empty_batched_matmul_backward_for<T: Float>() {
+    let tape = Tape::<T>::new();
+    let a = tape.leaf(Tensor::zeros(&[usize::MAX, 0, 3]));
+    let b = tape.leaf(Tensor::ones(&[3, 2]));
+    let y = a.matmul(b);
+    assert_eq!(y.shape().as_slice(), &[usize::MAX, 0, 2]);
+    let g = y.sum().backward();
+    assert_eq!(g.wrt(b), Tensor::zeros(&[3, 2]));
+    assert_eq!(g.wrt(a).shape(), &[usize::MAX, 0, 3]);
+    let g = tape.grad(y.sum(), &[b])[0];
+    assert_eq!(g.value(), Tensor::zeros(&[3, 2]));
+}
+
+#[test]
+fn empty_batched_matmul_backward_gives_zero_gradients() {
+    empty_batched_matmul_backward_for::<f32>();
+    empty_batched_matmul_backward_for::<f64>();
+}

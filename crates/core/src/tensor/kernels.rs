@@ -402,14 +402,6 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-impl<T: Float> Tensor<T> {
-    /// A tensor with no elements (some axis of `shape` is 0).
-    pub(crate) fn empty(shape: Shape) -> Self {
-        debug_assert!(shape.contains(&0));
-        Self::from_parts(shape, Vec::new())
-    }
-}
-
 /// True when `part`, with leading 1s ignored, equals the last axes of `whole`: then `whole`
 /// is a stack of copies of `part`'s elements in row-major order.
 fn is_trailing_block(part: &[usize], whole: &[usize]) -> bool {

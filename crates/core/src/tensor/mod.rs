@@ -159,6 +159,12 @@ impl<T: Float> Tensor<T> {
         Tensor { shape, data }
     }
 
+    /// A tensor with no elements (some axis of `shape` is 0).
+    pub(crate) fn empty(shape: Shape) -> Self {
+        debug_assert!(shape.contains(&0));
+        Self::from_parts(shape, Vec::new())
+    }
+
     /// A rank-0 tensor.
     pub fn scalar(x: T) -> Self {
         Tensor {

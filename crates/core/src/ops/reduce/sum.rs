@@ -98,8 +98,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// The mean of all elements, as a rank-0 value.
     #[track_caller]
     pub fn mean(self) -> Self {
-        let n = self.shape().iter().product::<usize>();
-        self.sum() / T::from_f64(n as f64)
+        // in f64: the extents of an empty tensor may multiply past usize::MAX before the 0
+        let n: f64 = self.shape().iter().map(|&d| d as f64).product();
+        self.sum() / T::from_f64(n)
     }
 
     /// Means over `axes`, or the error for a bad axis.
