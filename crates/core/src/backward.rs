@@ -559,7 +559,7 @@ fn unit_seed<T: Float>(
     site: &'static Location<'static>,
 ) -> Result<Tensor<T>, Error> {
     let shape = y.shape();
-    if shape.iter().product::<usize>() != 1 {
+    if crate::tensor::numel(&shape) != 1 {
         return Err(Error {
             op: door.into(),
             message: format!(

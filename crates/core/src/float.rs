@@ -86,27 +86,55 @@ pub trait Float:
     /// True unless infinite or NaN.
     fn is_finite(self) -> bool;
 
-    /// `C = A·B` for strided row-major/column-major views (the `matrixmultiply` kernels).
+    /// `C = A·B` for strided views (the `matrixmultiply` kernels): `a` holds the `m×k`
+    /// matrix with element `(i, p)` at `i·rsa + p·csa`, `b` the `k×n` one likewise, and the
+    /// `m×n` result overwrites `c` in row-major order.
     ///
-    /// # Safety
-    /// The pointers and strides must describe valid `m×k`, `k×n` and `m×n` matrices, and
-    /// `c` must not alias `a` or `b`.
+    /// # Panics
+    /// When `c` is not `m·n` long or a stride reaches past the end of its slice: the
+    /// extents are checked here, before the unsafe kernel call, so no caller can make it
+    /// read or write out of bounds.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
+    fn gemm(
         m: usize,
         k: usize,
         n: usize,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
+        a: &[Self],
+        a_strides: (usize, usize),
+        b: &[Self],
+        b_strides: (usize, usize),
+        c: &mut [Self],
     );
+}
+
+/// Checks that a `gemm` call stays inside its slices, and returns the strides as the
+/// `isize`s the kernel takes.
+#[track_caller]
+fn gemm_strides(
+    (m, k, n): (usize, usize, usize),
+    (a_len, rsa, csa): (usize, usize, usize),
+    (b_len, rsb, csb): (usize, usize, usize),
+    c_len: usize,
+) -> [isize; 5] {
+    // The offset of the last element of a `rows×cols` view, if it is inside `len`.
+    let fits = |rows: usize, cols: usize, rs: usize, cs: usize, len: usize| {
+        rows == 0
+            || cols == 0
+            || (rows - 1)
+                .checked_mul(rs)
+                .and_then(|r| r.checked_add((cols - 1).checked_mul(cs)?))
+                .is_some_and(|last| last < len)
+    };
+    assert!(
+        m.checked_mul(n) == Some(c_len)
+            && fits(m, k, rsa, csa, a_len)
+            && fits(k, n, rsb, csb, b_len),
+        "gemm: {m}×{k} (strides {rsa}, {csa}) in {a_len} elements times {k}×{n} \
+         (strides {rsb}, {csb}) in {b_len} elements into {c_len} elements is out of bounds"
+    );
+    // In bounds of a slice, so each stride is below isize::MAX (or multiplies nothing).
+    [rsa, csa, rsb, csb, n].map(|s| isize::try_from(s).unwrap_or(isize::MAX))
 }
 
 macro_rules! impl_float {
@@ -196,22 +224,24 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 $t::is_finite(self)
             }
-            unsafe fn gemm(
+            #[track_caller]
+            fn gemm(
                 m: usize,
                 k: usize,
                 n: usize,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
+                a: &[Self],
+                (rsa, csa): (usize, usize),
+                b: &[Self],
+                (rsb, csb): (usize, usize),
+                c: &mut [Self],
             ) {
-                // SAFETY: forwarded from the caller's contract; beta = 0 overwrites `c`.
-                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, csc) }
+                let [rsa, csa, rsb, csb, rsc] =
+                    gemm_strides((m, k, n), (a.len(), rsa, csa), (b.len(), rsb, csb), c.len());
+                let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+                // SAFETY: `gemm_strides` checked that every element the strides reach lies
+                // inside `a`, `b` and `c` (a `&mut` slice, so no alias); beta = 0 overwrites
+                // `c`, whose contents need not be initialised numbers.
+                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1) }
             }
         }
     };

@@ -160,6 +160,34 @@ mod tests {
     use tapegrad_core::ops::linalg::MatMul;
     use tapegrad_core::Tape;
 
+    fn empty_layer_works_forward_and_backward<T: Float>() {
+        // Linear(3, 0): a [0, 3] weight and a [0] bias; the output has no features
+        let l = Linear::<T>::new(3, 0, &mut StdRng::seed_from_u64(1));
+        let tape = Tape::new();
+        let pass = Pass::train(&tape);
+        let x = tape.leaf(Tensor::ones(&[2, 3]));
+        let y = l.forward(&pass, x);
+        assert_eq!(y.shape().as_slice(), &[2, 0]);
+        let g = pass.backward(y.sum());
+        assert_eq!(g.wrt(&l.weight).shape(), &[0, 3]);
+        assert_eq!(g.wrt(l.bias.as_ref().unwrap()).shape(), &[0]);
+        // and an empty batch through a real layer: zero gradients, as in PyTorch
+        let l = Linear::<T>::new(3, 2, &mut StdRng::seed_from_u64(2));
+        let tape = Tape::new();
+        let pass = Pass::train(&tape);
+        let y = l.forward(&pass, tape.leaf(Tensor::zeros(&[0, 3])));
+        assert_eq!(y.shape().as_slice(), &[0, 2]);
+        let g = pass.backward(y.sum());
+        assert_eq!(g.wrt(&l.weight), Tensor::zeros(&[2, 3]));
+        assert_eq!(g.wrt(l.bias.as_ref().unwrap()), Tensor::zeros(&[2]));
+    }
+
+    #[test]
+    fn linear_with_no_outputs_or_no_rows_works_forward_and_backward() {
+        empty_layer_works_forward_and_backward::<f32>();
+        empty_layer_works_forward_and_backward::<f64>();
+    }
+
     fn layer() -> Linear<f64> {
         Linear::from_tensors(
             Tensor::from_vec(vec![1.0, -1.0, 2.0, 0.5, 0.0, 3.0], &[2, 3]),

@@ -12,7 +12,9 @@ const EDGE_ITEMS: usize = 3;
 
 impl<T: Float> fmt::Display for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let summarise = self.len() > SUMMARY_THRESHOLD;
+        // An empty tensor is summarised too: its rows cost nothing to hold, but printing
+        // the 2⁶² empty rows of a `[1 << 62, 0]` would never end.
+        let summarise = self.len() > SUMMARY_THRESHOLD || self.is_empty();
         let strides = contiguous_strides(self.shape());
         write_axis(f, self, &strides, 0, 0, summarise)
     }

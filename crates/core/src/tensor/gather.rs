@@ -1,9 +1,10 @@
 //! `IndexTensor` (an n-d array of indices) and the gather / scatter-add kernels that read
 //! and write a tensor at positions it names. The ops on top live in `ops/shape/gather.rs`.
 
-use super::{contiguous_strides, for_each_offset, numel, shape_of, tensor_error, Shape};
-use super::{Tensor, TensorError};
+use super::{contiguous_strides, filled_buffer, for_each_offset, output_buffer, shape_of};
+use super::{tensor_error, try_numel, Shape, Tensor, TensorError};
 use crate::Float;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// An n-d array of indices in row-major order: the `index` argument of
@@ -25,14 +26,16 @@ pub struct IndexTensor {
 }
 
 impl IndexTensor {
-    /// Indices in row-major order with a shape, or an error if the lengths disagree.
+    /// Indices in row-major order with a shape, or an error if the lengths disagree or the
+    /// shape's element count overflows.
     pub fn try_from_vec(data: Vec<usize>, shape: &[usize]) -> Result<Self, TensorError> {
-        if data.len() != numel(shape) {
+        let n = try_numel(shape)?;
+        if data.len() != n {
             return Err(tensor_error!(
                 "index data has {} elements but shape {:?} needs {}",
                 data.len(),
                 shape,
-                numel(shape)
+                n
             ));
         }
         Ok(IndexTensor {
@@ -41,10 +44,15 @@ impl IndexTensor {
         })
     }
 
-    /// Indices in row-major order with a shape; panics if the lengths disagree.
+    /// Indices in row-major order with a shape; panics (naming the caller's line) if the
+    /// lengths disagree.
     #[track_caller]
     pub fn from_vec(data: Vec<usize>, shape: &[usize]) -> Self {
-        Self::try_from_vec(data, shape).unwrap_or_else(|e| panic!("IndexTensor::from_vec: {e}"))
+        // a `match`, not `unwrap_or_else`: a closure would not see the caller's location
+        match Self::try_from_vec(data, shape) {
+            Ok(index) => index,
+            Err(e) => panic!("IndexTensor::from_vec: {e} (at {})", Location::caller()),
+        }
     }
 
     /// A column `[n, 1]` holding one class per row: `logp.gather(1, &from_classes(labels))`
@@ -80,9 +88,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn gather(&self, axis: usize, index: &IndexTensor) -> Result<Self, TensorError> {
         let (base, step) = gather_strides(self.shape(), axis, index)?;
+        let Some(mut data) = output_buffer(index.shape())? else {
+            return Ok(Self::empty(index.shape.clone()));
+        };
         let src = self.as_slice();
         let idx = index.as_slice();
-        let mut data = Vec::with_capacity(idx.len());
         for_each_offset(index.shape(), [&base], |k, [off]| {
             data.push(src[off + idx[k] * step])
         });
@@ -107,7 +117,7 @@ impl<T: Float> Tensor<T> {
         let (base, step) = gather_strides(shape, axis, index)?;
         let src = self.as_slice();
         let idx = index.as_slice();
-        let mut data = vec![T::ZERO; numel(shape)];
+        let mut data = filled_buffer(try_numel(shape)?, T::ZERO)?;
         for_each_offset(index.shape(), [&base], |k, [off]| {
             data[off + idx[k] * step] += src[k]
         });

@@ -2,8 +2,9 @@
 //! Matrix products live in `linalg.rs`; nothing here records anything.
 
 use super::{
-    broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
-    shape_of, tensor_error, Shape, Tensor, TensorError,
+    alloc_buffer, broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides,
+    filled_buffer, for_each_offset, numel, output_buffer, shape_of, tensor_error, try_numel, Shape,
+    Tensor, TensorError,
 };
 use crate::Float;
 use smallvec::SmallVec;
@@ -25,7 +26,8 @@ impl<T: Float> Tensor<T> {
             return Ok(Self::full(self.shape(), f(a[0], b[0])));
         }
         if self.shape() == other.shape() {
-            let data = a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+            let mut data = alloc_buffer(a.len())?;
+            data.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
             return Ok(Self::from_parts(Shape::from_slice(&self.shape), data));
         }
         let shape = broadcast_shapes(self.shape(), other.shape()).ok_or_else(|| {
@@ -35,40 +37,32 @@ impl<T: Float> Tensor<T> {
                 other.shape()
             )
         })?;
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         if b.len() == 1 && shape.as_slice() == self.shape() {
             let y = b[0];
-            return Ok(Self::from_parts(
-                shape,
-                a.iter().map(|&x| f(x, y)).collect(),
-            ));
-        }
-        if a.len() == 1 && shape.as_slice() == other.shape() {
+            data.extend(a.iter().map(|&x| f(x, y)));
+        } else if a.len() == 1 && shape.as_slice() == other.shape() {
             let x = a[0];
-            return Ok(Self::from_parts(
-                shape,
-                b.iter().map(|&y| f(x, y)).collect(),
-            ));
+            data.extend(b.iter().map(|&y| f(x, y)));
+        } else if shape.as_slice() == self.shape() && is_trailing_block(other.shape(), &shape) {
+            // A bias-like operand (its shape a trailing block of the other's): whole rows
+            // against it, no index arithmetic per element. Both are non-empty here.
+            data.extend(
+                a.chunks_exact(b.len())
+                    .flat_map(|row| row.iter().zip(b).map(|(&x, &y)| f(x, y))),
+            );
+        } else if shape.as_slice() == other.shape() && is_trailing_block(self.shape(), &shape) {
+            data.extend(
+                b.chunks_exact(a.len())
+                    .flat_map(|row| a.iter().zip(row).map(|(&x, &y)| f(x, y))),
+            );
+        } else {
+            let sa = broadcast_strides(self.shape(), &shape);
+            let sb = broadcast_strides(other.shape(), &shape);
+            for_each_offset(&shape, [&sa, &sb], |_, [i, j]| data.push(f(a[i], b[j])));
         }
-        // A bias-like operand (its shape a trailing block of the other's): whole rows
-        // against it, no index arithmetic per element.
-        if shape.as_slice() == self.shape() && is_trailing_block(other.shape(), &shape) {
-            let data = a
-                .chunks_exact(b.len().max(1))
-                .flat_map(|row| row.iter().zip(b).map(|(&x, &y)| f(x, y)))
-                .collect();
-            return Ok(Self::from_parts(shape, data));
-        }
-        if shape.as_slice() == other.shape() && is_trailing_block(self.shape(), &shape) {
-            let data = b
-                .chunks_exact(a.len().max(1))
-                .flat_map(|row| a.iter().zip(row).map(|(&x, &y)| f(x, y)))
-                .collect();
-            return Ok(Self::from_parts(shape, data));
-        }
-        let sa = broadcast_strides(self.shape(), &shape);
-        let sb = broadcast_strides(other.shape(), &shape);
-        let mut data = Vec::with_capacity(numel(&shape));
-        for_each_offset(&shape, [&sa, &sb], |_, [i, j]| data.push(f(a[i], b[j])));
         Ok(Self::from_parts(shape, data))
     }
 
@@ -89,13 +83,15 @@ impl<T: Float> Tensor<T> {
                     c.shape()
                 )
             })?;
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         let (sa, sb, sc) = (
             broadcast_strides(self.shape(), &shape),
             broadcast_strides(b.shape(), &shape),
             broadcast_strides(c.shape(), &shape),
         );
         let (xa, xb, xc) = (self.as_slice(), b.as_slice(), c.as_slice());
-        let mut data = Vec::with_capacity(numel(&shape));
         for_each_offset(&shape, [&sa, &sb, &sc], |_, [i, j, k]| {
             data.push(f(xa[i], xb[j], xc[k]))
         });
@@ -115,11 +111,13 @@ impl<T: Float> Tensor<T> {
             ));
         }
         if self.len() == 1 {
-            return Ok(Self::full(shape, self.as_slice()[0]));
+            return Self::try_full(shape, self.as_slice()[0]);
         }
+        let Some(mut data) = output_buffer(shape)? else {
+            return Ok(Self::empty(shape_of(shape)));
+        };
         let src = self.as_slice();
         let strides = broadcast_strides(self.shape(), shape);
-        let mut data = Vec::with_capacity(numel(shape));
         for_each_offset(shape, [&strides], |_, [i]| data.push(src[i]));
         Ok(Self::from_parts(shape_of(shape), data))
     }
@@ -138,6 +136,11 @@ impl<T: Float> Tensor<T> {
                 shape,
                 self.shape()
             ));
+        }
+        if self.is_empty() {
+            // A sum of nothing is 0 (and `shape` is empty too unless it has 1s where
+            // `self` has 0s); the loops below would split rows of length 0.
+            return Self::try_zeros(shape);
         }
         let src = self.as_slice();
         if numel(shape) == 1 {
@@ -178,6 +181,17 @@ impl<T: Float> Tensor<T> {
             if axes[..k].contains(&a) {
                 return Err(tensor_error!("axis {a} listed twice in {:?}", axes));
             }
+        }
+        if self.is_empty() {
+            // Nothing to fold: every output element is `init`, and the loop below would
+            // walk the (possibly 2⁶² long) outer axes for nothing.
+            let shape: Shape = (self.shape().iter().enumerate())
+                .filter_map(|(i, &d)| match axes.contains(&i) {
+                    true => keepdim.then_some(1),
+                    false => Some(d),
+                })
+                .collect();
+            return Self::try_full(&shape, init);
         }
         if axes.len() == rank {
             // everything: one fold over the buffer
@@ -233,33 +247,36 @@ impl<T: Float> Tensor<T> {
         let own = contiguous_strides(self.shape());
         let shape: Shape = axes.iter().map(|&a| self.shape()[a]).collect();
         let strides: Shape = axes.iter().map(|&a| own[a]).collect();
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         let src = self.as_slice();
-        let mut data = Vec::with_capacity(self.len());
         for_each_offset(&shape, [&strides], |_, [i]| data.push(src[i]));
         Ok(Self::from_parts(shape, data))
     }
 
     /// Elements `start..start + len` along `axis` (PyTorch's `narrow`).
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Self, TensorError> {
-        if axis >= self.ndim() || start + len > self.shape()[axis] {
+        let end = start.checked_add(len);
+        if axis >= self.ndim() || !matches!(end, Some(end) if end <= self.shape()[axis]) {
+            let end = end.map_or_else(|| format!("{start}+{len}"), |end| end.to_string());
             return Err(tensor_error!(
-                "range {}..{} on axis {} out of bounds for shape {:?}",
-                start,
-                start + len,
-                axis,
+                "range {start}..{end} on axis {axis} out of bounds for shape {:?}",
                 self.shape()
             ));
         }
+        let mut shape = Shape::from_slice(&self.shape);
+        shape[axis] = len;
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         let (outer, inner) = split_at_axis(self.shape(), axis);
         let d = self.shape()[axis];
         let src = self.as_slice();
-        let mut data = Vec::with_capacity(outer * len * inner);
         for o in 0..outer {
             let base = (o * d + start) * inner;
             data.extend_from_slice(&src[base..base + len * inner]);
         }
-        let mut shape = Shape::from_slice(&self.shape);
-        shape[axis] = len;
         Ok(Self::from_parts(shape, data))
     }
 
@@ -290,17 +307,21 @@ impl<T: Float> Tensor<T> {
                 ));
             }
         }
+        let total = (parts.iter())
+            .try_fold(0usize, |sum, p| sum.checked_add(p.shape()[axis]))
+            .ok_or_else(|| tensor_error!("the lengths of axis {axis} add up past usize::MAX"))?;
+        let mut shape = Shape::from_slice(&first.shape);
+        shape[axis] = total;
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         let (outer, inner) = split_at_axis(first.shape(), axis);
-        let total: usize = parts.iter().map(|p| p.shape()[axis]).sum();
-        let mut data = Vec::with_capacity(outer * total * inner);
         for o in 0..outer {
             for p in parts {
                 let chunk = p.shape()[axis] * inner;
                 data.extend_from_slice(&p.as_slice()[o * chunk..(o + 1) * chunk]);
             }
         }
-        let mut shape = Shape::from_slice(&first.shape);
-        shape[axis] = total;
         Ok(Self::from_parts(shape, data))
     }
 
@@ -319,17 +340,19 @@ impl<T: Float> Tensor<T> {
                 self.shape()
             ));
         }
+        let mut shape = Shape::from_slice(&self.shape);
+        shape[axis] = indices.len();
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
         let (outer, inner) = split_at_axis(self.shape(), axis);
         let src = self.as_slice();
-        let mut data = Vec::with_capacity(outer * indices.len() * inner);
         for o in 0..outer {
             for &i in indices {
                 let base = (o * d + i) * inner;
                 data.extend_from_slice(&src[base..base + inner]);
             }
         }
-        let mut shape = Shape::from_slice(&self.shape);
-        shape[axis] = indices.len();
         Ok(Self::from_parts(shape, data))
     }
 
@@ -359,9 +382,13 @@ impl<T: Float> Tensor<T> {
                 "index {bad} out of range for axis {axis} of size {d}"
             ));
         }
+        let mut data = filled_buffer(try_numel(shape)?, T::ZERO)?;
+        if self.is_empty() {
+            // nothing to add (and `outer` may be 2⁶² rows of nothing)
+            return Ok(Self::from_parts(shape_of(shape), data));
+        }
         let (outer, inner) = split_at_axis(shape, axis);
         let src = self.as_slice();
-        let mut data = vec![T::ZERO; numel(shape)];
         for o in 0..outer {
             for (k, &i) in indices.iter().enumerate() {
                 let from = (o * indices.len() + k) * inner;

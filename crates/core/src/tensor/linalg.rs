@@ -2,7 +2,8 @@
 //! The inner kernel is `matrixmultiply`'s strided GEMM.
 
 use super::{
-    broadcast_shapes, broadcast_strides, for_each_offset, tensor_error, Shape, Tensor, TensorError,
+    broadcast_shapes, broadcast_strides, for_each_offset, numel, output_buffer, tensor_error,
+    Shape, Tensor, TensorError,
 };
 use crate::Float;
 
@@ -43,51 +44,40 @@ impl<T: Float> Tensor<T> {
         let (batch_a, batch_b) = (&a[..a.len() - 2], &b[..b.len() - 2]);
         let batch = broadcast_shapes(batch_a, batch_b)
             .ok_or_else(|| tensor_error!("batch dimensions do not broadcast: {:?} x {:?}", a, b))?;
-        let batch_count: usize = batch.iter().product();
         let mut shape: Shape = batch.clone();
         shape.push(m);
         shape.push(n);
-        let mut out = vec![T::ZERO; batch_count * m * n];
-        if m * n > 0 {
-            // Matrix-sized strides of each operand over the broadcast batch axes.
-            let sa = broadcast_strides(batch_a, &batch);
-            let sb = broadcast_strides(batch_b, &batch);
-            let (ma, mb) = (ra * ca, rb * cb);
-            // Element strides (row, column) of op(a) and op(b).
-            let (rsa, csa) = if ta {
-                (1, ca as isize)
-            } else {
-                (ca as isize, 1)
-            };
-            let (rsb, csb) = if tb {
-                (1, cb as isize)
-            } else {
-                (cb as isize, 1)
-            };
-            let (pa, pb) = (self.as_slice(), other.as_slice());
-            for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
-                let c = &mut out[i * m * n..(i + 1) * m * n];
-                // SAFETY: each operand slice holds a full matrix at offset `ia·ma` / `ib·mb`
-                // (the broadcast strides stay in bounds), the strides describe exactly that
-                // matrix (or its transpose), and `c` is a separate m×n buffer.
-                unsafe {
-                    T::gemm(
-                        m,
-                        k,
-                        n,
-                        pa[ia * ma..].as_ptr(),
-                        rsa,
-                        csa,
-                        pb[ib * mb..].as_ptr(),
-                        rsb,
-                        csb,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    )
-                }
-            });
+        // Checked: two valid operands can make a product with more than usize::MAX
+        // elements ([2³², 0] x [0, 2³²]).
+        let Some(mut out) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
+        out.resize(numel(&shape), T::ZERO);
+        if k == 0 {
+            // sums of nothing: the zeros are the product
+            return Ok(Self::from_parts(shape, out));
         }
+        // Matrix-sized strides of each operand over the broadcast batch axes.
+        let sa = broadcast_strides(batch_a, &batch);
+        let sb = broadcast_strides(batch_b, &batch);
+        let (ma, mb) = (ra * ca, rb * cb);
+        // Element strides (row, column) of op(a) and op(b).
+        let stride_a = if ta { (1, ca) } else { (ca, 1) };
+        let stride_b = if tb { (1, cb) } else { (cb, 1) };
+        let (pa, pb) = (self.as_slice(), other.as_slice());
+        for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
+            let c = &mut out[i * m * n..(i + 1) * m * n];
+            T::gemm(
+                m,
+                k,
+                n,
+                &pa[ia * ma..],
+                stride_a,
+                &pb[ib * mb..],
+                stride_b,
+                c,
+            );
+        });
         Ok(Self::from_parts(shape, out))
     }
 }

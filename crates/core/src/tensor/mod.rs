@@ -10,11 +10,12 @@ mod shape;
 
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
-    resolve_axis, shape_of, Shape,
+    resolve_axis, shape_of, try_numel, Shape,
 };
 
 use crate::Float;
 use std::fmt;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// Why a tensor operation refused its arguments (shapes, axes, indices).
@@ -36,6 +37,43 @@ macro_rules! tensor_error {
     ($($arg:tt)*) => { $crate::tensor::TensorError(format!($($arg)*)) };
 }
 pub(crate) use tensor_error;
+
+/// An empty buffer with room for `n` elements, or an error naming the size when the memory
+/// cannot be had: every constructor and kernel that makes an output allocates through here.
+///
+/// # Design
+/// `try_reserve_exact` refuses sizes over `isize::MAX` bytes (which Rust never allocates)
+/// and whatever the allocator refuses, so an impossible tensor is an `Err` like PyTorch's
+/// "not enough memory" rather than an abort of the whole process. Under Linux overcommit a
+/// large request may still be granted lazily; that is the system's policy, not an error.
+pub(crate) fn alloc_buffer<T: Float>(n: usize) -> Result<Vec<T>, TensorError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        tensor_error!(
+            "cannot allocate {n} elements of {} ({} bytes)",
+            T::NAME,
+            (n as u128) * std::mem::size_of::<T>() as u128
+        )
+    })?;
+    Ok(v)
+}
+
+/// An empty buffer with room for the elements of `shape`; `None` when it has none, so that
+/// a kernel returns its empty result at once instead of looping over the outer axes of,
+/// say, `[1 << 62, 0]`. An error when the count overflows or cannot be allocated.
+pub(crate) fn output_buffer<T: Float>(shape: &[usize]) -> Result<Option<Vec<T>>, TensorError> {
+    match try_numel(shape)? {
+        0 => Ok(None),
+        n => alloc_buffer(n).map(Some),
+    }
+}
+
+/// `n` copies of `value` in a buffer from [`alloc_buffer`].
+pub(crate) fn filled_buffer<T: Float>(n: usize, value: T) -> Result<Vec<T>, TensorError> {
+    let mut v = alloc_buffer(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
 
 /// Element storage: one element inline, more behind a shared pointer.
 ///
@@ -77,14 +115,16 @@ impl<T: Float> Clone for Tensor<T> {
 }
 
 impl<T: Float> Tensor<T> {
-    /// A tensor from row-major data and a shape, or an error if the lengths disagree.
+    /// A tensor from row-major data and a shape, or an error if the lengths disagree or
+    /// the shape's element count overflows.
     pub fn try_from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, TensorError> {
-        if data.len() != numel(shape) {
+        let n = try_numel(shape)?;
+        if data.len() != n {
             return Err(tensor_error!(
                 "data has {} elements but shape {:?} needs {}",
                 data.len(),
                 shape,
-                numel(shape)
+                n
             ));
         }
         Ok(Self::from_parts(shape_of(shape), data))
@@ -93,10 +133,7 @@ impl<T: Float> Tensor<T> {
     /// A tensor from row-major data and a shape; panics if the lengths disagree.
     #[track_caller]
     pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
-        match Self::try_from_vec(data, shape) {
-            Ok(t) => t,
-            Err(e) => panic!("Tensor::from_vec: {e}"),
-        }
+        or_panic("Tensor::from_vec", Self::try_from_vec(data, shape))
     }
 
     /// A tensor from a slice, copied, with the given shape; panics if the lengths disagree.
@@ -113,13 +150,19 @@ impl<T: Float> Tensor<T> {
 
     /// Internal constructor: trusts that `data.len() == numel(shape)`.
     pub(crate) fn from_parts(shape: Shape, data: Vec<T>) -> Self {
-        debug_assert_eq!(data.len(), numel(&shape));
+        debug_assert_eq!(Ok(data.len()), try_numel(&shape));
         let data = if data.len() == 1 {
             Storage::One(data[0])
         } else {
             Storage::Many(Arc::new(data))
         };
         Tensor { shape, data }
+    }
+
+    /// A tensor with no elements (some axis of `shape` is 0).
+    pub(crate) fn empty(shape: Shape) -> Self {
+        debug_assert!(shape.contains(&0));
+        Self::from_parts(shape, Vec::new())
     }
 
     /// A rank-0 tensor.
@@ -130,54 +173,90 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    /// Every element equal to `value`.
-    pub fn full(shape: &[usize], value: T) -> Self {
-        if numel(shape) == 1 {
-            return Tensor {
+    /// Every element equal to `value`, or an error naming the shape when its element count
+    /// overflows or the memory cannot be allocated.
+    pub fn try_full(shape: &[usize], value: T) -> Result<Self, TensorError> {
+        let n = try_numel(shape)?;
+        if n == 1 {
+            return Ok(Tensor {
                 shape: shape_of(shape),
                 data: Storage::One(value),
-            };
+            });
         }
-        Self::from_parts(shape_of(shape), vec![value; numel(shape)])
+        let data = filled_buffer(n, value).map_err(|e| tensor_error!("shape {shape:?}: {e}"))?;
+        Ok(Self::from_parts(shape_of(shape), data))
     }
 
-    /// All zeros.
+    /// Every element equal to `value`; panics at the caller's line if the shape is too large.
+    #[track_caller]
+    pub fn full(shape: &[usize], value: T) -> Self {
+        or_panic("Tensor::full", Self::try_full(shape, value))
+    }
+
+    /// All zeros, or an error when the shape is too large (see [`try_full`](Self::try_full)).
+    pub fn try_zeros(shape: &[usize]) -> Result<Self, TensorError> {
+        Self::try_full(shape, T::ZERO)
+    }
+
+    /// All zeros; panics at the caller's line if the shape is too large.
+    #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
-        Self::full(shape, T::ZERO)
+        or_panic("Tensor::zeros", Self::try_zeros(shape))
     }
 
-    /// All ones.
+    /// All ones, or an error when the shape is too large (see [`try_full`](Self::try_full)).
+    pub fn try_ones(shape: &[usize]) -> Result<Self, TensorError> {
+        Self::try_full(shape, T::ONE)
+    }
+
+    /// All ones; panics at the caller's line if the shape is too large.
+    #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
-        Self::full(shape, T::ONE)
+        or_panic("Tensor::ones", Self::try_ones(shape))
     }
 
-    /// Element `i` (row-major) is `f(i)`.
+    /// Element `i` (row-major) is `f(i)`, or an error when the shape is too large.
+    pub fn try_from_fn(shape: &[usize], f: impl FnMut(usize) -> T) -> Result<Self, TensorError> {
+        let n = try_numel(shape)?;
+        let mut data = alloc_buffer(n).map_err(|e| tensor_error!("shape {shape:?}: {e}"))?;
+        data.extend((0..n).map(f));
+        Ok(Self::from_parts(shape_of(shape), data))
+    }
+
+    /// Element `i` (row-major) is `f(i)`; panics at the caller's line if the shape is too
+    /// large.
+    #[track_caller]
     pub fn from_fn(shape: &[usize], f: impl FnMut(usize) -> T) -> Self {
-        Self::from_parts(shape_of(shape), (0..numel(shape)).map(f).collect())
+        or_panic("Tensor::from_fn", Self::try_from_fn(shape, f))
     }
 
-    /// `0, 1, …, n-1` as a 1-d tensor.
+    /// `0, 1, …, n-1` as a 1-d tensor; panics at the caller's line if `n` is too large.
+    #[track_caller]
     pub fn arange(n: usize) -> Self {
-        Self::from_fn(&[n], |i| T::from_f64(i as f64))
+        let t = Self::try_from_fn(&[n], |i| T::from_f64(i as f64));
+        or_panic("Tensor::arange", t)
     }
 
-    /// `n` evenly spaced values from `start` to `end`, both included (NumPy's `linspace`).
+    /// `n` evenly spaced values from `start` to `end`, both included (NumPy's `linspace`);
+    /// panics at the caller's line if `n` is too large.
     ///
     /// ```
     /// use tapegrad_core::Tensor;
     /// let t = Tensor::<f64>::linspace(-1.0, 1.0, 5);
     /// assert_eq!(t.as_slice(), &[-1.0, -0.5, 0.0, 0.5, 1.0]);
     /// ```
+    #[track_caller]
     pub fn linspace(start: T, end: T, n: usize) -> Self {
         let (a, b) = (start.to_f64(), end.to_f64());
         let step = if n > 1 { (b - a) / (n - 1) as f64 } else { 0.0 };
-        Self::from_fn(&[n], |i| {
-            if i + 1 == n && n > 1 {
+        let t = Self::try_from_fn(&[n], |i| {
+            if n > 1 && i == n - 1 {
                 end
             } else {
                 T::from_f64(a + step * i as f64)
             }
-        })
+        });
+        or_panic("Tensor::linspace", t)
     }
 
     /// The shape.
@@ -270,13 +349,15 @@ impl<T: Float> Tensor<T> {
 
     /// The same elements under a new shape with the same element count.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self, TensorError> {
-        if numel(shape) != self.len() {
+        let n = try_numel(shape)
+            .map_err(|e| tensor_error!("cannot reshape {:?} to {:?}: {e}", self.shape(), shape))?;
+        if n != self.len() {
             return Err(tensor_error!(
                 "cannot reshape {:?} ({} elements) to {:?} ({} elements)",
                 self.shape(),
                 self.len(),
                 shape,
-                numel(shape)
+                n
             ));
         }
         Ok(Tensor {
@@ -343,6 +424,16 @@ impl<T: Float> Tensor<T> {
                 let (a, b) = (a.to_f64(), b.to_f64());
                 a == b || (a - b).abs() <= atol + rtol * b.abs()
             })
+    }
+}
+
+/// The value, or a panic naming `what`, the error and the caller's line (the message
+/// itself carries the line, so it survives `catch_unwind` and log scraping).
+#[track_caller]
+fn or_panic<T>(what: &str, result: Result<T, TensorError>) -> T {
+    match result {
+        Ok(t) => t,
+        Err(e) => panic!("{what}: {e} (at {})", Location::caller()),
     }
 }
 

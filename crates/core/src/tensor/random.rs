@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 
 impl<T: Float> Tensor<T> {
     /// Uniform samples in `[low, high)` drawn from `rng`.
+    #[track_caller]
     pub fn uniform_with<R: Rng + ?Sized>(shape: &[usize], low: T, high: T, rng: &mut R) -> Self {
         let (lo, hi) = (low.to_f64(), high.to_f64());
         Self::from_fn(shape, |_| T::from_f64(lo + (hi - lo) * rng.random::<f64>()))
@@ -14,6 +15,7 @@ impl<T: Float> Tensor<T> {
 
     /// Normal samples with the given mean and standard deviation drawn from `rng`
     /// (Box–Muller, so no extra dependency).
+    #[track_caller]
     pub fn normal_with<R: Rng + ?Sized>(shape: &[usize], mean: T, std: T, rng: &mut R) -> Self {
         let (m, s) = (mean.to_f64(), std.to_f64());
         let mut spare: Option<f64> = None;
@@ -42,11 +44,13 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(a, Tensor::rand_uniform(&[3], -1.0, 1.0, 7));
     /// assert!(a.as_slice().iter().all(|x| (-1.0..1.0).contains(x)));
     /// ```
+    #[track_caller]
     pub fn rand_uniform(shape: &[usize], low: T, high: T, seed: u64) -> Self {
         Self::uniform_with(shape, low, high, &mut StdRng::seed_from_u64(seed))
     }
 
     /// Normal samples, reproducible from `seed`.
+    #[track_caller]
     pub fn rand_normal(shape: &[usize], mean: T, std: T, seed: u64) -> Self {
         Self::normal_with(shape, mean, std, &mut StdRng::seed_from_u64(seed))
     }

@@ -1,6 +1,7 @@
 //! Shapes, strides and NumPy broadcasting rules.
 //! Pure index arithmetic: no element data lives here.
 
+use super::{tensor_error, TensorError};
 use smallvec::SmallVec;
 
 /// The extent of each axis, outermost first. Rank 0 (`[]`) is a scalar.
@@ -13,18 +14,48 @@ pub fn shape_of(dims: &[usize]) -> Shape {
     SmallVec::from_slice(dims)
 }
 
+/// Number of elements of a shape (1 for a scalar), or an error naming the shape when the
+/// count does not fit in `usize`. A shape with a 0 axis has 0 elements, however long its
+/// other axes are (an empty batch of `[0, 1 << 62]` is a valid tensor).
+///
+/// ```
+/// use tapegrad_core::tensor::try_numel;
+/// assert_eq!(try_numel(&[2, 3]), Ok(6));
+/// assert_eq!(try_numel(&[1 << 62, 0, 1 << 62]), Ok(0));
+/// assert!(try_numel(&[1 << 32, 1 << 32]).is_err());
+/// ```
+pub fn try_numel(shape: &[usize]) -> Result<usize, TensorError> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| tensor_error!("shape {shape:?} has more than usize::MAX elements"))
+}
+
 /// Number of elements of a shape (1 for a scalar).
+///
+/// Every tensor's shape was checked with [`try_numel`] when it was built, so this cannot
+/// fail for one; for a shape of unknown origin it panics (at the caller's line) on overflow.
+#[track_caller]
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    match try_numel(shape) {
+        Ok(n) => n,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// Row-major (C order) strides of a contiguous tensor of this shape.
+///
+/// The products saturate: they can only overflow behind a 0 axis (a valid shape's element
+/// count fits in `usize`), where no element is ever read through them.
 pub fn contiguous_strides(shape: &[usize]) -> Shape {
     let mut strides: Shape = SmallVec::from_elem(0, shape.len());
-    let mut acc = 1;
+    let mut acc = 1usize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
-        acc *= d;
+        acc = acc.saturating_mul(d);
     }
     strides
 }
@@ -104,7 +135,8 @@ pub fn for_each_offset<const K: usize>(
     strides: [&[usize]; K],
     mut f: impl FnMut(usize, [usize; K]),
 ) {
-    if numel(shape) == 0 {
+    // Nothing to visit: return before walking the outer axes (which may be 2⁶² long).
+    if shape.contains(&0) {
         return;
     }
     let rank = shape.len();

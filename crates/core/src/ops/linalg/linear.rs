@@ -2,6 +2,7 @@
 //! the bias is added while the product is still in cache.
 
 use super::MatMul;
+use crate::tensor::try_numel;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x·Wᵀ (+ b)` for `x: [..., in]`, `W: [out, in]`, `b: [out]`.
@@ -46,7 +47,9 @@ impl<T: Float> Op<T> for Linear {
             &[dy, w],
         );
         // dW = dyᵀ·x over the flattened batch: reshape both to 2-d
-        let rows = dy.shape()[..dy.shape().len() - 1].iter().product::<usize>();
+        // The batch axes multiply past usize::MAX only when `dy`'s last axis is 0, and then
+        // so is `x`'s (both tensors exist): the product has no rows, and `dw` is `[0, 0]`.
+        let rows = try_numel(&dy.shape()[..dy.shape().len() - 1]).unwrap_or(0);
         let dy2 = dy.reshape(&[rows, w.shape()[0]]);
         let x2 = x.reshape(&[rows, w.shape()[1]]);
         let dw = tape.apply(

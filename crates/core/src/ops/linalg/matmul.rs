@@ -24,6 +24,14 @@ impl<T: Float> Op<T> for MatMul {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (a, b) = (xs[0], xs[1]);
+        if dy.shape().contains(&0) {
+            // An empty product (0 rows, columns or batches): both gradients are zeros
+            // whatever the inputs, so constants are exact at every order. The products
+            // below would broadcast the empty batch of `[usize::MAX, 0, 3] x [3, 2]` against
+            // `b` into a `[usize::MAX, 3, 2]` that cannot even be counted.
+            let zeros = |x: Var<'t, T>| dy.constant(Tensor::zeros(&x.shape()));
+            return [Some(zeros(a)), Some(zeros(b))].into();
+        }
         let mm = |ta, tb, l: Var<'t, T>, r: Var<'t, T>| l.tape.apply(MatMul { ta, tb }, &[l, r]);
         let da = if self.ta {
             mm(self.tb, true, b, dy)

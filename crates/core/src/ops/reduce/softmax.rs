@@ -9,6 +9,11 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn try_log_softmax(self, axis: isize) -> Result<Self, Error> {
         self.check_axis(axis, "log_softmax")?;
+        if self.shape().contains(&0) {
+            // Empty in, empty out (and its gradient is empty): the row sums of an empty
+            // `[2³², 0]` would be a 2³²-element temporary for a result with no elements.
+            return self.try_reshape(&self.shape());
+        }
         Ok(self - self.try_logsumexp_axes(&[axis], true)?)
     }
 

@@ -3,6 +3,7 @@
 use crate::tensor::resolve_axis;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
+use std::panic::Location;
 
 /// `y = Σ x` over `axes` (all axes when `None`), keeping them as size 1 when `keepdim`.
 /// `dx = broadcast_to(dy with the reduced axes restored as size 1, shape(x))`.
@@ -97,17 +98,25 @@ impl<'t, T: Float> Var<'t, T> {
     /// The mean of all elements, as a rank-0 value.
     #[track_caller]
     pub fn mean(self) -> Self {
-        let n = self.shape().iter().product::<usize>();
-        self.sum() / T::from_f64(n as f64)
+        // in f64: the extents of an empty tensor may multiply past usize::MAX before the 0
+        let n: f64 = self.shape().iter().map(|&d| d as f64).product();
+        self.sum() / T::from_f64(n)
     }
 
     /// Means over `axes`, or the error for a bad axis.
     #[track_caller]
     pub fn try_mean_axes(self, axes: &[isize], keepdim: bool) -> Result<Self, Error> {
+        // Captured here: `Error::new` inside a `map_err` closure would name this file.
+        let site = Location::caller();
         let shape = self.shape();
-        let resolved = resolve_axes(Some(axes), &shape).map_err(|e| Error::new("mean", e.0))?;
-        let n: usize = resolved.iter().map(|&a| shape[a]).product();
-        Ok(self.try_sum_axes(axes, keepdim)? / T::from_f64(n as f64))
+        let resolved = resolve_axes(Some(axes), &shape).map_err(|e| Error {
+            op: "mean".into(),
+            message: e.0,
+            location: site,
+        })?;
+        // in f64: the reduced extents of an empty tensor may multiply past usize::MAX
+        let n: f64 = resolved.iter().map(|&a| shape[a] as f64).product();
+        Ok(self.try_sum_axes(axes, keepdim)? / T::from_f64(n))
     }
 
     /// Means over `axes` (negative counts from the end), keeping them as size 1 if `keepdim`.

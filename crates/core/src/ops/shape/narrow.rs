@@ -59,7 +59,12 @@ impl<T: Float> Op<T> for PadNarrow {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let x = xs[0];
         let len = x.shape().get(self.axis).copied();
-        let Some(len) = len.filter(|&len| self.start + len <= self.size) else {
+        let fits = |len: usize| {
+            self.start
+                .checked_add(len)
+                .is_some_and(|end| end <= self.size)
+        };
+        let Some(len) = len.filter(|&len| fits(len)) else {
             return Err(TensorError(format!(
                 "cannot place {:?} at {}.. on axis {} of length {}",
                 x.shape(),

@@ -46,7 +46,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// All elements as a 1-d vector.
     #[track_caller]
     pub fn flatten(self) -> Self {
-        let n = self.shape().iter().product();
+        let n = crate::tensor::numel(&self.shape());
         self.reshape(&[n])
     }
 }
