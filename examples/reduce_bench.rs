@@ -80,6 +80,20 @@ fn run<T: Float>(n: usize, rows: &Option<Vec<String>>) {
     emit("sum_axes_outer", wide.shape(), &mut || {
         on_tape(&wide, &|x| x.sum_axes(&[0], false))
     });
+    // Short rows: per-row overhead shows, and the outer sum runs on 4 columns only.
+    let narrow = flat.reshape(&[n / 4, 4]).expect("n is a multiple of 4");
+    emit("sum_axes_inner_narrow", narrow.shape(), &mut || {
+        on_tape(&narrow, &|x| x.sum_axes(&[1], false))
+    });
+    emit("sum_axes_outer_narrow", narrow.shape(), &mut || {
+        on_tape(&narrow, &|x| x.sum_axes(&[0], false))
+    });
+    let cube = flat
+        .reshape(&[n / (10 * COLS), 10, COLS])
+        .expect("n is a multiple of 10 COLS");
+    emit("sum_axes_middle", cube.shape(), &mut || {
+        on_tape(&cube, &|x| x.sum_axes(&[1], false))
+    });
     emit("mean_axes_outer", wide.shape(), &mut || {
         on_tape(&wide, &|x| x.mean_axes(&[0], false))
     });
@@ -113,7 +127,11 @@ fn main() {
         .unwrap_or_else(|| vec![1_000, 1_000_000, 10_000_000]);
     println!("dtype\trow\telements\tshape\tmedian_us\tmin_us\trepeats");
     for &n in &sizes {
-        assert!(n % COLS == 0, "sizes must be multiples of {COLS}");
+        assert!(
+            n % (10 * COLS) == 0,
+            "sizes must be multiples of {}",
+            10 * COLS
+        );
         run::<f32>(n, &rows);
         run::<f64>(n, &rows);
     }
