@@ -33,7 +33,7 @@ impl<T: Float> Op<T> for LogSumExp {
             .map(|m| if m.is_finite() { m } else { T::ZERO });
         let y = x
             .zip_map(&shift, |x, m| (x - m).exp())?
-            .reduce_axes(&axes, true, T::ZERO, |a, b| a + b)?
+            .sum_axes(&axes, true)?
             .zip_map(&shift, |s, m| s.ln() + m)?;
         if self.keepdim {
             return Ok(y);

@@ -46,7 +46,7 @@ impl<T: Float> Op<T> for SumAxes {
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let axes = resolve_axes(self.axes.as_deref(), xs[0].shape())?;
-        xs[0].reduce_axes(&axes, self.keepdim, T::ZERO, |a, b| a + b)
+        xs[0].sum_axes(&axes, self.keepdim)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let shape = xs[0].shape();
