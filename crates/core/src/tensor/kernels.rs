@@ -172,11 +172,11 @@ impl<T: Float> Tensor<T> {
     /// independent accumulators (a fixed-size array, so the compiler emits vector adds
     /// and no add waits for the one before); leaves are combined lane by lane by
     /// recursive halving, and the 16 lanes pairwise at the end. An outer axis (`[n, c]`
-    /// summed over `n`) is added row by row into a partial row, 32 rows per leaf, and the
-    /// partial rows are combined by recursive halving again; rows narrower than 32 values
+    /// summed over `n`) is added row by row (two at a time in f32) into a partial row, 32
+    /// rows per leaf, and the partial rows are combined by recursive halving again; rows narrower than 32 values
     /// are first grouped into wider ones. A value thus goes through `O(log n)` rounded
     /// additions instead of up to `n` in one running total: the error bound drops from
-    /// `n·ε` to about `(16 + log₂ n)·ε`, and the loops still vectorise. Mixed layouts sum
+    /// `n·ε` to about `(32 + log₂ n)·ε`, and the loops still vectorise. Mixed layouts sum
     /// one run of adjacent reduced axes away per pass, innermost first.
     pub fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Result<Self, TensorError> {
         check_axes(self.shape(), axes)?;
