@@ -33,7 +33,7 @@ impl<T: Float> Op<T> for LogSumExp {
             .map(|m| if m.is_finite() { m } else { T::ZERO });
         let y = x
             .zip_map(&shift, |x, m| (x - m).exp())?
-            .reduce_axes(&axes, true, T::ZERO, |a, b| a + b)?
+            .sum_axes(&axes, true)?
             .zip_map(&shift, |s, m| s.ln() + m)?;
         if self.keepdim {
             return Ok(y);
@@ -100,7 +100,7 @@ impl<'t, T: Float> Var<'t, T> {
 #[cfg(test)]
 mod tests {
     use crate::testing::{assert_gradients, shape, tensor_in};
-    use crate::{Tape, Tensor};
+    use crate::{Float, Tape, Tensor};
     use proptest::prelude::*;
 
     #[test]
@@ -190,6 +190,36 @@ mod tests {
             2,
         );
         assert_gradients(|x| x[0].logsumexp(), &[x], 2);
+    }
+
+    /// `n` values alternating 0 and ln 0.1 (in `T`), and `ln Σ eˣ` of them in f64 from the
+    /// exponentials as `T` rounds them: `ln(n/2 · (1 + e^(ln 0.1)))`.
+    fn tenths<T: Float>(n: usize) -> (Tensor<T>, f64) {
+        let l = T::from_f64(0.1).ln();
+        let x = Tensor::from_fn(&[n], |i| if i % 2 == 0 { T::ZERO } else { l });
+        (x, (n as f64 / 2.0 * (1.0 + l.exp().to_f64())).ln())
+    }
+
+    fn logsumexp_of_a_long_vector_is_accurate<T: Float>() {
+        let (x, want) = tenths::<T>(1_000_000);
+        let tape = Tape::<T>::new();
+        let x = tape.leaf(x);
+        // the error of ln Σ is the relative error of Σ: n·ε for one running total
+        let tol = 8.0 * T::EPSILON.to_f64() * want;
+        let y = x.logsumexp().item().to_f64();
+        assert!((y - want).abs() <= tol, "{y} vs {want}");
+        let y = x.reshape(&[1, 1_000_000]).logsumexp_axes(&[1], false);
+        assert!((y.item().to_f64() - want).abs() <= tol, "{y:?} vs {want}");
+    }
+
+    #[test]
+    fn logsumexp_of_a_long_vector_is_accurate_f32() {
+        logsumexp_of_a_long_vector_is_accurate::<f32>();
+    }
+
+    #[test]
+    fn logsumexp_of_a_long_vector_is_accurate_f64() {
+        logsumexp_of_a_long_vector_is_accurate::<f64>();
     }
 
     proptest! {

@@ -90,9 +90,7 @@ fn hits<T: Float>(
     let hit = x
         .zip_map(&y, |x, m| if x == m { T::ONE } else { T::ZERO })
         .expect("y broadcasts to x");
-    let count = hit
-        .reduce_axes(&axes, true, T::ZERO, |a, b| a + b)
-        .expect("checked in forward");
+    let count = hit.sum_axes(&axes, true).expect("checked in forward");
     (hit, count, kept)
 }
 

@@ -67,7 +67,7 @@ impl<'t, T: Float> Var<'t, T> {
 #[cfg(test)]
 mod tests {
     use crate::testing::{assert_gradients, shape, tensor_in};
-    use crate::{Tape, Tensor};
+    use crate::{Float, Tape, Tensor};
     use proptest::prelude::*;
 
     #[test]
@@ -164,6 +164,35 @@ mod tests {
         let x = Tensor::from_vec(vec![0.1, -0.4, 0.9, 1.3, -2.0, 0.5], &[2, 3]);
         assert_gradients(|x| x[0].softmax(1), std::slice::from_ref(&x), 2);
         assert_gradients(|x| x[0].log_softmax(0) * x[0], &[x], 2);
+    }
+
+    fn softmax_of_a_long_vector_sums_to_one<T: Float>() {
+        // the denominator is logsumexp's pairwise sum; one running total of the
+        // exponentials has an error bound of n·ε instead
+        let l = T::from_f64(0.1).ln();
+        let n = 1_000_000;
+        let tape = Tape::<T>::new();
+        let x = tape.leaf(Tensor::from_fn(
+            &[n],
+            |i| if i % 2 == 0 { T::ZERO } else { l },
+        ));
+        let s = x.softmax(0).value();
+        // (summed pairwise: a running total of 10⁶ f64 values is itself off by 1e-11)
+        let total = s.sum().to_f64();
+        assert!(
+            (total - 1.0).abs() <= 16.0 * T::EPSILON.to_f64(),
+            "Σ = {total}"
+        );
+    }
+
+    #[test]
+    fn softmax_of_a_long_vector_sums_to_one_f32() {
+        softmax_of_a_long_vector_sums_to_one::<f32>();
+    }
+
+    #[test]
+    fn softmax_of_a_long_vector_sums_to_one_f64() {
+        softmax_of_a_long_vector_sums_to_one::<f64>();
     }
 
     proptest! {

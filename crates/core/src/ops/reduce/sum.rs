@@ -47,7 +47,7 @@ impl<T: Float> Op<T> for SumAxes {
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let axes = resolve_axes(self.axes.as_deref(), xs[0].shape())?;
-        xs[0].reduce_axes(&axes, self.keepdim, T::ZERO, |a, b| a + b)
+        xs[0].sum_axes(&axes, self.keepdim)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let shape = xs[0].shape();
@@ -130,7 +130,7 @@ impl<'t, T: Float> Var<'t, T> {
 #[cfg(test)]
 mod tests {
     use crate::testing::{assert_gradients, shape, tensor_in};
-    use crate::{Tape, Tensor};
+    use crate::{Float, Tape, Tensor};
     use proptest::prelude::*;
 
     #[test]
@@ -191,6 +191,67 @@ mod tests {
             &[x],
             2,
         );
+    }
+
+    /// Relative error allowed for a long sum: ~1e-6 in f32 (the target), as many
+    /// ε in f64. One running total misses by 1% (f32) and 1e-11 (f64) below.
+    fn tol<T: Float>() -> f64 {
+        8.0 * T::EPSILON.to_f64()
+    }
+
+    fn assert_close<T: Float>(got: &[T], want: f64) {
+        for &g in got {
+            let err = (g.to_f64() - want).abs() / want.abs();
+            assert!(err <= tol::<T>(), "{g} vs {want}: relative error {err:e}");
+        }
+    }
+
+    fn long_sums_and_means_are_accurate<T: Float>() {
+        let (n, tenth) = (1_000_000, T::from_f64(0.1));
+        let want = n as f64 * tenth.to_f64();
+        let tape = Tape::<T>::new();
+        let x = tape.leaf(Tensor::full(&[n], tenth));
+        assert_close(&[x.sum().item()], want);
+        assert_close(&[x.mean().item()], want / n as f64);
+        // inner and outer axes of n
+        let x = tape.leaf(Tensor::full(&[2, n], tenth));
+        assert_close(x.sum_axes(&[1], false).value().as_slice(), want);
+        assert_close(x.mean_axes(&[-1], true).value().as_slice(), tenth.to_f64());
+        let x = tape.leaf(Tensor::full(&[n, 3], tenth));
+        assert_close(x.sum_axes(&[0], false).value().as_slice(), want);
+        assert_close(x.mean_axes(&[0], false).value().as_slice(), tenth.to_f64());
+    }
+
+    #[test]
+    fn long_sums_and_means_are_accurate_f32() {
+        long_sums_and_means_are_accurate::<f32>();
+    }
+
+    #[test]
+    fn long_sums_and_means_are_accurate_f64() {
+        long_sums_and_means_are_accurate::<f64>();
+    }
+
+    fn bias_gradient_over_a_million_rows_is_accurate<T: Float>() {
+        // y = Σ (x + b) ⊙ w with b: [3] broadcast over n rows: db = Σ over rows of w,
+        // formed by the backward sweep's sum_to
+        let (n, tenth) = (1_000_000, T::from_f64(0.1));
+        let tape = Tape::<T>::new();
+        let x = tape.constant(Tensor::zeros(&[n, 3]));
+        let w = tape.constant(Tensor::full(&[n, 3], tenth));
+        let b = tape.leaf(Tensor::zeros(&[3]));
+        let db = ((x + b) * w).sum().backward().wrt(b);
+        assert_close(db.as_slice(), n as f64 * tenth.to_f64());
+    }
+
+    #[test]
+    fn bias_gradient_over_a_million_rows_is_accurate_f32() {
+        bias_gradient_over_a_million_rows_is_accurate::<f32>();
+    }
+
+    #[test]
+    fn bias_gradient_over_a_million_rows_is_accurate_f64() {
+        bias_gradient_over_a_million_rows_is_accurate::<f64>();
     }
 
     proptest! {
