@@ -7,7 +7,7 @@
 //! (`crates/core/src/ops/`) written out on f64 with the same operations in the same order,
 //! and the sweep accumulates into each variable in the engine's order (reverse creation
 //! order, operands in order), so the results are the engine's bit for bit, edge
-//! conventions included; `tests/cli_points.rs` compares the two on many random points.
+//! conventions included; `tests/cli/points.rs` compares the two on many random points.
 //! The AST is a tree: every node but the root has exactly one consumer, so only the
 //! variables need accumulating.
 
