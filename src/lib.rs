@@ -19,3 +19,24 @@ pub mod prelude {
         Dropout, Gradients, Init, Linear, Mlp, Module, Param, Params, Pass, Sequential,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// A crate that depends on `tapegrad` reaches the op-author's kit only through this
+    /// crate's `testing` feature. This workspace's own tests get the kit another way (a
+    /// dev-dependency on tapegrad-core with the feature), so they would not notice the
+    /// forward missing: the manifest is checked instead.
+    #[test]
+    fn testing_feature_forwards_the_kit_of_the_core() {
+        let manifest = include_str!("../Cargo.toml");
+        let features = manifest
+            .split("\n[")
+            .find(|section| section.starts_with("features]"))
+            .expect("tapegrad's Cargo.toml has a [features] section");
+        let testing = features
+            .lines()
+            .find(|line| line.starts_with("testing ="))
+            .expect("tapegrad has a `testing` feature");
+        assert!(testing.contains("\"tapegrad-core/testing\""), "{testing}");
+    }
+}
