@@ -2,7 +2,7 @@
 //! ln(1 + eˣ)`, checked with the op-author's kit and used in a second-order computation
 //! (Newton's method for a logistic regression, whose Hessian comes from the tape).
 //!
-//! Run with `cargo run --example custom_op`.
+//! Run with `cargo run --release --example custom_op`.
 
 use tapegrad::prelude::*;
 use tapegrad_core::gradcheck::{check, Config};

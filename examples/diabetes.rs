@@ -7,7 +7,6 @@
 //! cargo run --release --example diabetes
 //! ```
 
-use rand::{rngs::StdRng, SeedableRng};
 use tapegrad::nn::data::{read_csv, Dataset, Standardizer};
 use tapegrad::nn::loss::mse_loss;
 use tapegrad::nn::metrics::{mean_squared_error, r2_score};
@@ -15,6 +14,7 @@ use tapegrad::nn::optim::Cosine;
 use tapegrad::nn::train::Trainer;
 use tapegrad::nn::Mlp;
 use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
 
 const SEED: u64 = 7;
 

@@ -9,7 +9,6 @@
 //! Without an argument the weights go to `target/examples/digits.safetensors`.
 //! Exits with an error if the test accuracy is below 97%.
 
-use rand::{rngs::StdRng, SeedableRng};
 use std::path::PathBuf;
 use std::time::Instant;
 use tapegrad::nn::data::{read_csv, Dataset, Standardizer};
@@ -19,6 +18,7 @@ use tapegrad::nn::optim::Cosine;
 use tapegrad::nn::train::Trainer;
 use tapegrad::nn::Mlp;
 use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
 
 const SEED: u64 = 0;
 const EPOCHS: usize = 40;

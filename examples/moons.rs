@@ -8,13 +8,13 @@
 //! Without an argument the plot goes to `target/examples/moons.svg`.
 
 use plotters::prelude::*;
-use rand::{rngs::StdRng, SeedableRng};
 use std::path::{Path, PathBuf};
 use tapegrad::nn::data::Dataset;
 use tapegrad::nn::loss::bce_with_logits;
 use tapegrad::nn::train::Trainer;
 use tapegrad::nn::{Mlp, Tanh};
 use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
 
 const NOISE: f64 = 0.2;
 const EPOCHS: usize = 200;

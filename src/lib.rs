@@ -1,22 +1,13 @@
-//! # tapegrad
-//!
-//! Reverse-mode automatic differentiation for Rust: define expressions on scalars or n-d
-//! tensors with ordinary operators and get exact gradients, and gradients of gradients.
-//!
-//! This umbrella crate re-exports the workspace's crates; most users need only the prelude:
-//!
-//! ```
-//! use tapegrad::prelude::*;
-//! let tape = Tape::<f64>::new();
-//! let x = tape.leaf(Tensor::scalar(2.0));
-//! let y = x * x * x;
-//! let dy = tape.grad(y, &[x])[0];       // 3x² = 12
-//! let d2y = tape.grad(dy, &[x])[0];     // 6x = 12
-//! assert_eq!((dy.item(), d2y.item()), (12.0, 12.0));
-//! ```
+// The front page of the API docs is the README (its tour, "Use tapegrad in your crate",
+// adding an op, training), so its Rust blocks are doctests and cannot drift from the API.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+/// The `rand` that `Linear::new`, `Mlp::build`, `Init` and `Batches::shuffled` take generators
+/// from: `use tapegrad::rand::{rngs::StdRng, SeedableRng};` matches it whatever version of
+/// `rand` your own crate depends on.
+pub use rand;
 pub use tapegrad_core as core;
 pub use tapegrad_nn as nn;
 
@@ -30,7 +21,23 @@ pub mod prelude {
     };
 }
 
-/// The README's examples, compiled and run as doc tests.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
+#[cfg(test)]
+mod tests {
+    /// A crate that depends on `tapegrad` reaches the op-author's kit only through this
+    /// crate's `testing` feature. This workspace's own tests get the kit another way (a
+    /// dev-dependency on tapegrad-core with the feature), so they would not notice the
+    /// forward missing: the manifest is checked instead.
+    #[test]
+    fn testing_feature_forwards_the_kit_of_the_core() {
+        let manifest = include_str!("../Cargo.toml");
+        let features = manifest
+            .split("\n[")
+            .find(|section| section.starts_with("features]"))
+            .expect("tapegrad's Cargo.toml has a [features] section");
+        let testing = features
+            .lines()
+            .find(|line| line.starts_with("testing ="))
+            .expect("tapegrad has a `testing` feature");
+        assert!(testing.contains("\"tapegrad-core/testing\""), "{testing}");
+    }
+}

@@ -143,7 +143,7 @@ pub struct OpCheck<F> {
 /// [`run`](OpCheck::run) (or [`assert`](OpCheck::assert)) then draws `cases` sets of
 /// inputs (shapes of rank 0 to 4 with size-1 axes, broadcasting pairs for ops with
 /// several inputs, values in `[-2, 2)` unless told otherwise) and for each checks, with
-/// [`gradcheck`](crate::gradcheck), derivatives of orders 1 and 2 through both doors:
+/// [`gradcheck`], derivatives of orders 1 and 2 through both doors:
 /// - in f64;
 /// - in f32, against finite differences in f64 (promotion);
 /// - with the same variable passed as every input (`op(x, x)`; `Σop(x)·Σx` for one input).

@@ -4,7 +4,7 @@
 use crate::caller::fail;
 use crate::{Module, Pass};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use std::cell::RefCell;
 use std::panic::Location;
 use tapegrad_core::{Float, Tensor, Var};

@@ -1,6 +1,6 @@
 //! Parses the language into an [`Ast`], with an explicit stack instead of recursion so that
 //! no nesting depth can overflow the call stack. The grammar (from the issue, pinned by
-//! `tests/cli_grammar.rs`):
+//! `tests/cli/grammar.rs`):
 //!
 //! ```text
 //! expr    := term (('+' | '-') term)*          left-associative

@@ -3,7 +3,7 @@
 use super::Tensor;
 use crate::Float;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 
 impl<T: Float> Tensor<T> {
     /// Uniform samples in `[low, high)` drawn from `rng`.

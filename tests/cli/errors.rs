@@ -1,8 +1,7 @@
 //! Bad input: every kind gets a clear message on stderr, a caret under the right column
 //! where there is a column, a non-zero status, no result on stdout, and never a panic.
 
-mod cli_support;
-use cli_support::{caret_column, fails, tapegrad};
+use crate::cli_support::{caret_column, fails, tapegrad};
 
 /// Runs a rejected expression; returns stderr after checking the caret column.
 fn syntax(expr: &str, column: usize, says: &str) -> String {

@@ -2,8 +2,7 @@
 //! (to second order) without overflowing any stack, with results checked against
 //! recurrences computed here step by step.
 
-mod cli_support;
-use cli_support::{close, fails, json, tapegrad};
+use crate::cli_support::{close, fails, json, tapegrad, Json};
 
 /// `sin(sin(...sin(x)...))` with `n` calls.
 fn sin_chain(n: usize) -> String {
@@ -30,10 +29,7 @@ fn a_chain_of_2000_nested_calls_differentiates_to_second_order() {
     assert!(close(out.get("value").num(), f, 1e-12));
     assert!(close(out.get("grad").get("x").num(), d, 1e-10));
     assert!(close(out.get("hessian").get("x").get("x").num(), dd, 1e-10));
-    assert_eq!(
-        out.get("check").get("passed"),
-        &cli_support::Json::Bool(true)
-    );
+    assert_eq!(out.get("check").get("passed"), &Json::Bool(true));
 }
 
 #[test]

@@ -1,8 +1,7 @@
 //! Value, gradient and Hessian of a few dozen expressions against closed forms worked out
 //! by hand (each case's derivation is in its closures), read from `--json --hessian`.
 
-mod cli_support;
-use cli_support::{close, json};
+use crate::cli_support::{close, json};
 
 type F = Box<dyn Fn(&[f64]) -> f64>;
 type G = Box<dyn Fn(&[f64]) -> Vec<f64>>;

@@ -2,8 +2,7 @@
 //! jump, not the derivative, so the check shrinks its step or says it is inconclusive, and
 //! never fails a correct derivative; a real disagreement still fails.
 
-mod cli_support;
-use cli_support::{json, tapegrad, Json};
+use crate::cli_support::{json, tapegrad, Json};
 
 /// Runs `EXPR --at AT --check [extra]`; returns the status and the check line.
 fn check(expr: &str, at: &str, extra: &[&str]) -> (i32, String) {

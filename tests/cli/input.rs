@@ -1,8 +1,7 @@
 //! `--file`: an expression too long for one command-line argument (the OS caps one at
 //! 128 KiB), read from a file or from standard input.
 
-mod cli_support;
-use cli_support::{fails, tapegrad, tapegrad_stdin};
+use crate::cli_support::{fails, tapegrad, tapegrad_stdin};
 
 /// `1*x + 2*x + ... + n*x`, whose derivative is n(n+1)/2.
 fn long_sum(n: usize) -> String {

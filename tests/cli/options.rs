@@ -1,8 +1,7 @@
 //! The command line: both forms of every option, expressions that begin with a minus, the
 //! text and JSON outputs, `--check`, `--dot`, `--help`.
 
-mod cli_support;
-use cli_support::{json, parse_json, tapegrad, Json};
+use crate::cli_support::{json, parse_json, tapegrad, Json};
 
 #[test]
 fn expression_and_point_in_every_form() {

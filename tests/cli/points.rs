@@ -1,8 +1,7 @@
 //! `--points`: many points in one run, as CSV or `name=value` lines, out as CSV or JSON
 //! lines; the numbers are the engine's, exactly as `--at` gives them one point at a time.
 
-mod cli_support;
-use cli_support::{fails, json, parse_json, tapegrad_stdin, Json};
+use crate::cli_support::{fails, json, parse_json, tapegrad_stdin, Json};
 
 /// Every function of the language, 20 operations.
 const EXPR: &str =

@@ -2,8 +2,7 @@
 //! where values cannot tell two parses apart, whose error location) differs between the
 //! grammar's reading and the plausible wrong ones.
 
-mod cli_support;
-use cli_support::{caret_column, fails, json, tapegrad, value};
+use crate::cli_support::{caret_column, fails, json, tapegrad, value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[test]

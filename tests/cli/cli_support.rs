@@ -1,4 +1,4 @@
-//! Shared by the `cli_*` integration tests: runs the built `tapegrad` binary and reads its
+//! Shared by the CLI tests (`tests/cli/`): runs the built `tapegrad` binary and reads its
 //! JSON output with a small parser (so the tests also check that the JSON is well formed).
 #![allow(dead_code)]
 
