@@ -81,12 +81,18 @@ pub fn mean_squared_error<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64
         "mean_squared_error: shapes differ"
     );
     let n = pred.len().max(1) as f64;
-    pred.as_slice()
-        .iter()
-        .zip(target.as_slice())
-        .map(|(p, t)| (p.to_f64() - t.to_f64()).powi(2))
-        .sum::<f64>()
-        / n
+    pairwise_sum(
+        pred.as_slice()
+            .iter()
+            .zip(target.as_slice())
+            .map(|(p, t)| (p.to_f64() - t.to_f64()).powi(2)),
+    ) / n
+}
+
+/// The sum of `values` in f64 by the engine's blocked pairwise summation (as every
+/// reduction): the error grows like `log n`, not `n` as in one running total.
+pub(crate) fn pairwise_sum(values: impl Iterator<Item = f64>) -> f64 {
+    Tensor::vector(values.collect()).sum()
 }
 
 /// The coefficient of determination `R² = 1 - SS_res / SS_tot` of same-shaped tensors.
@@ -102,20 +108,66 @@ pub fn mean_squared_error<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64
 pub fn r2_score<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> f64 {
     assert_eq!(pred.shape(), target.shape(), "r2_score: shapes differ");
     let t: Vec<f64> = target.as_slice().iter().map(|v| v.to_f64()).collect();
-    let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
-    let ss_tot: f64 = t.iter().map(|v| (v - mean).powi(2)).sum();
-    let ss_res: f64 = pred
-        .as_slice()
-        .iter()
-        .zip(&t)
-        .map(|(p, v)| (p.to_f64() - v).powi(2))
-        .sum();
+    let mean = pairwise_sum(t.iter().copied()) / t.len().max(1) as f64;
+    let ss_tot = pairwise_sum(t.iter().map(|v| (v - mean).powi(2)));
+    let ss_res = pairwise_sum(
+        pred.as_slice()
+            .iter()
+            .zip(&t)
+            .map(|(p, v)| (p.to_f64() - v).powi(2)),
+    );
     1.0 - ss_res / ss_tot
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Kahan–Babuška (Neumaier) summation: the reference the metrics are held to.
+    fn compensated(values: impl Iterator<Item = f64>) -> f64 {
+        let (mut sum, mut c) = (0.0f64, 0.0f64);
+        for v in values {
+            let t = sum + v;
+            c += if sum.abs() >= v.abs() {
+                (sum - t) + v
+            } else {
+                (v - t) + sum
+            };
+            sum = t;
+        }
+        sum + c
+    }
+
+    fn long_metrics_are_accurate<T: Float>() {
+        // 10⁶ residuals of 0.1 (a running f64 total drifts by ~1e-11 relative)
+        let n = 1_000_000;
+        let target = Tensor::<T>::zeros(&[n]);
+        let pred = Tensor::<T>::full(&[n], T::from_f64(0.1));
+        let d = T::from_f64(0.1).to_f64();
+        let want = compensated(std::iter::repeat(d * d).take(n)) / n as f64;
+        let got = mean_squared_error(&pred, &target);
+        assert!(
+            (got - want).abs() <= 4.0 * f64::EPSILON * want,
+            "{got} vs {want}"
+        );
+        let y = Tensor::<T>::from_fn(&[n], |i| T::from_f64(((i % 7) as f64) * 0.1));
+        let mean = compensated(y.as_slice().iter().map(|v| v.to_f64())) / n as f64;
+        let ss_tot = compensated(y.as_slice().iter().map(|v| (v.to_f64() - mean).powi(2)));
+        let ss_res = compensated(y.as_slice().iter().map(|v| (v.to_f64() - 0.5).powi(2)));
+        let r2 = r2_score(&Tensor::full(&[n], T::from_f64(0.5)), &y);
+        let want = 1.0 - ss_res / ss_tot;
+        assert!((r2 - want).abs() <= 1e-14, "{r2} vs {want}");
+    }
+
+    #[test]
+    fn long_metrics_are_accurate_f64() {
+        long_metrics_are_accurate::<f64>();
+    }
+
+    #[test]
+    fn long_metrics_are_accurate_f32() {
+        long_metrics_are_accurate::<f32>();
+    }
 
     #[test]
     fn argmax_takes_first_of_ties() {

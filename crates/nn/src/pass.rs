@@ -176,12 +176,13 @@ impl<T: Float> Gradients<T> {
 
     /// The Euclidean norm of all gradients taken together, accumulated in f64.
     pub fn global_norm(&self) -> f64 {
-        self.by_param
-            .values()
-            .flat_map(|g| g.as_slice())
-            .map(|x| x.to_f64() * x.to_f64())
-            .sum::<f64>()
-            .sqrt()
+        crate::metrics::pairwise_sum(
+            self.by_param
+                .values()
+                .flat_map(|g| g.as_slice())
+                .map(|x| x.to_f64() * x.to_f64()),
+        )
+        .sqrt()
     }
 
     /// Multiplies every gradient by `factor`.
