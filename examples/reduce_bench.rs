@@ -52,7 +52,7 @@ fn time(mut f: impl FnMut()) -> (f64, f64, usize) {
 
 /// One row per reduction for element type `T` and `n` elements.
 fn run<T: Float>(n: usize, rows: &Option<Vec<String>>) {
-    let wanted = |name: &str| rows.as_ref().map_or(true, |r| r.iter().any(|x| x == name));
+    let wanted = |name: &str| rows.as_ref().is_none_or(|r| r.iter().any(|x| x == name));
     let flat = Tensor::<T>::rand_uniform(&[n], T::ZERO, T::ONE, 7);
     let wide = flat
         .reshape(&[n / COLS, COLS])

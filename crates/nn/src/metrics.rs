@@ -144,7 +144,7 @@ mod tests {
         let target = Tensor::<T>::zeros(&[n]);
         let pred = Tensor::<T>::full(&[n], T::from_f64(0.1));
         let d = T::from_f64(0.1).to_f64();
-        let want = compensated(std::iter::repeat(d * d).take(n)) / n as f64;
+        let want = compensated(std::iter::repeat_n(d * d, n)) / n as f64;
         let got = mean_squared_error(&pred, &target);
         assert!(
             (got - want).abs() <= 4.0 * f64::EPSILON * want,
