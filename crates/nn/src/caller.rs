@@ -34,3 +34,13 @@ pub(crate) fn or_panic<V>(result: Result<V, Error>) -> V {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// The message of the panic `f` must raise (tests of the panicking forms).
+#[cfg(test)]
+pub(crate) fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("expected a panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
+}

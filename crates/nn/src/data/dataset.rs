@@ -274,6 +274,7 @@ impl<T: Float> ExactSizeIterator for Batches<'_, T> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caller::panic_message;
 
     fn toy(n: usize) -> Dataset<f64> {
         // x[i] = [i, 10 i], y[i] = i: rows stay aligned through every reordering
@@ -428,14 +429,6 @@ mod tests {
             e.message,
             "index 3 (position 1) is out of range for 3 examples"
         );
-    }
-
-    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let payload = std::panic::catch_unwind(f).unwrap_err();
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default()
     }
 
     #[test]

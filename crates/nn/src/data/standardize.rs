@@ -133,6 +133,7 @@ impl<T: Float> Standardizer<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caller::panic_message;
 
     #[test]
     fn transformed_columns_have_zero_mean_unit_std() {
@@ -177,14 +178,6 @@ mod tests {
             s.try_inverse(&Tensor::zeros(&[1, 2])).unwrap().as_slice(),
             &[1.0, 1.0]
         );
-    }
-
-    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let payload = std::panic::catch_unwind(f).unwrap_err();
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default()
     }
 
     #[test]
