@@ -119,7 +119,7 @@ impl TapeIdentity {
     }
 
     /// Why a value of identity `self` cannot be used with a tape of identity `tape`, or
-    /// `None` if it can: `Some(true)` when `tape` is the same tape cleared since.
+    /// `None` if it can: `Some(Cleared(true))` when `tape` is the same tape cleared since.
     pub(crate) fn mismatch(self, tape: TapeIdentity) -> Option<Cleared> {
         if self == tape {
             None
