@@ -268,8 +268,8 @@ pub fn check_promoted<F: Function<f32> + Function<f64>>(
 /// The checker: analytic derivatives from `analytic` in `A`, finite differences of
 /// `numeric` (the same function) in `N`.
 pub(crate) fn run<A: Float, N: Float>(
-    analytic: &impl Function<A>,
-    numeric: &impl Function<N>,
+    analytic: &dyn Function<A>,
+    numeric: &dyn Function<N>,
     inputs: &[Tensor<A>],
     order: usize,
     cfg: &Config,

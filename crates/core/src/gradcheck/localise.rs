@@ -65,7 +65,7 @@ impl<T: Float> Function<T> for Alone<T> {
 /// creation order; returns the first that fails (nodes at a kink are skipped: they are
 /// reported as kinks).
 pub(crate) fn localise<T: Float>(
-    f: &impl Function<T>,
+    f: &dyn Function<T>,
     inputs: &[Tensor<T>],
     order: usize,
     cfg: &Config,

@@ -41,7 +41,7 @@ fn dot<'t, T: Float>(tape: &'t Tape<T>, outs: &[Var<'t, T>], cot: &[Tensor<f64>]
 /// `Fₖ` at `xs`: `f` itself for `k = 1`, else the recorded gradient of `⟨cots[k-2], Fₖ₋₁⟩`.
 pub(crate) fn outputs<'t, T: Float>(
     tape: &'t Tape<T>,
-    f: &impl Function<T>,
+    f: &dyn Function<T>,
     xs: &[Var<'t, T>],
     k: usize,
     cots: &Cotangents,
@@ -56,7 +56,7 @@ pub(crate) fn outputs<'t, T: Float>(
 
 /// `Fₖ` at `inputs` on a fresh tape, flattened to f64.
 fn values_at<T: Float>(
-    f: &impl Function<T>,
+    f: &dyn Function<T>,
     inputs: &[Tensor<T>],
     k: usize,
     cots: &Cotangents,
@@ -77,7 +77,7 @@ fn values_at<T: Float>(
 
 /// The shapes of `Fₖ`'s outputs.
 pub(crate) fn output_shapes<T: Float>(
-    f: &impl Function<T>,
+    f: &dyn Function<T>,
     inputs: &[Tensor<T>],
     k: usize,
     cots: &Cotangents,
@@ -205,8 +205,8 @@ fn structural<'t, T: Float>(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn full<A: Float, N: Float>(
     report: &mut Report,
-    analytic: &impl Function<A>,
-    numeric: &impl Function<N>,
+    analytic: &dyn Function<A>,
+    numeric: &dyn Function<N>,
     inputs: &[Tensor<A>],
     inputs_n: &[Tensor<N>],
     k: usize,
@@ -322,8 +322,8 @@ fn unit(ts: Vec<Tensor<f64>>) -> Vec<Tensor<f64>> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn directional<A: Float, N: Float>(
     report: &mut Report,
-    analytic: &impl Function<A>,
-    numeric: &impl Function<N>,
+    analytic: &dyn Function<A>,
+    numeric: &dyn Function<N>,
     inputs: &[Tensor<A>],
     inputs_n: &[Tensor<N>],
     k: usize,
