@@ -11,7 +11,11 @@
 //! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
 //!   [`Dropout`]) and plain closures.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
-//!   files through [`Params::save_safetensors`] / [`Params::load_safetensors`].
+//!   files through `Params::save_safetensors` / `Params::load_safetensors`.
+//!
+//! Features (all on by default): `csv` (`data::read_csv`), `safetensors` (weight files),
+//! `progress-bar` (the trainer's bar on a terminal). With `default-features = false` the
+//! crate is the model code alone: no file formats and no terminal dependencies.
 //!
 //! Gradient descent on `y = w·x + b`:
 //!
@@ -37,6 +41,11 @@
 //! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+// Docs link to the I/O items; without their features those links have no target.
+#![cfg_attr(
+    not(all(feature = "csv", feature = "safetensors")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 mod activation;
 mod caller;
@@ -52,6 +61,7 @@ pub mod optim;
 mod param;
 mod pass;
 pub mod train;
+#[cfg(feature = "safetensors")]
 mod weights;
 
 pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
@@ -62,4 +72,5 @@ pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{Gradients, Pass};
+#[cfg(feature = "safetensors")]
 pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsErrorKind};

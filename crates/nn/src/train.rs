@@ -5,6 +5,7 @@
 use crate::data::{Dataset, LastBatch};
 use crate::optim::{Optimizer, Schedule};
 use crate::{Params, Pass};
+#[cfg(feature = "progress-bar")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -15,7 +16,8 @@ use tapegrad_core::{Float, Tape, Var};
 /// How [`Trainer::fit`] reports progress on stderr.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Progress {
-    /// A progress bar when stderr is a terminal, plain lines otherwise (the default).
+    /// A progress bar when stderr is a terminal, plain lines otherwise (the default). Without
+    /// the `progress-bar` feature, always plain lines.
     #[default]
     Auto,
     /// Plain lines (about ten per run, and the last epoch).
@@ -214,6 +216,7 @@ impl Trainer {
 /// Where progress goes: a bar (cleared when done, so it does not break the caller's
 /// output), plain lines, or nowhere.
 enum Report {
+    #[cfg(feature = "progress-bar")]
     Bar(ProgressBar),
     Lines,
     Off,
@@ -225,22 +228,29 @@ impl Report {
             Progress::Off => Report::Off,
             Progress::Lines => Report::Lines,
             Progress::Auto if !std::io::stderr().is_terminal() => Report::Lines,
-            Progress::Auto => {
-                let bar = ProgressBar::with_draw_target(
-                    Some(epochs as u64),
-                    ProgressDrawTarget::stderr(),
-                );
-                let style =
-                    ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {elapsed} {msg}")
-                        .expect("valid template");
-                bar.set_style(style);
-                Report::Bar(bar)
-            }
+            Progress::Auto => Report::bar(epochs),
         }
+    }
+
+    /// A bar on stderr for `epochs` epochs.
+    #[cfg(feature = "progress-bar")]
+    fn bar(epochs: usize) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {elapsed} {msg}")
+            .expect("valid template");
+        bar.set_style(style);
+        Report::Bar(bar)
+    }
+
+    /// Without the `progress-bar` feature, plain lines.
+    #[cfg(not(feature = "progress-bar"))]
+    fn bar(_epochs: usize) -> Self {
+        Report::Lines
     }
 
     fn epoch(&self, e: &Epoch, epochs: usize) {
         match self {
+            #[cfg(feature = "progress-bar")]
             Report::Bar(bar) => {
                 bar.set_message(format!("loss {:.6}", e.loss));
                 bar.inc(1);
@@ -259,6 +269,7 @@ impl Report {
     }
 
     fn finish(&self) {
+        #[cfg(feature = "progress-bar")]
         if let Report::Bar(bar) = self {
             bar.finish_and_clear();
         }
