@@ -7,11 +7,17 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, Su
 
 /// A floating-point element type: `f32` or `f64`.
 ///
+/// The trait is sealed: it cannot be implemented outside this crate. Code generic over
+/// `T: Float` may rely on `T` being one of the two IEEE types (the conventions at kinks
+/// and edges, the finite-difference defaults and the matrix kernels are written for
+/// them), and the engine may add methods without breaking anyone.
+///
 /// # Design
 /// A trait of our own instead of `num-traits`: the engine needs a couple of dozen methods,
 /// all of which map one-to-one onto the inherent methods of `f32`/`f64`.
 pub trait Float:
-    Copy
+    sealed::Sealed
+    + Copy
     + Default
     + Debug
     + Display
@@ -106,6 +112,13 @@ pub trait Float:
         b_strides: (usize, usize),
         c: &mut [Self],
     );
+}
+
+mod sealed {
+    /// The seal on [`Float`](super::Float): only this crate can name it.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
 /// Checks that a `gemm` call stays inside its slices, and returns the strides as the
