@@ -17,7 +17,7 @@ pub mod prelude {
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
     pub use tapegrad_nn::{
-        Dropout, Gradients, Init, Linear, Mlp, Module, Param, Params, Pass, Sequential,
+        Dropout, Init, Linear, Mlp, Module, Param, ParamGrads, Params, Pass, Sequential,
     };
 }
 

@@ -7,7 +7,7 @@
 //! - [`Param`] / [`Params`]: shareable parameters with stable ids, registered under
 //!   hierarchical names (`"0.weight"`).
 //! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
-//!   train/eval mode, and turns `loss.backward()` into [`Gradients`] by parameter.
+//!   train/eval mode, and turns `loss.backward()` into [`ParamGrads`] by parameter.
 //! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
 //!   [`Dropout`]) and plain closures.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
@@ -71,6 +71,6 @@ pub use linear::Linear;
 pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
-pub use pass::{Gradients, Pass};
+pub use pass::{ParamGrads, Pass};
 #[cfg(feature = "safetensors")]
 pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsErrorKind};

@@ -1,5 +1,5 @@
 //! [`Pass`]: one forward pass on a tape — parameters bound as leaves (each once), the
-//! train/eval mode — and [`Gradients`], the tape's gradients looked up by parameter.
+//! train/eval mode — and [`ParamGrads`], the tape's gradients looked up by parameter.
 
 use crate::{Param, ParamId, Params};
 use indexmap::IndexMap;
@@ -92,7 +92,7 @@ impl<'t, T: Float> Pass<'t, T> {
     /// Runs `loss.backward()` (the tensor door) and returns the gradient of every bound
     /// parameter that influences `loss`.
     #[track_caller]
-    pub fn backward(&self, loss: Var<'t, T>) -> Gradients<T> {
+    pub fn backward(&self, loss: Var<'t, T>) -> ParamGrads<T> {
         self.gradients(&loss.backward())
     }
 
@@ -101,7 +101,7 @@ impl<'t, T: Float> Pass<'t, T> {
     /// Panics if `grads` were computed on another tape than this pass's, or on it before
     /// a [`Tape::clear`]: gradients of another computation never reach an optimizer.
     #[track_caller]
-    pub fn gradients(&self, grads: &Grads<T>) -> Gradients<T> {
+    pub fn gradients(&self, grads: &Grads<T>) -> ParamGrads<T> {
         let site = Location::caller();
         let mut by_param = IndexMap::new();
         for (&id, &v) in self.bound.borrow().iter() {
@@ -113,28 +113,30 @@ impl<'t, T: Float> Pass<'t, T> {
                 Err(e) => panic!("gradients: {} (at {site})", e.message),
             }
         }
-        Gradients { by_param }
+        ParamGrads { by_param }
     }
 }
 
-/// Gradients keyed by parameter, from [`Pass::backward`].
+/// Gradients keyed by parameter, from [`Pass::backward`]: the nn-level counterpart of
+/// core's [`Grads`], which is keyed by variable (a parameter is bound to a new variable on
+/// every tape; its gradients here outlive the tape).
 ///
 /// A parameter that was not bound, or does not influence the loss, has no entry:
 /// optimizers leave it alone (as PyTorch does for `grad is None`).
 #[derive(Clone, Debug)]
-pub struct Gradients<T: Float> {
+pub struct ParamGrads<T: Float> {
     by_param: IndexMap<ParamId, Tensor<T>>,
 }
 
-impl<T: Float> Default for Gradients<T> {
+impl<T: Float> Default for ParamGrads<T> {
     fn default() -> Self {
-        Gradients {
+        ParamGrads {
             by_param: IndexMap::new(),
         }
     }
 }
 
-impl<T: Float> Gradients<T> {
+impl<T: Float> ParamGrads<T> {
     /// No gradients.
     pub fn new() -> Self {
         Self::default()
@@ -157,7 +159,7 @@ impl<T: Float> Gradients<T> {
     pub fn insert(&mut self, param: &Param<T>, grad: Tensor<T>) {
         assert!(
             grad.shape() == param.shape().as_slice(),
-            "Gradients::insert: gradient of shape {:?} for a parameter of shape {:?}",
+            "ParamGrads::insert: gradient of shape {:?} for a parameter of shape {:?}",
             grad.shape(),
             param.shape()
         );
@@ -199,9 +201,9 @@ impl<T: Float> Gradients<T> {
     ///
     /// ```
     /// use tapegrad_core::Tensor;
-    /// use tapegrad_nn::{Gradients, Param};
+    /// use tapegrad_nn::{ParamGrads, Param};
     /// let p = Param::new(Tensor::<f64>::zeros(&[2]));
-    /// let mut g = Gradients::new();
+    /// let mut g = ParamGrads::new();
     /// g.insert(&p, Tensor::vector(vec![3.0, 4.0]));
     /// assert_eq!(g.clip_global_norm(1.0), 5.0);
     /// assert!((g.global_norm() - 1.0).abs() < 1e-6);
@@ -305,7 +307,7 @@ mod tests {
     #[test]
     fn clip_leaves_small_gradients_alone() {
         let p = Param::new(Tensor::<f64>::zeros(&[2]));
-        let mut g = Gradients::new();
+        let mut g = ParamGrads::new();
         g.insert(&p, Tensor::vector(vec![0.3, 0.4]));
         assert!((g.clip_global_norm(1.0) - 0.5).abs() < 1e-15);
         assert_eq!(g.wrt(&p).as_slice(), &[0.3, 0.4]);
@@ -317,7 +319,7 @@ mod tests {
             Param::new(Tensor::<f64>::zeros(&[1])),
             Param::new(Tensor::<f64>::zeros(&[1])),
         );
-        let mut g = Gradients::new();
+        let mut g = ParamGrads::new();
         g.insert(&p, Tensor::vector(vec![6.0]));
         g.insert(&q, Tensor::vector(vec![8.0]));
         assert_eq!(g.clip_global_norm(5.0), 10.0);

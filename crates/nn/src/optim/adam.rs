@@ -3,7 +3,7 @@
 //! the weights for AdamW.
 
 use super::Optimizer;
-use crate::{Gradients, ParamId, Params};
+use crate::{ParamGrads, ParamId, Params};
 use std::collections::HashMap;
 use tapegrad_core::Float;
 
@@ -35,7 +35,7 @@ impl<T: Float> Core<T> {
     }
 
     /// One step; `decoupled` selects AdamW's weight decay.
-    fn step(&mut self, params: &Params<T>, grads: &Gradients<T>, decoupled: bool) {
+    fn step(&mut self, params: &Params<T>, grads: &ParamGrads<T>, decoupled: bool) {
         let f = T::from_f64;
         let (b1, b2) = self.betas;
         for p in params.params() {
@@ -80,9 +80,9 @@ impl<T: Float> Core<T> {
 ///
 /// ```
 /// use tapegrad_core::Tensor;
-/// use tapegrad_nn::{optim::{Adam, Optimizer}, Gradients, Param, Params};
+/// use tapegrad_nn::{optim::{Adam, Optimizer}, ParamGrads, Param, Params};
 /// let p = Param::new(Tensor::<f64>::scalar(1.0));
-/// let mut g = Gradients::new();
+/// let mut g = ParamGrads::new();
 /// g.insert(&p, Tensor::scalar(0.5));
 /// Adam::new(0.1).step(&Params::new().with("p", &p), &g);
 /// // the first step moves by lr·g/(|g| + ε), about lr
@@ -119,7 +119,7 @@ macro_rules! builder {
         }
 
         impl<T: Float> Optimizer<T> for $ty<T> {
-            fn step(&mut self, params: &Params<T>, grads: &Gradients<T>) {
+            fn step(&mut self, params: &Params<T>, grads: &ParamGrads<T>) {
                 self.0.step(params, grads, $decoupled);
             }
             fn lr(&self) -> f64 {
@@ -147,7 +147,7 @@ mod tests {
         let params = Params::new().with("p", &p);
         let mut out = [0.0; 2];
         for (k, g) in [0.5, -1.0].into_iter().enumerate() {
-            let mut grads = Gradients::new();
+            let mut grads = ParamGrads::new();
             grads.insert(&p, Tensor::scalar(g));
             opt.step(&params, &grads);
             out[k] = p.value().item();
@@ -194,7 +194,7 @@ mod tests {
         let b = Param::new(Tensor::<f32>::scalar(1.0));
         let params = Params::new().with("a", &a).with("b", &b);
         let mut opt = Adam::new(0.01);
-        let mut g = Gradients::new();
+        let mut g = ParamGrads::new();
         g.insert(&a, Tensor::vector(vec![1.0, -1.0]));
         opt.step(&params, &g); // b has no gradient: untouched, no state
         assert_eq!(b.value().item(), 1.0);

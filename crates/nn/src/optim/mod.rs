@@ -1,6 +1,6 @@
 //! Optimizers (SGD with momentum/Nesterov/weight decay, Adam, AdamW) following PyTorch's
 //! update rules and defaults, and learning-rate schedules. Gradient clipping by global
-//! norm is [`Gradients::clip_global_norm`](crate::Gradients::clip_global_norm).
+//! norm is [`ParamGrads::clip_global_norm`](crate::ParamGrads::clip_global_norm).
 //!
 //! An optimizer step is arithmetic on tensors, not a derivative: the gradients it consumes
 //! come from the tape.
@@ -13,7 +13,7 @@ pub use adam::{Adam, AdamW};
 pub use schedule::{Constant, Cosine, Schedule, StepDecay};
 pub use sgd::Sgd;
 
-use crate::{Gradients, Params};
+use crate::{ParamGrads, Params};
 use tapegrad_core::Float;
 
 /// Updates parameters from their gradients, keeping per-parameter state (by
@@ -22,7 +22,7 @@ use tapegrad_core::Float;
 /// Parameters without a gradient are left alone, state included.
 pub trait Optimizer<T: Float> {
     /// One update of every parameter in `params` that has a gradient in `grads`.
-    fn step(&mut self, params: &Params<T>, grads: &Gradients<T>);
+    fn step(&mut self, params: &Params<T>, grads: &ParamGrads<T>);
     /// The current learning rate.
     fn lr(&self) -> f64;
     /// Sets the learning rate (what a [`Schedule`] drives).

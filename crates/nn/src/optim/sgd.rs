@@ -2,7 +2,7 @@
 //! decay, as `torch.optim.SGD`.
 
 use super::Optimizer;
-use crate::{Gradients, ParamId, Params};
+use crate::{ParamGrads, ParamId, Params};
 use std::collections::HashMap;
 use tapegrad_core::Float;
 
@@ -19,10 +19,10 @@ use tapegrad_core::Float;
 ///
 /// ```
 /// use tapegrad_core::Tensor;
-/// use tapegrad_nn::{optim::{Optimizer, Sgd}, Gradients, Param, Params};
+/// use tapegrad_nn::{optim::{Optimizer, Sgd}, ParamGrads, Param, Params};
 /// let p = Param::new(Tensor::<f64>::scalar(1.0));
 /// let params = Params::new().with("p", &p);
-/// let mut g = Gradients::new();
+/// let mut g = ParamGrads::new();
 /// g.insert(&p, Tensor::scalar(2.0));
 /// let mut opt = Sgd::new(0.1).momentum(0.5);
 /// opt.step(&params, &g); // b = 2,           θ = 1 - 0.2
@@ -88,7 +88,7 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
     #[track_caller]
-    fn step(&mut self, params: &Params<T>, grads: &Gradients<T>) {
+    fn step(&mut self, params: &Params<T>, grads: &ParamGrads<T>) {
         self.check();
         let f = T::from_f64;
         let (lr, mu, damp, wd) = (
@@ -147,10 +147,10 @@ mod tests {
     use crate::Param;
     use tapegrad_core::Tensor;
 
-    fn setup(theta: f64, grad: f64) -> (Param<f64>, Params<f64>, Gradients<f64>) {
+    fn setup(theta: f64, grad: f64) -> (Param<f64>, Params<f64>, ParamGrads<f64>) {
         let p = Param::new(Tensor::scalar(theta));
         let params = Params::new().with("p", &p);
-        let mut g = Gradients::new();
+        let mut g = ParamGrads::new();
         g.insert(&p, Tensor::scalar(grad));
         (p, params, g)
     }
@@ -188,7 +188,9 @@ mod tests {
     #[test]
     fn sgd_skips_parameters_without_gradient() {
         let (p, params, _) = setup(1.0, 0.0);
-        Sgd::new(0.1).momentum(0.9).step(&params, &Gradients::new());
+        Sgd::new(0.1)
+            .momentum(0.9)
+            .step(&params, &ParamGrads::new());
         assert_eq!(p.value().item(), 1.0);
     }
 
