@@ -11,9 +11,9 @@ use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 /// to `[out]` by the sweep). The products are `MatMul`s reading their operands transposed
 /// in place.
 ///
-/// This is the op that [`Var::linear`](crate::Var::linear) records. The nn crate's `Linear` of the
-/// same name is a layer (a `Module`) that applies it: the two live in different crates
-/// and are never in scope together through the prelude, which exports the layer.
+/// This is the op that [`Var::linear`](crate::Var::linear) records. `tapegrad_nn::Linear`, of the same
+/// name, is a layer (a `Module`) that applies it. They live in different crates, and the
+/// prelude exports only the layer.
 pub struct Linear;
 
 impl<T: Float> Op<T> for Linear {

@@ -11,9 +11,9 @@ use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 /// The 0/1 mask is a constant built from `x`'s value: `relu'' = 0` wherever it exists,
 /// so the mask has no derivative to record, and the VJP stays one multiply.
 ///
-/// This is the op that [`Var::relu`](crate::Var::relu) records. The nn crate's `Relu` of the
-/// same name is a layer (a `Module`) that applies it: the two live in different crates
-/// and are never in scope together through the prelude, which exports the layer.
+/// This is the op that [`Var::relu`](crate::Var::relu) records. `tapegrad_nn::Relu`, of the same
+/// name, is a layer (a `Module`) that applies it. They live in different crates, and the
+/// prelude exports only the layer.
 pub struct Relu;
 
 impl<T: Float> Op<T> for Relu {

@@ -7,9 +7,9 @@ use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 /// The derivative is computed from the output (`CONVENTIONS.md`): for saturated inputs
 /// (`|x| ≳ 19` in f64) `y = ±1` exactly and the gradient is exactly 0, never NaN.
 ///
-/// This is the op that [`Var::tanh`](crate::Var::tanh) records. The nn crate's `Tanh` of the
-/// same name is a layer (a `Module`) that applies it: the two live in different crates
-/// and are never in scope together through the prelude, which exports the layer.
+/// This is the op that [`Var::tanh`](crate::Var::tanh) records. `tapegrad_nn::Tanh`, of the same
+/// name, is a layer (a `Module`) that applies it. They live in different crates, and the
+/// prelude exports only the layer.
 pub struct Tanh;
 
 impl<T: Float> Op<T> for Tanh {
