@@ -5,7 +5,7 @@
 use crate::ast::{Ast, BinOp, Id, Kind};
 use crate::functions::{power, Func, V};
 use crate::point::Point;
-use tapegrad::prelude::{Tape, Tensor};
+use tapegrad_core::{Tape, Tensor};
 
 /// The variable of every node of `ast` on `tape`; `vars[i]` stands for `ast.vars[i]`.
 ///

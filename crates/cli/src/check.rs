@@ -13,8 +13,8 @@ use crate::ast::Ast;
 use crate::eval::evaluate;
 use crate::point::Point;
 use crate::singular;
-use tapegrad::core::gradcheck::{check, Config, Position, Verdict};
-use tapegrad::prelude::Tensor;
+use tapegrad_core::gradcheck::{check, Config, Position, Verdict};
+use tapegrad_core::Tensor;
 
 /// What the checker found.
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@
 //! command writes no derivative of its own.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod args;
 mod ast;
