@@ -66,6 +66,24 @@ impl Derivatives {
     }
 }
 
+/// `ast` on `tape` at `point`, where `binding[i]` is the point index of `ast.vars[i]`:
+/// one leaf per point variable (in `--at` order), and the variable of every node.
+pub fn at_point<'t>(
+    ast: &Ast,
+    tape: &'t Tape<f64>,
+    point: &Point,
+    binding: &[usize],
+) -> (Vec<V<'t>>, Vec<V<'t>>) {
+    let leaves: Vec<V> = point
+        .values
+        .iter()
+        .map(|&x| tape.leaf(Tensor::scalar(x)))
+        .collect();
+    let vars: Vec<V> = binding.iter().map(|&k| leaves[k]).collect();
+    let nodes = evaluate(ast, tape, &vars);
+    (leaves, nodes)
+}
+
 /// `ast` at `point`, where `binding[i]` is the point index of `ast.vars[i]`.
 ///
 /// The gradient is the recorded one (`tape.grad`), so each component is differentiated
@@ -73,13 +91,7 @@ impl Derivatives {
 /// differences.
 pub fn differentiate(ast: &Ast, point: &Point, binding: &[usize], hessian: bool) -> Derivatives {
     let tape = Tape::<f64>::with_capacity(4 * ast.nodes.len());
-    let leaves: Vec<V> = point
-        .values
-        .iter()
-        .map(|&x| tape.leaf(Tensor::scalar(x)))
-        .collect();
-    let vars: Vec<V> = binding.iter().map(|&k| leaves[k]).collect();
-    let nodes = evaluate(ast, &tape, &vars);
+    let (leaves, nodes) = at_point(ast, &tape, point, binding);
     let f = nodes[ast.root()];
     let grad = tape.grad(f, &leaves);
     let hessian = hessian.then(|| {
