@@ -129,7 +129,7 @@ pub fn values(ast: &Ast, vars: &[f64]) -> Vec<f64> {
 /// i's output depends only on point i's inputs, so `∂(Σ y)/∂xᵢ` is point i's gradient. The
 /// engine's element-wise ops apply the same formula to every element whatever the shape,
 /// so each number is the one [`differentiate`] gives at that point alone, bit for bit
-/// (`tests::batch_agrees_with_one_point_at_a_time_bit_for_bit`). Only the door differs:
+/// (`tests::batch_agrees_with_one_point_at_a_time_bit_for_bit`). Only the sweep differs:
 /// `backward()` (values only) here, the recorded `tape.grad` there; both evaluate the
 /// same VJPs.
 pub fn batch(ast: &Ast, n: usize, columns: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
