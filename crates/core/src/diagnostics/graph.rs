@@ -3,7 +3,7 @@
 use super::NodeInfo;
 use crate::tape::{Node, NodeId, NodeKind};
 use crate::{Float, Grads, Tape, Tensor, Var};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
 use std::panic::Location;
 
@@ -26,6 +26,8 @@ pub struct Graph<'a, T: Float> {
     grads: Option<&'a Grads<T>>,
     roots: Option<Vec<NodeId>>,
     max_values: usize,
+    names: HashMap<NodeId, String>,
+    sites: bool,
 }
 
 impl<T: Float> Tape<T> {
@@ -36,6 +38,8 @@ impl<T: Float> Tape<T> {
             grads: None,
             roots: None,
             max_values: 6,
+            names: HashMap::new(),
+            sites: true,
         }
     }
 
@@ -156,7 +160,8 @@ impl<'a, T: Float> Graph<'a, T> {
         self
     }
 
-    /// Keeps only `outputs` and the nodes they depend on.
+    /// Keeps only `outputs` and the nodes they depend on; the outputs are drawn with a bold
+    /// border.
     ///
     /// Panics if one of `outputs` belongs to another tape.
     #[track_caller]
@@ -175,6 +180,42 @@ impl<'a, T: Float> Graph<'a, T> {
     pub fn values_up_to(mut self, n: usize) -> Self {
         self.max_values = n;
         self
+    }
+
+    /// Shows `name` before what made `v`'s node (`#0 x: leaf`): the name the user knows a
+    /// variable by.
+    ///
+    /// Panics if `v` belongs to another tape.
+    #[track_caller]
+    pub fn name(mut self, v: Var<'_, T>, name: impl Into<String>) -> Self {
+        if let Err(e) = self.tape.check_owns("graph", v, Location::caller()) {
+            panic!("{e}");
+        }
+        self.names.insert(v.id, name.into());
+        self
+    }
+
+    /// Leaves out the line of code that created each node: for a tape built by an
+    /// interpreter (the `tapegrad` command), those lines are the interpreter's, not its
+    /// user's.
+    pub fn without_sites(mut self) -> Self {
+        self.sites = false;
+        self
+    }
+
+    /// What made node `info`, after its name when it has one.
+    fn title(&self, info: &NodeInfo) -> String {
+        match self.names.get(&(info.id as NodeId)) {
+            Some(name) => format!("{name}: {}", info.op),
+            None => info.op.clone(),
+        }
+    }
+
+    /// Whether node `id` is one of the outputs given to [`of`](Self::of).
+    fn is_output(&self, id: usize) -> bool {
+        self.roots
+            .as_ref()
+            .is_some_and(|r| r.contains(&(id as NodeId)))
     }
 
     /// Which nodes to show.
@@ -203,8 +244,9 @@ impl<'a, T: Float> Graph<'a, T> {
     }
 
     /// Graphviz DOT: one box per op (its label), ellipses for leaves, dashed grey boxes
-    /// for constants, each with its shape, value (small tensors), gradient (when given)
-    /// and creation site; edges run from inputs to the op, numbered when an op has several.
+    /// for constants, each with its name (when given), shape, value (small tensors),
+    /// gradient (when given) and creation site; edges run from inputs to the op, numbered
+    /// when an op has several.
     pub fn to_dot(&self) -> String {
         let nodes = self.tape.nodes.borrow();
         let values = self.tape.values.borrow();
@@ -218,12 +260,14 @@ impl<'a, T: Float> Graph<'a, T> {
             }
             let info = NodeInfo::of(&nodes, id as NodeId);
             let value = &values[id];
-            let mut label = format!("#{id} {}\n{:?}", info.op, value.shape());
+            let mut label = format!("#{id} {}\n{:?}", self.title(&info), value.shape());
             let _ = write!(label, "\n= {}", compact(value, self.max_values));
             if let Some(g) = self.grad_of(id) {
                 let _ = write!(label, "\ngrad = {}", compact(g, self.max_values));
             }
-            let _ = write!(label, "\n{}:{}", info.site.file(), info.site.line());
+            if self.sites {
+                let _ = write!(label, "\n{}:{}", info.site.file(), info.site.line());
+            }
             let style = match node.kind {
                 NodeKind::Leaf => "shape=ellipse, style=filled, fillcolor=\"#d6eaff\"",
                 NodeKind::Constant => {
@@ -231,7 +275,16 @@ impl<'a, T: Float> Graph<'a, T> {
                 }
                 NodeKind::Op => "shape=box, style=\"rounded,filled\", fillcolor=\"#fff4d6\"",
             };
-            let _ = writeln!(out, "  n{id} [label=\"{}\", {style}];", escape(&label));
+            let bold = if self.is_output(id) {
+                ", penwidth=2"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  n{id} [label=\"{}\", {style}{bold}];",
+                escape(&label)
+            );
         }
         for (id, node) in nodes.iter().enumerate() {
             if !shown[id] {
@@ -250,8 +303,8 @@ impl<'a, T: Float> Graph<'a, T> {
         out
     }
 
-    /// One line per node: id, what made it (and from which nodes), shape, value, gradient
-    /// when given, creation site.
+    /// One line per node: id, name (when given) and what made it (and from which nodes),
+    /// shape, value, gradient when given, creation site.
     pub fn to_text(&self) -> String {
         let nodes = self.tape.nodes.borrow();
         let values = self.tape.values.borrow();
@@ -263,10 +316,10 @@ impl<'a, T: Float> Graph<'a, T> {
             }
             let info = NodeInfo::of(&nodes, id as NodeId);
             let what = if node.inputs.is_empty() {
-                info.op.clone()
+                self.title(&info)
             } else {
                 let args: Vec<String> = node.inputs.iter().map(|i| format!("#{i}")).collect();
-                format!("{}({})", info.op, args.join(", "))
+                format!("{}({})", self.title(&info), args.join(", "))
             };
             let mut row = vec![
                 format!("#{id}"),
@@ -281,7 +334,9 @@ impl<'a, T: Float> Graph<'a, T> {
                     None => String::new(),
                 });
             }
-            row.push(format!("{}:{}", info.site.file(), info.site.line()));
+            if self.sites {
+                row.push(format!("{}:{}", info.site.file(), info.site.line()));
+            }
             rows.push(row);
         }
         let mut widths = vec![0usize; rows.first().map_or(0, Vec::len)];
@@ -292,14 +347,13 @@ impl<'a, T: Float> Graph<'a, T> {
         }
         let mut out = String::new();
         for row in &rows {
-            for (k, (cell, &w)) in row.iter().zip(&widths).enumerate() {
-                if k + 1 == row.len() {
-                    let _ = writeln!(out, "{cell}");
-                } else {
-                    let pad = w - cell.chars().count();
-                    let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
-                }
+            let mut line = String::new();
+            for (cell, &w) in row.iter().zip(&widths) {
+                let pad = w - cell.chars().count();
+                let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
             }
+            // Without sites the last column may be an empty gradient cell.
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out
     }
@@ -397,6 +451,34 @@ mod tests {
             dot.contains(&format!("#4 sum\\n[]\\n= 423.5143\\n{}:{line}\"", file!())),
             "{dot}"
         );
+    }
+
+    #[test]
+    fn names_outputs_and_sites_are_options_of_the_dump() {
+        let tape = Tape::<f64>::new();
+        let x = tape.leaf(Tensor::scalar(2.0));
+        let y = (x * x).exp();
+        let grads = y.backward();
+        let graph = || tape.graph().of(&[y]).with_grads(&grads).name(x, "x");
+        let dot = graph().without_sites().to_dot();
+        // exp(x²) at 2: 54.5982; d/dx = 2x·exp(x²) = 218.3926
+        assert!(
+            dot.contains("n0 [label=\"#0 x: leaf\\n[]\\n= 2\\ngrad = 218.3926\", shape=ellipse"),
+            "{dot}"
+        );
+        assert!(!dot.contains(file!()), "no sites: {dot}");
+        // the output, and only the output, has a bold border
+        assert_eq!(dot.matches("penwidth=2").count(), 1, "{dot}");
+        assert!(dot.contains("#2 exp\\n[]\\n= 54.5982\", shape=box, style=\"rounded,filled\", fillcolor=\"#fff4d6\", penwidth=2];"), "{dot}");
+        // sites are shown unless left out; the name shows in the text dump too
+        assert!(graph()
+            .to_dot()
+            .contains(&format!("grad = 218.3926\\n{}:", file!())));
+        let text = graph().without_sites().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("#0  x: leaf ") && lines[0].ends_with("grad 218.3926"));
+        assert!(lines[2].starts_with("#2  exp(#1) ") && lines[2].ends_with("= 54.5982"));
+        assert!(lines.iter().all(|l| !l.contains(".rs:")), "{text}");
     }
 
     #[test]

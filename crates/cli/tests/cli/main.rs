@@ -1,6 +1,6 @@
 //! The `tapegrad` command's tests, one module per concern. They form one test binary:
-//! each file directly under `tests/` is a binary of its own that links the whole
-//! workspace, and eight of them cost more to link than to run.
+//! each file directly under `tests/` is a binary of its own, and eight of them cost more
+//! to link than to run.
 
 mod cli_support;
 

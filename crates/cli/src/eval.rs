@@ -5,7 +5,7 @@
 use crate::ast::{Ast, BinOp, Id, Kind};
 use crate::functions::{power, Func, V};
 use crate::point::Point;
-use tapegrad::prelude::{Tape, Tensor};
+use tapegrad_core::{Tape, Tensor};
 
 /// The variable of every node of `ast` on `tape`; `vars[i]` stands for `ast.vars[i]`.
 ///
@@ -66,6 +66,24 @@ impl Derivatives {
     }
 }
 
+/// `ast` on `tape` at `point`, where `binding[i]` is the point index of `ast.vars[i]`:
+/// one leaf per point variable (in `--at` order), and the variable of every node.
+pub fn at_point<'t>(
+    ast: &Ast,
+    tape: &'t Tape<f64>,
+    point: &Point,
+    binding: &[usize],
+) -> (Vec<V<'t>>, Vec<V<'t>>) {
+    let leaves: Vec<V> = point
+        .values
+        .iter()
+        .map(|&x| tape.leaf(Tensor::scalar(x)))
+        .collect();
+    let vars: Vec<V> = binding.iter().map(|&k| leaves[k]).collect();
+    let nodes = evaluate(ast, tape, &vars);
+    (leaves, nodes)
+}
+
 /// `ast` at `point`, where `binding[i]` is the point index of `ast.vars[i]`.
 ///
 /// The gradient is the recorded one (`tape.grad`), so each component is differentiated
@@ -73,13 +91,7 @@ impl Derivatives {
 /// differences.
 pub fn differentiate(ast: &Ast, point: &Point, binding: &[usize], hessian: bool) -> Derivatives {
     let tape = Tape::<f64>::with_capacity(4 * ast.nodes.len());
-    let leaves: Vec<V> = point
-        .values
-        .iter()
-        .map(|&x| tape.leaf(Tensor::scalar(x)))
-        .collect();
-    let vars: Vec<V> = binding.iter().map(|&k| leaves[k]).collect();
-    let nodes = evaluate(ast, &tape, &vars);
+    let (leaves, nodes) = at_point(ast, &tape, point, binding);
     let f = nodes[ast.root()];
     let grad = tape.grad(f, &leaves);
     let hessian = hessian.then(|| {
@@ -117,7 +129,7 @@ pub fn values(ast: &Ast, vars: &[f64]) -> Vec<f64> {
 /// i's output depends only on point i's inputs, so `∂(Σ y)/∂xᵢ` is point i's gradient. The
 /// engine's element-wise ops apply the same formula to every element whatever the shape,
 /// so each number is the one [`differentiate`] gives at that point alone, bit for bit
-/// (`tests::batch_agrees_with_one_point_at_a_time_bit_for_bit`). Only the door differs:
+/// (`tests::batch_agrees_with_one_point_at_a_time_bit_for_bit`). Only the sweep differs:
 /// `backward()` (values only) here, the recorded `tape.grad` there; both evaluate the
 /// same VJPs.
 pub fn batch(ast: &Ast, n: usize, columns: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {

@@ -6,12 +6,14 @@
 //! (onto a tape, derivatives), `nonfinite` (where a NaN or infinity came from), `check`
 //! (`--check`) with `singular` (kinks, poles and domain edges the check must not blame),
 //! `points` (`--points`, many points evaluated by the engine as vectors), `output` (text
-//! and JSON), `dot` (`--dot`), `diagnostic` (messages with carets), `help`.
+//! and JSON), `dot` (`--dot`, the core's graph export), `diagnostic` (messages with carets),
+//! `help`.
 //!
 //! Every value and derivative comes from the engine's ops and its one reverse sweep; the
 //! command writes no derivative of its own.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod args;
 mod ast;
@@ -121,7 +123,7 @@ fn run(opts: &Options) -> Result<(String, String, u8), (Problem, String)> {
     let graph = opts
         .dot
         .as_ref()
-        .map(|_| dot::graph(&ast, &point, &binding, &d));
+        .map(|_| dot::graph(&ast, &point, &binding));
     if let (Some(DotTarget::File(path)), Some(graph)) = (&opts.dot, &graph) {
         std::fs::write(path, graph).map_err(|e| {
             (

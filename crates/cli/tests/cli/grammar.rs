@@ -172,7 +172,7 @@ fn integer_literal_exponents_are_integer_powers() {
 }
 
 /// The labels of the power nodes in the `--dot` graph of `expr`: `powi(n)` for the
-/// engine's integer power, `pow` for the real one.
+/// engine's integer power, `pow` for the real one. A node's label starts with `#id op`.
 fn power_kinds(expr: &str) -> Vec<String> {
     let dir = std::env::temp_dir().join(format!("tapegrad-grammar-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -189,9 +189,10 @@ fn power_kinds(expr: &str) -> Vec<String> {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let dot = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).unwrap();
-    dot.split("label=\"")
+    dot.split("label=\"#")
         .skip(1)
-        .filter_map(|l| l.split("\\n").next())
+        .filter_map(|l| l.split("\\n").next()?.split_once(' '))
+        .map(|(_, op)| op)
         .filter(|l| l.starts_with("pow"))
         .map(String::from)
         .collect()

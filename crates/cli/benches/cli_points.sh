@@ -5,9 +5,10 @@
 # Target: under 1 s on one core (pinned with taskset; on a loaded machine read the CPU
 # time, user + sys, not the wall time, and take the median of the runs). The chunks are
 # below the engine's 2^18-element threshold for threaded maps, so the run is single-threaded
-# whatever RAYON_NUM_THREADS says. Usage: benches/cli_points.sh [POINTS]
+# whatever RAYON_NUM_THREADS says. Usage: crates/cli/benches/cli_points.sh [POINTS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# From the workspace root, where `target/` is.
+cd "$(dirname "$0")/../../.."
 n=${1:-1000000}
 expr='sin(x*y) + cos(x)/(1 + y^2) - tan(x/4)*exp(-y) + log(1 + x^2) + sqrt(abs(y) + 1)'
 file=${TMPDIR:-/tmp}/tapegrad-points-$n.csv
@@ -16,7 +17,7 @@ if [ ! -s "$file" ]; then
   awk -v n="$n" 'BEGIN { srand(1); print "x,y";
     for (i = 0; i < n; i++) printf "%.6f,%.6f\n", 6*rand()-3, 6*rand()-3 }' > "$file"
 fi
-cargo build --release --quiet --bin tapegrad
+cargo build --release --quiet -p tapegrad-cli
 bin=target/release/tapegrad
 echo "expression (22 operations): $expr"
 echo "points: $n ($(du -h "$file" | cut -f1))"

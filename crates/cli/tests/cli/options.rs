@@ -182,21 +182,22 @@ fn dot_writes_the_expression_graph() {
     );
     let dot = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    assert!(dot.starts_with("digraph tapegrad {\n"), "{dot}");
+    // The core's export of the engine's graph (`Tape::graph`), see `src/dot.rs`.
+    assert!(dot.starts_with("digraph tape {\n"), "{dot}");
     assert!(dot.trim_end().ends_with('}'));
-    // One node for x, shared by both occurrences, with its value and derivative.
+    // One node for x, shared by both occurrences, with its name, value and derivative.
     assert!(
-        dot.contains(
-            "v0 [shape=ellipse, style=filled, fillcolor=\"#cfe2ff\", label=\"x = 1\\nd/dx = 1\"];"
-        ),
+        dot.contains("n0 [label=\"#0 x: leaf\\n[]\\n= 1\\ngrad = 1\", shape=ellipse, style=filled"),
         "{dot}"
     );
-    assert_eq!(dot.matches("v0 -> ").count(), 2, "{dot}");
-    assert!(dot.contains("label=\"powi(3)\\n= 1\""), "{dot}");
+    assert_eq!(dot.matches("n0 -> ").count(), 2, "{dot}");
+    assert!(dot.contains(" powi(3)\\n[]\\n= 1\""), "{dot}");
     assert!(
-        dot.contains("penwidth=2, label=\"-\\n= -1\""),
+        dot.contains(" sub\\n[]\\n= -1\", shape=box, style=\"rounded,filled\", fillcolor=\"#fff4d6\", penwidth=2];"),
         "the root is marked: {dot}"
     );
+    // No creation sites: they would be the command's source lines, not the user's.
+    assert!(!dot.contains(".rs:"), "{dot}");
 }
 
 #[test]
@@ -246,7 +247,7 @@ fn dot_dash_writes_the_graph_to_stdout() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(!leftover, "no file named `-`");
-    assert!(stdout.starts_with("digraph tapegrad {\n"), "{stdout}");
+    assert!(stdout.starts_with("digraph tape {\n"), "{stdout}");
     assert!(
         stdout.trim_end().ends_with('}'),
         "stdout is the graph alone: {stdout}"

@@ -1,7 +1,7 @@
 //! The functions of the language and the engine method each one calls. This is the only
 //! file that knows which `Var` method implements which name.
 
-use tapegrad::prelude::Var;
+use tapegrad_core::Var;
 
 /// A variable of the command's tape.
 pub type V<'t> = Var<'t, f64>;

@@ -13,8 +13,8 @@ use crate::ast::Ast;
 use crate::eval::evaluate;
 use crate::point::Point;
 use crate::singular;
-use tapegrad::core::gradcheck::{check, Config, Position, Verdict};
-use tapegrad::prelude::Tensor;
+use tapegrad_core::gradcheck::{check, Config, Position, Verdict};
+use tapegrad_core::Tensor;
 
 /// What the checker found.
 #[derive(Clone, Debug)]
@@ -89,8 +89,9 @@ impl Report {
 const SMALLER_STEPS: [f64; 6] = [1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12];
 
 /// Checks orders `1..=order` of `ast` (written as `src`) at `point`: the checker's default
-/// step and tolerances, full Jacobian, both of the engine's doors; smaller steps when the
-/// default one crosses a singular point (see the module's design note).
+/// step and tolerances, full Jacobian, both ways the engine differentiates (`backward()`
+/// and the recorded `tape.grad`); smaller steps when the default one crosses a singular
+/// point (see the module's design note).
 pub fn run(ast: &Ast, src: &str, point: &Point, binding: &[usize], order: usize) -> Report {
     if point.values.is_empty() {
         return Report::skipped(order, "there are no variables");

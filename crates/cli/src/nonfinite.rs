@@ -8,6 +8,13 @@
 //! forward from the operations' own derivatives, which each operation gets from the engine on
 //! a tape of its own. So no derivative is written here, and an infinite derivative of one
 //! operation (`sqrt` at 0) is told apart from a chain whose product overflows.
+//!
+//! The engine's anomaly mode (`Tape::detect_anomalies`) answers another question: the
+//! first NaN or infinity the tape made, in creation order forward and in reverse order
+//! backward, whether or not it reaches the number printed. So it would name `1/x` in
+//! `1/(1/x) + log(x)` at 0 (whose -inf is log's), `sqrt(y)` for d/dx of
+//! `sqrt(x) + sqrt(y)`, and the inner `exp` in `exp(exp(x))` where each own derivative is
+//! finite; `tests/cli/errors.rs` holds these cases.
 
 use crate::ast::{Ast, BinOp, Id, Kind};
 use crate::diagnostic::Problem;

@@ -253,6 +253,22 @@ fn a_non_finite_gradient_names_the_operation_whose_derivative_is_infinite() {
 }
 
 #[test]
+fn the_trace_follows_the_printed_number_not_the_first_non_finite_one_made() {
+    // 1/x is inf at 0 first, but 1/(1/x) makes it 0 again: the -inf is log's.
+    let (_, err) = not_finite("1/(1/x) + log(x)", "x=0", &[]);
+    assert!(
+        err.contains("the value is -inf; it first appears in `log(x)`, which is log(0) = -inf"),
+        "{err}"
+    );
+    // Both derivatives are infinite; the first printed, d/dx, is explained, by sqrt(x).
+    let (_, err) = not_finite("sqrt(x) + sqrt(y)", "x=0,y=0", &[]);
+    assert!(
+        err.contains("d/dx is inf; it first appears in `sqrt(x)`, where d/du sqrt(u) = inf"),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_overflowing_chain_of_finite_derivatives_is_named_as_such() {
     // exp(exp(x)) at e^x ≈ 709: the value ≈ 8.2e307 fits, its derivative (× 709) does not.
     let (out, err) = not_finite("exp(exp(x))", "x=6.56385", &[]);

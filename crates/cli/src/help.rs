@@ -38,8 +38,9 @@ OPTIONS
                    is "inconclusive" (exit 0) when none does: a difference across a kink
                    measures the jump, not the derivative
     --json         print one JSON object instead of text
-    --dot FILE     write the expression graph (values, and each variable's derivative) as
-                   Graphviz DOT; `--dot -` prints it on stdout instead of the result
+    --dot FILE     write the engine's graph of the expression (values, and each variable's
+                   derivative) as Graphviz DOT; `--dot -` prints it on stdout instead of
+                   the result
     -h, --help     this text
     --version      the version
     Options that take a value may be given once (except --at).
