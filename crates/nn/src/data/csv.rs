@@ -24,8 +24,9 @@ use tapegrad_core::{ErrorKind, Float, Tensor};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvError {
-    /// What went wrong, in the engine's terms; read it with [`kind`](Self::kind).
-    kind: ErrorKind,
+    /// What went wrong, in the engine's terms; read it with [`kind`](Self::kind). Boxed:
+    /// the location fields already make this a large error to return.
+    kind: Box<ErrorKind>,
     /// The file (or the name given to [`Table::parse`]).
     pub file: String,
     /// 1-based line number; `None` for errors about the whole file (unreadable, empty).
@@ -115,7 +116,7 @@ pub fn read_csv_with<T: Float>(
     let (path, location) = (path.as_ref(), Location::caller());
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CsvError {
-        kind: ErrorKind::Io(e.kind()),
+        kind: Box::new(ErrorKind::Io(e.kind())),
         file: file.clone(),
         line: None,
         column: None,
@@ -169,7 +170,7 @@ impl<T: Float> Table<T> {
         let location = Location::caller();
         let err =
             |line: Option<usize>, column: Option<(usize, String)>, message: String| CsvError {
-                kind: ErrorKind::Format,
+                kind: Box::new(ErrorKind::Format),
                 file: file.to_string(),
                 line,
                 column,
@@ -281,7 +282,7 @@ impl<T: Float> Table<T> {
             .iter()
             .position(|c| c == name)
             .ok_or_else(|| CsvError {
-                kind: ErrorKind::InvalidArgument,
+                kind: Box::new(ErrorKind::InvalidArgument),
                 file: self.file.clone(),
                 line: Some(1),
                 column: None,
