@@ -34,7 +34,7 @@ pub enum ErrorKind {
         /// The rank it was resolved against.
         rank: usize,
     },
-    /// The same axis listed twice, or axes that are not a permutation.
+    /// The same axis listed twice (in a reduction or a permutation).
     DuplicateAxis {
         /// The repeated axis, resolved.
         axis: usize,
