@@ -10,7 +10,7 @@
 
 use crate::stored_op::StoredOp;
 use crate::tape::{NodeId, NodeKind, TapeIdentity};
-use crate::{Error, Float, Tape, Tensor, Var};
+use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
 use smallvec::SmallVec;
 use std::panic::Location;
 
@@ -97,14 +97,15 @@ impl<T: Float> Grads<T> {
     ) -> Result<(), Error> {
         match self.identity.mismatch(tape.identity()) {
             None => Ok(()),
-            Some(how) => Err(Error {
-                op: "grads".into(),
-                message: format!(
+            Some(how) => Err(Error::at(
+                how.kind(),
+                "grads",
+                format!(
                     "these gradients were not computed on this tape: they {}",
                     how.whose()
                 ),
-                location: site,
-            }),
+                site,
+            )),
         }
     }
 
@@ -120,31 +121,33 @@ impl<T: Float> Grads<T> {
             } else {
                 "another tape"
             };
-            return Err(Error {
-                op: "grads".into(),
-                message: format!(
+            return Err(Error::at(
+                how.kind(),
+                "grads",
+                format!(
                     "variable #{} belongs to {tape} than these gradients, which {}",
                     x.id,
                     how.whose()
                 ),
-                location: site,
-            });
+                site,
+            ));
         }
         if self.placeholder {
             return Ok(());
         }
         let nodes = x.tape.nodes.borrow();
         match nodes.get(x.id as usize) {
-            Some(node) if node.kind == NodeKind::Op => Err(Error {
-                op: "grads".into(),
-                message: format!(
+            Some(node) if node.kind == NodeKind::Op => Err(Error::at(
+                ErrorKind::Intermediate,
+                "grads",
+                format!(
                     "variable #{} is an intermediate value (the output of `{}` created at {}), and backward() keeps the gradients of leaves only; use `tape.grad(y, &[h])` for the gradient with respect to an intermediate `h`",
                     x.id,
                     node.op.as_ref().map_or("an op", |op| op.get().name()),
                     node.site
                 ),
-                location: site,
-            }),
+                site,
+            )),
             _ => Ok(()),
         }
     }
@@ -545,11 +548,14 @@ fn check_seed_shape(
     if seed == output {
         return Ok(());
     }
-    Err(Error {
-        op: door.into(),
-        message: format!("seed of shape {seed:?} for an output of shape {output:?}"),
-        location: site,
-    })
+    Err(Error::at(
+        ErrorKind::ShapeMismatch {
+            shapes: vec![seed.to_vec(), output.to_vec()],
+        },
+        door,
+        format!("seed of shape {seed:?} for an output of shape {output:?}"),
+        site,
+    ))
 }
 
 /// A ones seed for a one-element output, or the error for any other shape.
@@ -560,13 +566,16 @@ fn unit_seed<T: Float>(
 ) -> Result<Tensor<T>, Error> {
     let shape = y.shape();
     if crate::tensor::numel(&shape) != 1 {
-        return Err(Error {
-            op: door.into(),
-            message: format!(
+        return Err(Error::at(
+            ErrorKind::NonScalarRoot {
+                shape: shape.to_vec(),
+            },
+            door,
+            format!(
                 "output has shape {shape:?}, not one element; reduce it (e.g. `.sum()`) or pass a seed"
             ),
-            location: site,
-        });
+            site,
+        ));
     }
     Ok(Tensor::ones(&shape))
 }
@@ -616,14 +625,15 @@ impl<'t, T: Float> Var<'t, T> {
             });
         }
         if tape.kind(self) == NodeKind::Constant {
-            return Err(Error {
-                op: "backward".into(),
-                message: format!(
+            return Err(Error::at(
+                ErrorKind::ConstantRoot,
+                "backward",
+                format!(
                     "variable #{} does not depend on any leaf (it was computed under `no_grad`, detached, or from constants only), so it has no gradient",
                     self.id
                 ),
-                location: site,
-            });
+                site,
+            ));
         }
         let shape = self.shape();
         let seed = match seed {

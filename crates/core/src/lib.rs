@@ -5,6 +5,8 @@
 //! - [`Tensor`]: plain numbers (f32 or f64), row-major, cheap to clone.
 //! - [`Tape`] and [`Var`]: record a computation; `Var` is a `Copy` handle with operators.
 //! - [`Op`]: the one trait every op implements, built-in or yours.
+//! - [`Error`]: which op refused, where in your code, and its [`ErrorKind`] to match on
+//!   (the tensor layer's [`TensorError`] carries the same kinds).
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
 //! - [`gradcheck`]: the engine's derivatives against finite differences, with a report
 //!   that names the worst elements and the first wrong node.
@@ -40,7 +42,7 @@ pub mod testing;
 mod var;
 
 pub use backward::Grads;
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use float::Float;
 pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;

@@ -3,7 +3,7 @@
 
 use crate::diagnostics::anomaly::AnomalyWatch;
 use crate::stored_op::StoredOp;
-use crate::{Error, Float, Op, Tensor, Var};
+use crate::{Error, ErrorKind, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
 use std::cell::{Cell, Ref, RefCell};
 use std::panic::Location;
@@ -140,6 +140,15 @@ impl Cleared {
             "belong to a cleared tape (computed before `Tape::clear`)"
         } else {
             "belong to another tape (one that has ended, or another one in use)"
+        }
+    }
+
+    /// The error kind for a value of the older identity.
+    pub(crate) fn kind(self) -> ErrorKind {
+        if self.0 {
+            ErrorKind::ClearedTape
+        } else {
+            ErrorKind::ForeignTape
         }
     }
 }
@@ -306,11 +315,7 @@ impl<T: Float> Tape<T> {
                 _ => op.forward(&xs.iter().map(value).collect::<Vec<_>>()),
             }
         };
-        let value = value.map_err(|e| Error {
-            op: op.name().to_string(),
-            message: e.0,
-            location: site,
-        })?;
+        let value = value.map_err(|e| Error::from_tensor(op.name(), e, site))?;
         // Anomaly mode: when off, this flag read is the whole cost. The tensor door's
         // intermediates are not nodes; its VJP results are checked by the sweep instead.
         if self.anomaly.is_on() && !self.values_only.get() {
@@ -382,14 +387,15 @@ impl<T: Float> Tape<T> {
         if std::ptr::eq(v.tape, self) {
             return Ok(());
         }
-        Err(Error {
-            op: op.to_string(),
-            message: format!(
+        Err(Error::at(
+            ErrorKind::ForeignTape,
+            op,
+            format!(
                 "variable #{} belongs to another tape; variables of two tapes cannot be mixed",
                 v.id
             ),
-            location: site,
-        })
+            site,
+        ))
     }
 
     /// What kind of node `v` is. Panics if `v` belongs to another tape.

@@ -595,7 +595,12 @@ mod tests {
         }
         fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
             if xs[0].shape() != xs[1].shape() {
-                return Err(TensorError("shapes differ".into()));
+                return Err(TensorError::new(
+                    crate::ErrorKind::ShapeMismatch {
+                        shapes: vec![xs[0].shape().to_vec(), xs[1].shape().to_vec()],
+                    },
+                    "shapes differ",
+                ));
             }
             xs[0].zip_map(xs[1], |a, b| a * b)
         }

@@ -4,25 +4,32 @@
 
 use std::fmt::Display;
 use std::panic::Location;
-use tapegrad_core::Error;
+use tapegrad_core::{Error, ErrorKind};
 
-/// An error from `op`, attributed to `location` (the user's call): displays as the core's
-/// errors do, `op: message (at file:line:column)`.
+/// An error of `kind` from `op`, attributed to `location` (the user's call): displays as
+/// the core's errors do, `op: message (at file:line:column)`.
 pub(crate) fn error_at(
+    kind: ErrorKind,
     op: &str,
     message: impl Into<String>,
     location: &'static Location<'static>,
 ) -> Error {
-    let mut e = Error::new(op, message);
-    e.location = location;
-    e
+    Error::at(kind, op, message, location)
 }
 
 /// Panics with [`error_at`]'s message, which names the user's line.
 #[cold]
 #[track_caller]
 pub(crate) fn fail(op: &str, message: impl Display, location: &'static Location<'static>) -> ! {
-    panic!("{}", error_at(op, message.to_string(), location))
+    panic!(
+        "{}",
+        error_at(
+            ErrorKind::InvalidArgument,
+            op,
+            message.to_string(),
+            location
+        )
+    )
 }
 
 /// The value, or a panic with the error's message. Unlike `unwrap_or_else(|e| panic!(..))`

@@ -2,7 +2,7 @@
 
 use crate::caller::{error_at, or_panic};
 use std::panic::Location;
-use tapegrad_core::{Error, Float, Tensor};
+use tapegrad_core::{Error, ErrorKind, Float, Tensor};
 
 /// Class labels stored as floats (`[n]` or `[n, 1]`) as indices; panics on a value that is
 /// not a non-negative integer.
@@ -34,6 +34,9 @@ pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
 pub fn try_argmax_rows<T: Float>(scores: &Tensor<T>) -> Result<Vec<usize>, Error> {
     if scores.ndim() != 2 || scores.shape()[1] == 0 {
         return Err(error_at(
+            ErrorKind::ShapeMismatch {
+                shapes: vec![scores.shape().to_vec()],
+            },
             "argmax_rows",
             format!(
                 "needs [n, c] scores with c > 0 columns, got {:?}",

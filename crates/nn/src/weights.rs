@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::Location;
 use std::path::Path;
-use tapegrad_core::{Float, Tensor};
+use tapegrad_core::{ErrorKind, Float, Tensor};
 
 /// The key safetensors reserves for the file's metadata: a tensor cannot have this name.
 const METADATA_KEY: &str = "__metadata__";
@@ -17,7 +17,16 @@ const METADATA_KEY: &str = "__metadata__";
 /// Why weights could not be saved or loaded: the file (for the functions that take a
 /// path), what is wrong, and the caller's source line.
 ///
-/// Displays as `file: what (at caller.rs:line:column)`.
+/// Displays as `file: what (at caller.rs:line:column)`. The field `kind` holds the
+/// safetensors details (every mismatch, the I/O error); [`kind()`](Self::kind) says what
+/// went wrong in the engine's terms, as for every tapegrad error:
+///
+/// ```
+/// use tapegrad_core::ErrorKind;
+/// use tapegrad_nn::Params;
+/// let err = Params::<f32>::new().load_safetensors_bytes(b"not safetensors").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Format);
+/// ```
 #[derive(Debug)]
 pub struct WeightsError {
     /// The file, for the functions that take a path; `None` for buffers.
@@ -167,6 +176,19 @@ impl std::error::Error for WeightsError {
 }
 
 impl WeightsError {
+    /// What went wrong, in the engine's terms: [`ErrorKind::Io`], [`ErrorKind::Format`],
+    /// or [`ErrorKind::InvalidArgument`] for a reserved name or a file that does not fit
+    /// the parameters (the field `kind` lists how).
+    pub fn kind(&self) -> ErrorKind {
+        match &self.kind {
+            WeightsErrorKind::Io(e) => ErrorKind::Io(e.kind()),
+            WeightsErrorKind::Format(_) => ErrorKind::Format,
+            WeightsErrorKind::ReservedName(_) | WeightsErrorKind::Mismatch(_) => {
+                ErrorKind::InvalidArgument
+            }
+        }
+    }
+
     fn new(
         path: Option<&Path>,
         kind: WeightsErrorKind,

@@ -7,3 +7,15 @@ pub mod linalg;
 pub mod reduce;
 pub mod shape;
 pub mod unary;
+
+use crate::tensor::resolve_axis;
+use crate::Error;
+use std::panic::Location;
+
+/// [`resolve_axis`] for a `Var` method that takes an axis before it applies its op: the
+/// error names the op `op` and the caller's line.
+#[track_caller]
+pub(crate) fn resolve_axis_for(op: &str, axis: isize, shape: &[usize]) -> Result<usize, Error> {
+    let site = Location::caller();
+    resolve_axis(axis, shape).map_err(|e| Error::from_tensor(op, e, site))
+}

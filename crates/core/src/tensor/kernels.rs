@@ -1,11 +1,13 @@
 //! Element-wise, broadcasting, reduction and layout kernels on plain tensors.
 //! Matrix products live in `linalg.rs`; nothing here records anything.
 
+use super::shape::signed;
 use super::{
     alloc_buffer, broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides,
-    filled_buffer, for_each_offset, numel, output_buffer, shape_of, tensor_error, try_numel, Shape,
-    Tensor, TensorError,
+    filled_buffer, for_each_offset, numel, output_buffer, resolve_axes, resolve_axis, shape_of,
+    try_numel, Shape, Tensor, TensorError,
 };
+use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -33,6 +35,9 @@ impl<T: Float> Tensor<T> {
         }
         let shape = broadcast_shapes(self.shape(), other.shape()).ok_or_else(|| {
             tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.shape().to_vec(), other.shape().to_vec()]
+                },
                 "shapes {:?} and {:?} do not broadcast",
                 self.shape(),
                 other.shape()
@@ -78,6 +83,13 @@ impl<T: Float> Tensor<T> {
             .and_then(|s| broadcast_shapes(&s, c.shape()))
             .ok_or_else(|| {
                 tensor_error!(
+                    ErrorKind::ShapeMismatch {
+                        shapes: vec![
+                            self.shape().to_vec(),
+                            b.shape().to_vec(),
+                            c.shape().to_vec()
+                        ]
+                    },
                     "shapes {:?}, {:?} and {:?} do not broadcast",
                     self.shape(),
                     b.shape(),
@@ -106,6 +118,9 @@ impl<T: Float> Tensor<T> {
         }
         if !broadcasts_to(self.shape(), shape) {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.shape().to_vec(), shape.to_vec()]
+                },
                 "cannot broadcast {:?} to {:?}",
                 self.shape(),
                 shape
@@ -132,6 +147,9 @@ impl<T: Float> Tensor<T> {
         }
         if !broadcasts_to(shape, self.shape()) {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.shape().to_vec(), shape.to_vec()]
+                },
                 "cannot sum {:?} down to {:?}: {:?} does not broadcast to {:?}",
                 self.shape(),
                 shape,
@@ -238,18 +256,18 @@ impl<T: Float> Tensor<T> {
     /// The axes reordered: axis `i` of the result is axis `axes[i]` of `self`.
     pub fn permute(&self, axes: &[usize]) -> Result<Self, TensorError> {
         let rank = self.ndim();
-        let mut seen = vec![false; rank];
-        if axes.len() != rank
-            || axes
-                .iter()
-                .any(|&a| a >= rank || std::mem::replace(&mut seen[a], true))
-        {
-            return Err(tensor_error!(
+        let not_a_permutation = |kind| {
+            tensor_error!(
+                kind,
                 "{:?} is not a permutation of the {} axes of {:?}",
                 axes,
                 rank,
                 self.shape()
-            ));
+            )
+        };
+        check_axes(self.shape(), axes).map_err(|e| not_a_permutation(e.kind().clone()))?;
+        if axes.len() != rank {
+            return Err(not_a_permutation(ErrorKind::InvalidArgument));
         }
         let own = contiguous_strides(self.shape());
         let shape: Shape = axes.iter().map(|&a| self.shape()[a]).collect();
@@ -266,8 +284,19 @@ impl<T: Float> Tensor<T> {
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Self, TensorError> {
         let end = start.checked_add(len);
         if axis >= self.ndim() || !matches!(end, Some(end) if end <= self.shape()[axis]) {
+            let kind = match self.shape().get(axis) {
+                None => ErrorKind::AxisOutOfRange {
+                    axis: signed(axis),
+                    rank: self.ndim(),
+                },
+                Some(&size) => ErrorKind::IndexOutOfRange {
+                    index: end.unwrap_or(usize::MAX),
+                    size,
+                },
+            };
             let end = end.map_or_else(|| format!("{start}+{len}"), |end| end.to_string());
             return Err(tensor_error!(
+                kind,
                 "range {start}..{end} on axis {axis} out of bounds for shape {:?}",
                 self.shape()
             ));
@@ -291,13 +320,8 @@ impl<T: Float> Tensor<T> {
     pub fn concat(parts: &[&Self], axis: usize) -> Result<Self, TensorError> {
         let first = parts
             .first()
-            .ok_or_else(|| tensor_error!("nothing to concatenate"))?;
-        if axis >= first.ndim() {
-            return Err(tensor_error!(
-                "axis {axis} out of range for shape {:?}",
-                first.shape()
-            ));
-        }
+            .ok_or_else(|| tensor_error!(ErrorKind::InvalidArgument, "nothing to concatenate"))?;
+        resolve_axis(signed(axis), first.shape())?;
         for p in parts {
             let same_rank = p.ndim() == first.ndim();
             if !same_rank
@@ -309,6 +333,9 @@ impl<T: Float> Tensor<T> {
             {
                 let shapes: Vec<_> = parts.iter().map(|p| p.shape().to_vec()).collect();
                 return Err(tensor_error!(
+                    ErrorKind::ShapeMismatch {
+                        shapes: shapes.clone()
+                    },
                     "shapes {:?} differ outside axis {axis}",
                     shapes
                 ));
@@ -316,7 +343,12 @@ impl<T: Float> Tensor<T> {
         }
         let total = (parts.iter())
             .try_fold(0usize, |sum, p| sum.checked_add(p.shape()[axis]))
-            .ok_or_else(|| tensor_error!("the lengths of axis {axis} add up past usize::MAX"))?;
+            .ok_or_else(|| {
+                tensor_error!(
+                    ErrorKind::TooLarge,
+                    "the lengths of axis {axis} add up past usize::MAX"
+                )
+            })?;
         let mut shape = Shape::from_slice(&first.shape);
         shape[axis] = total;
         let Some(mut data) = output_buffer(&shape)? else {
@@ -334,15 +366,14 @@ impl<T: Float> Tensor<T> {
 
     /// The slices at `indices` along `axis`, in that order (repeats allowed).
     pub fn index_select(&self, axis: usize, indices: &[usize]) -> Result<Self, TensorError> {
-        if axis >= self.ndim() {
-            return Err(tensor_error!(
-                "axis {axis} out of range for shape {:?}",
-                self.shape()
-            ));
-        }
+        resolve_axis(signed(axis), self.shape())?;
         let d = self.shape()[axis];
         if let Some(&bad) = indices.iter().find(|&&i| i >= d) {
             return Err(tensor_error!(
+                ErrorKind::IndexOutOfRange {
+                    index: bad,
+                    size: d
+                },
                 "index {bad} out of range for axis {axis} of size {d} (shape {:?})",
                 self.shape()
             ));
@@ -376,7 +407,18 @@ impl<T: Float> Tensor<T> {
             expect[axis] = indices.len();
         }
         if axis >= shape.len() || self.shape() != expect.as_slice() {
+            let kind = if axis >= shape.len() {
+                ErrorKind::AxisOutOfRange {
+                    axis: signed(axis),
+                    rank: shape.len(),
+                }
+            } else {
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.shape().to_vec(), shape.to_vec()],
+                }
+            };
             return Err(tensor_error!(
+                kind,
                 "cannot scatter {:?} into {:?} along axis {axis} with {} indices",
                 self.shape(),
                 shape,
@@ -386,6 +428,10 @@ impl<T: Float> Tensor<T> {
         let d = shape[axis];
         if let Some(&bad) = indices.iter().find(|&&i| i >= d) {
             return Err(tensor_error!(
+                ErrorKind::IndexOutOfRange {
+                    index: bad,
+                    size: d
+                },
                 "index {bad} out of range for axis {axis} of size {d}"
             ));
         }
@@ -409,17 +455,9 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-/// The error for an axis out of range or listed twice.
+/// The error for an axis out of range or listed twice (the resolver's).
 fn check_axes(shape: &[usize], axes: &[usize]) -> Result<(), TensorError> {
-    for (k, &a) in axes.iter().enumerate() {
-        if a >= shape.len() {
-            return Err(tensor_error!("axis {a} out of range for shape {:?}", shape));
-        }
-        if axes[..k].contains(&a) {
-            return Err(tensor_error!("axis {a} listed twice in {:?}", axes));
-        }
-    }
-    Ok(())
+    resolve_axes(axes.iter().map(|&a| signed(a)), shape).map(|_| ())
 }
 
 /// `shape` after reducing `axes`: kept as size 1 when `keepdim`, dropped otherwise.
@@ -639,7 +677,7 @@ mod tests {
     #[test]
     fn zip_map_rejects_incompatible_shapes() {
         let err = t(&[1., 2.], &[2]).zip_map(&t(&[1., 2., 3.], &[3]), |a, _| a);
-        assert!(err.unwrap_err().0.contains("[2] and [3]"));
+        assert!(err.unwrap_err().message().contains("[2] and [3]"));
     }
 
     #[test]
@@ -819,8 +857,16 @@ mod tests {
     #[test]
     fn sum_axes_rejects_bad_axes() {
         let x = Tensor::<f64>::zeros(&[2, 3]);
-        assert!(x.sum_axes(&[2], false).unwrap_err().0.contains("axis 2"));
-        assert!(x.sum_axes(&[1, 1], true).unwrap_err().0.contains("twice"));
+        assert!(x
+            .sum_axes(&[2], false)
+            .unwrap_err()
+            .message()
+            .contains("axis 2"));
+        assert!(x
+            .sum_axes(&[1, 1], true)
+            .unwrap_err()
+            .message()
+            .contains("twice"));
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! The inner kernel is `matrixmultiply`'s strided GEMM.
 
 use super::{
-    broadcast_shapes, broadcast_strides, for_each_offset, numel, output_buffer, tensor_error,
-    Shape, Tensor, TensorError,
+    broadcast_shapes, broadcast_strides, for_each_offset, numel, output_buffer, Shape, Tensor,
+    TensorError,
 };
+use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
 
 impl<T: Float> Tensor<T> {
@@ -23,6 +24,9 @@ impl<T: Float> Tensor<T> {
         let (a, b) = (self.shape(), other.shape());
         if a.len() < 2 || b.len() < 2 {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![a.to_vec(), b.to_vec()]
+                },
                 "matmul_t needs rank >= 2, got {:?} x {:?}",
                 a,
                 b
@@ -34,6 +38,9 @@ impl<T: Float> Tensor<T> {
         let (k2, n) = if tb { (cb, rb) } else { (rb, cb) };
         if k != k2 {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![a.to_vec(), b.to_vec()]
+                },
                 "inner dimensions differ: {:?}{} x {:?}{}",
                 a,
                 if ta { "ᵀ" } else { "" },
@@ -42,8 +49,16 @@ impl<T: Float> Tensor<T> {
             ));
         }
         let (batch_a, batch_b) = (&a[..a.len() - 2], &b[..b.len() - 2]);
-        let batch = broadcast_shapes(batch_a, batch_b)
-            .ok_or_else(|| tensor_error!("batch dimensions do not broadcast: {:?} x {:?}", a, b))?;
+        let batch = broadcast_shapes(batch_a, batch_b).ok_or_else(|| {
+            tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![a.to_vec(), b.to_vec()]
+                },
+                "batch dimensions do not broadcast: {:?} x {:?}",
+                a,
+                b
+            )
+        })?;
         let mut shape: Shape = batch.clone();
         shape.push(m);
         shape.push(n);
@@ -139,6 +154,6 @@ mod tests {
         let a = Tensor::<f32>::zeros(&[2, 3]);
         let b = Tensor::<f32>::zeros(&[4, 5]);
         let e = a.matmul_t(&b, false, false).unwrap_err();
-        assert_eq!(e.0, "inner dimensions differ: [2, 3] x [4, 5]");
+        assert_eq!(e.message(), "inner dimensions differ: [2, 3] x [4, 5]");
     }
 }

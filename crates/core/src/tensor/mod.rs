@@ -10,33 +10,16 @@ mod shape;
 
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
-    resolve_axis, shape_of, try_numel, Shape,
+    resolve_axes, resolve_axis, shape_of, try_numel, Shape,
 };
 
+pub use crate::error::TensorError;
+
+use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-
-/// Why a tensor operation refused its arguments (shapes, axes, indices).
-///
-/// The message names the shapes involved; the tape adds the op name and the caller's line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TensorError(pub String);
-
-impl fmt::Display for TensorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TensorError {}
-
-/// Builds a [`TensorError`] from a format string.
-macro_rules! tensor_error {
-    ($($arg:tt)*) => { $crate::tensor::TensorError(format!($($arg)*)) };
-}
-pub(crate) use tensor_error;
 
 /// An empty buffer with room for `n` elements, or an error naming the size when the memory
 /// cannot be had: every constructor and kernel that makes an output allocates through here.
@@ -50,6 +33,7 @@ pub(crate) fn alloc_buffer<T: Float>(n: usize) -> Result<Vec<T>, TensorError> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| {
         tensor_error!(
+            ErrorKind::TooLarge,
             "cannot allocate {n} elements of {} ({} bytes)",
             T::NAME,
             (n as u128) * std::mem::size_of::<T>() as u128
@@ -121,6 +105,9 @@ impl<T: Float> Tensor<T> {
         let n = try_numel(shape)?;
         if data.len() != n {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![vec![data.len()], shape.to_vec()]
+                },
                 "data has {} elements but shape {:?} needs {}",
                 data.len(),
                 shape,
@@ -183,7 +170,7 @@ impl<T: Float> Tensor<T> {
                 data: Storage::One(value),
             });
         }
-        let data = filled_buffer(n, value).map_err(|e| tensor_error!("shape {shape:?}: {e}"))?;
+        let data = filled_buffer(n, value).map_err(|e| e.context(format!("shape {shape:?}")))?;
         Ok(Self::from_parts(shape_of(shape), data))
     }
 
@@ -218,7 +205,7 @@ impl<T: Float> Tensor<T> {
     /// Element `i` (row-major) is `f(i)`, or an error when the shape is too large.
     pub fn try_from_fn(shape: &[usize], f: impl FnMut(usize) -> T) -> Result<Self, TensorError> {
         let n = try_numel(shape)?;
-        let mut data = alloc_buffer(n).map_err(|e| tensor_error!("shape {shape:?}: {e}"))?;
+        let mut data = alloc_buffer(n).map_err(|e| e.context(format!("shape {shape:?}")))?;
         data.extend((0..n).map(f));
         Ok(Self::from_parts(shape_of(shape), data))
     }
@@ -350,9 +337,12 @@ impl<T: Float> Tensor<T> {
     /// The same elements under a new shape with the same element count.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self, TensorError> {
         let n = try_numel(shape)
-            .map_err(|e| tensor_error!("cannot reshape {:?} to {:?}: {e}", self.shape(), shape))?;
+            .map_err(|e| e.context(format!("cannot reshape {:?} to {:?}", self.shape(), shape)))?;
         if n != self.len() {
             return Err(tensor_error!(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.shape().to_vec(), shape.to_vec()]
+                },
                 "cannot reshape {:?} ({} elements) to {:?} ({} elements)",
                 self.shape(),
                 self.len(),
@@ -437,6 +427,15 @@ fn or_panic<T>(what: &str, result: Result<T, TensorError>) -> T {
     }
 }
 
+/// The value of a kernel called on arguments an op's `forward` has already accepted (a VJP
+/// or a kink test recomputing a mask from the same inputs): shapes and axes are known to
+/// fit, so only memory can run out, and that panics at the caller's line as the infallible
+/// constructors do.
+#[track_caller]
+pub(crate) fn accepted<V>(result: Result<V, TensorError>) -> V {
+    or_panic("tensor kernel", result)
+}
+
 impl<T: Float> fmt::Debug for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor<{}>{:?} {}", T::NAME, self.shape(), self)
@@ -513,7 +512,7 @@ mod tests {
     #[test]
     fn from_vec_rejects_wrong_length() {
         let err = Tensor::<f64>::try_from_vec(vec![1.0, 2.0], &[3]).unwrap_err();
-        assert!(err.0.contains("[3]"), "{err}");
+        assert!(err.message().contains("[3]"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Shapes, strides and NumPy broadcasting rules.
 //! Pure index arithmetic: no element data lives here.
 
-use super::{tensor_error, TensorError};
+use super::TensorError;
+use crate::error::{tensor_error, ErrorKind};
 use smallvec::SmallVec;
 
 /// The extent of each axis, outermost first. Rank 0 (`[]`) is a scalar.
@@ -31,7 +32,12 @@ pub fn try_numel(shape: &[usize]) -> Result<usize, TensorError> {
     shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| tensor_error!("shape {shape:?} has more than usize::MAX elements"))
+        .ok_or_else(|| {
+            tensor_error!(
+                ErrorKind::TooLarge,
+                "shape {shape:?} has more than usize::MAX elements"
+            )
+        })
 }
 
 /// Number of elements of a shape (1 for a scalar).
@@ -117,11 +123,63 @@ pub fn broadcast_strides(from: &[usize], to: &[usize]) -> Shape {
     strides
 }
 
-/// Resolves a possibly negative axis (`-1` = last) against a rank.
-pub fn resolve_axis(axis: isize, rank: usize) -> Option<usize> {
+/// Resolves a possibly negative axis (`-1` = last) against `shape`, or the
+/// [`ErrorKind::AxisOutOfRange`] error naming the axis and the shape.
+///
+/// This and [`resolve_axes`] are the one place axes are checked, for the kernels and the ops.
+///
+/// ```
+/// use tapegrad_core::{tensor::resolve_axis, ErrorKind};
+/// assert_eq!(resolve_axis(-1, &[2, 3]), Ok(1));
+/// let err = resolve_axis(2, &[2, 3]).unwrap_err();
+/// assert_eq!(err.kind(), &ErrorKind::AxisOutOfRange { axis: 2, rank: 2 });
+/// assert_eq!(err.to_string(), "axis 2 out of range for shape [2, 3]");
+/// ```
+pub fn resolve_axis(axis: isize, shape: &[usize]) -> Result<usize, TensorError> {
+    let rank = shape.len();
     let r = rank as isize;
     let a = if axis < 0 { axis + r } else { axis };
-    (0..r).contains(&a).then_some(a as usize)
+    if (0..r).contains(&a) {
+        return Ok(a as usize);
+    }
+    Err(tensor_error!(
+        ErrorKind::AxisOutOfRange { axis, rank },
+        "axis {axis} out of range for shape {shape:?}"
+    ))
+}
+
+/// Resolves every axis with [`resolve_axis`], then refuses one listed twice
+/// ([`ErrorKind::DuplicateAxis`]).
+///
+/// ```
+/// use tapegrad_core::{tensor::resolve_axes, ErrorKind};
+/// assert_eq!(resolve_axes([0, -1], &[2, 3]).unwrap().as_slice(), &[0, 1]);
+/// let err = resolve_axes([1, -1], &[2, 3]).unwrap_err();
+/// assert_eq!(err.kind(), &ErrorKind::DuplicateAxis { axis: 1 });
+/// assert_eq!(err.to_string(), "axis 1 listed twice in [1, 1]");
+/// ```
+pub fn resolve_axes(
+    axes: impl IntoIterator<Item = isize>,
+    shape: &[usize],
+) -> Result<SmallVec<[usize; 4]>, TensorError> {
+    let resolved = (axes.into_iter())
+        .map(|a| resolve_axis(a, shape))
+        .collect::<Result<SmallVec<[usize; 4]>, _>>()?;
+    match (1..resolved.len()).find(|&k| resolved[..k].contains(&resolved[k])) {
+        None => Ok(resolved),
+        Some(k) => Err(tensor_error!(
+            ErrorKind::DuplicateAxis { axis: resolved[k] },
+            "axis {} listed twice in {:?}",
+            resolved[k],
+            resolved.as_slice()
+        )),
+    }
+}
+
+/// An axis counted from the front, as the resolver takes it. One past `isize::MAX` is out
+/// of range for any tensor, and stays so saturated.
+pub(super) fn signed(axis: usize) -> isize {
+    isize::try_from(axis).unwrap_or(isize::MAX)
 }
 
 /// Calls `f(dst_index, offsets)` for every element of a tensor of shape `shape`, in

@@ -6,14 +6,27 @@ use super::Dataset;
 use std::fmt;
 use std::panic::Location;
 use std::path::Path;
-use tapegrad_core::{Float, Tensor};
+use tapegrad_core::{ErrorKind, Float, Tensor};
 
 /// Why a CSV file could not be read or used: where (file, 1-based line, 1-based column
 /// and its header name when known), what, and the caller's source line.
 ///
-/// Displays as `file:line, column k (`name`): what (at caller.rs:line:column)`.
+/// Displays as `file:line, column k (`name`): what (at caller.rs:line:column)`;
+/// [`kind`](Self::kind) is [`ErrorKind::Io`] for a file that cannot be read,
+/// [`ErrorKind::Format`] for text that is not a numeric table, and
+/// [`ErrorKind::InvalidArgument`] for a column name that is not in the header.
+///
+/// ```
+/// use tapegrad_core::ErrorKind;
+/// use tapegrad_nn::data::Table;
+/// let err = Table::<f64>::parse("a,b\n1\n", "short.csv").unwrap_err();
+/// assert_eq!(err.kind(), &ErrorKind::Format);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvError {
+    /// What went wrong, in the engine's terms; read it with [`kind`](Self::kind). Boxed:
+    /// the location fields already make this a large error to return.
+    kind: Box<ErrorKind>,
     /// The file (or the name given to [`Table::parse`]).
     pub file: String,
     /// 1-based line number; `None` for errors about the whole file (unreadable, empty).
@@ -44,6 +57,13 @@ impl fmt::Display for CsvError {
             at.line(),
             at.column()
         )
+    }
+}
+
+impl CsvError {
+    /// What went wrong, in the engine's terms.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
     }
 }
 
@@ -96,6 +116,7 @@ pub fn read_csv_with<T: Float>(
     let (path, location) = (path.as_ref(), Location::caller());
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CsvError {
+        kind: Box::new(ErrorKind::Io(e.kind())),
         file: file.clone(),
         line: None,
         column: None,
@@ -149,6 +170,7 @@ impl<T: Float> Table<T> {
         let location = Location::caller();
         let err =
             |line: Option<usize>, column: Option<(usize, String)>, message: String| CsvError {
+                kind: Box::new(ErrorKind::Format),
                 file: file.to_string(),
                 line,
                 column,
@@ -260,6 +282,7 @@ impl<T: Float> Table<T> {
             .iter()
             .position(|c| c == name)
             .ok_or_else(|| CsvError {
+                kind: Box::new(ErrorKind::InvalidArgument),
                 file: self.file.clone(),
                 line: Some(1),
                 column: None,

@@ -6,7 +6,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::panic::Location;
-use tapegrad_core::{Error, Float, Tensor};
+use tapegrad_core::{Error, ErrorKind, Float, Tensor};
 
 /// Inputs `x` and targets `y` whose first axes are the same `n` examples.
 ///
@@ -40,6 +40,9 @@ impl<T: Float> Dataset<T> {
             Ok(Dataset { x, y })
         } else {
             Err(error_at(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![x.shape().to_vec(), y.shape().to_vec()],
+                },
                 "Dataset::new",
                 format!(
                     "inputs {:?} and targets {:?} need the same first axis",
@@ -85,6 +88,10 @@ impl<T: Float> Dataset<T> {
         let at = Location::caller();
         if let Some((k, i)) = indices.iter().enumerate().find(|(_, &i)| i >= self.len()) {
             return Err(error_at(
+                ErrorKind::IndexOutOfRange {
+                    index: *i,
+                    size: self.len(),
+                },
                 "Dataset::select",
                 format!(
                     "index {i} (position {k}) is out of range for {} examples",
@@ -95,7 +102,7 @@ impl<T: Float> Dataset<T> {
         }
         let pick = |t: &Tensor<T>| {
             t.index_select(0, indices)
-                .map_err(|e| error_at("Dataset::select", e.to_string(), at))
+                .map_err(|e| Error::from_tensor("Dataset::select", e, at))
         };
         Ok(Dataset {
             x: pick(&self.x)?,
@@ -143,6 +150,9 @@ impl<T: Float> Dataset<T> {
         check_fraction("Dataset::stratified_split", test_fraction, at)?;
         if self.y.len() != self.len() {
             return Err(error_at(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![self.y.shape().to_vec()],
+                },
                 "Dataset::stratified_split",
                 format!(
                     "needs one class label per example, got targets of shape {:?}",
@@ -156,6 +166,7 @@ impl<T: Float> Dataset<T> {
             let c = v.to_f64();
             if !(c >= 0.0 && c.fract() == 0.0) {
                 return Err(error_at(
+                    ErrorKind::InvalidArgument,
                     "Dataset::stratified_split",
                     format!("target {i} is `{c}`, not a class index"),
                     at,
@@ -204,6 +215,7 @@ fn check_fraction(op: &str, f: f64, at: &'static Location<'static>) -> Result<()
         Ok(())
     } else {
         Err(error_at(
+            ErrorKind::InvalidArgument,
             op,
             format!("test fraction {f} is not in [0, 1]"),
             at,

@@ -2,7 +2,7 @@
 
 use crate::caller::{error_at, or_panic};
 use std::panic::Location;
-use tapegrad_core::{Error, Float, Tensor};
+use tapegrad_core::{Error, ErrorKind, Float, Tensor};
 
 /// Column-wise standardisation `(x - mean) / std` of `[n, d]` data (scikit-learn's
 /// `StandardScaler`: population standard deviation; a constant column gets std 1 so it
@@ -39,6 +39,9 @@ impl<T: Float> Standardizer<T> {
         let at = Location::caller();
         if x.ndim() != 2 || x.shape()[0] == 0 || x.shape()[1] == 0 {
             return Err(error_at(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![x.shape().to_vec()],
+                },
                 "Standardizer::fit",
                 format!(
                     "needs [n, d] data with n > 0 rows and d > 0 columns, got {:?}",
@@ -90,7 +93,7 @@ impl<T: Float> Standardizer<T> {
         self.check("Standardizer::transform", x, at)?;
         x.zip_map(&self.mean, |a, m| a - m)
             .and_then(|c| c.zip_map(&self.std, |a, s| a / s))
-            .map_err(|e| error_at("Standardizer::transform", e.to_string(), at))
+            .map_err(|e| Error::from_tensor("Standardizer::transform", e, at))
     }
 
     /// `z·std + mean`: back to the original units; panics where
@@ -108,7 +111,7 @@ impl<T: Float> Standardizer<T> {
         self.check("Standardizer::inverse", z, at)?;
         z.zip_map(&self.std, |a, s| a * s)
             .and_then(|c| c.zip_map(&self.mean, |a, m| a + m))
-            .map_err(|e| error_at("Standardizer::inverse", e.to_string(), at))
+            .map_err(|e| Error::from_tensor("Standardizer::inverse", e, at))
     }
 
     /// Refuses data whose last axis is not the fitted columns: broadcasting would
@@ -119,6 +122,9 @@ impl<T: Float> Standardizer<T> {
             Ok(())
         } else {
             Err(error_at(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![x.shape().to_vec(), vec![d]],
+                },
                 op,
                 format!(
                     "data of shape {:?} for statistics of {d} columns",

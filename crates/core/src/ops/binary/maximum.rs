@@ -1,6 +1,7 @@
 //! `maximum`: element-wise `max(a, b)` with broadcasting. The tie rule it shares with
 //! `minimum` (half the cotangent to each side) lives here too.
 
+use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = max(a, b)` (broadcasting; NaN if either is NaN).
@@ -52,20 +53,17 @@ pub(super) fn winner_vjp<'t, T: Float>(
     a_wins: impl Fn(T, T) -> bool,
 ) -> InputGrads<'t, T> {
     let half = T::from_f64(0.5);
-    let weight_a = xs[0]
-        .value()
-        .zip_map(&xs[1].value(), |a, b| {
-            if a == b {
-                half
-            } else if a_wins(a, b) {
-                T::ONE
-            } else if a_wins(b, a) {
-                T::ZERO
-            } else {
-                T::NAN
-            }
-        })
-        .expect("checked in forward");
+    let weight_a = accepted(xs[0].value().zip_map(&xs[1].value(), |a, b| {
+        if a == b {
+            half
+        } else if a_wins(a, b) {
+            T::ONE
+        } else if a_wins(b, a) {
+            T::ZERO
+        } else {
+            T::NAN
+        }
+    }));
     let weight_b = weight_a.map(|w| T::ONE - w);
     let da = dy * dy.constant(weight_a);
     let db = dy * dy.constant(weight_b);

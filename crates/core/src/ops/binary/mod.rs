@@ -17,6 +17,6 @@ pub use maximum::Maximum;
 pub use minimum::Minimum;
 pub use mul::Mul;
 pub use pow::Pow;
-pub use scalar::{AddScalar, DivScalar, MulScalar, ScalarDiv};
+pub use scalar::{AddScalar, MulScalar, ScalarOverX, XOverScalar};
 pub use select::Select;
 pub use sub::Sub;

@@ -1,6 +1,7 @@
 //! `pow`: element-wise `a^b` of two variables with broadcasting, with the guards of
 //! CONVENTIONS.md at a zero base. Constant exponents (`powf`, `powi`) are unary ops.
 
+use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = a^b` (broadcasting). `da = dy · b · a^(b-1)`, `db = dy · y · ln a`.
@@ -37,15 +38,12 @@ impl<T: Float> Op<T> for Pow {
         let flag = |c: bool| if c { T::ONE } else { T::ZERO };
         // Where these masks are 1 the formula is used; elsewhere the gradient is 0.
         // Base: guarded where b = 0 and a^(b-1) is infinite or NaN (0·inf, 0·NaN).
-        let base_live = av
-            .zip_map(&bv, |a, b| {
-                flag(b != T::ZERO || a.powf(b - T::ONE).is_finite())
-            })
-            .expect("checked in forward");
+        let base_live = accepted(av.zip_map(&bv, |a, b| {
+            flag(b != T::ZERO || a.powf(b - T::ONE).is_finite())
+        }));
         // Exponent: guarded where a = 0 and b ≥ 0 (a NaN b is not guarded: NaN stays).
-        let exponent_live = av
-            .zip_map(&bv, |a, b| flag(a != T::ZERO || b < T::ZERO || b.is_nan()))
-            .expect("checked in forward");
+        let exponent_live =
+            accepted(av.zip_map(&bv, |a, b| flag(a != T::ZERO || b < T::ZERO || b.is_nan())));
         let da = guarded(&base_live, a, |a| dy * b * a.pow(b - T::ONE));
         let db = guarded(&exponent_live, a, |a| dy * y * a.log());
         [Some(da), Some(db)].into()

@@ -14,10 +14,10 @@ pub struct AddScalar<T>(pub T);
 pub struct MulScalar<T>(pub T);
 
 /// `y = x / c`. `dx = dy / c`.
-pub struct DivScalar<T>(pub T);
+pub struct XOverScalar<T>(pub T);
 
 /// `y = c / x`. `dx = -dy·y / x` (`= -dy·c/x²`).
-pub struct ScalarDiv<T>(pub T);
+pub struct ScalarOverX<T>(pub T);
 
 impl<T: Float> Op<T> for AddScalar<T> {
     fn name(&self) -> &str {
@@ -51,9 +51,9 @@ impl<T: Float> Op<T> for MulScalar<T> {
     }
 }
 
-impl<T: Float> Op<T> for DivScalar<T> {
+impl<T: Float> Op<T> for XOverScalar<T> {
     fn name(&self) -> &str {
-        "div_scalar"
+        "x_over_scalar"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
@@ -63,13 +63,13 @@ impl<T: Float> Op<T> for DivScalar<T> {
         [Some(dy / self.0)].into()
     }
     fn label(&self) -> String {
-        format!("div_scalar({})", self.0)
+        format!("x_over_scalar({})", self.0)
     }
 }
 
-impl<T: Float> Op<T> for ScalarDiv<T> {
+impl<T: Float> Op<T> for ScalarOverX<T> {
     fn name(&self) -> &str {
-        "scalar_div"
+        "scalar_over_x"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
@@ -79,7 +79,7 @@ impl<T: Float> Op<T> for ScalarDiv<T> {
         [Some(-(dy * y / xs[0]))].into()
     }
     fn label(&self) -> String {
-        format!("scalar_div({})", self.0)
+        format!("scalar_over_x({})", self.0)
     }
 }
 
@@ -111,7 +111,7 @@ macro_rules! float_operands {
             type Output = Var<'t, $t>;
             #[track_caller]
             fn div(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
-                rhs.tape.apply(ScalarDiv(self), &[rhs])
+                rhs.tape.apply(ScalarOverX(self), &[rhs])
             }
         }
     };
@@ -152,6 +152,6 @@ impl<'t, T: Float> std::ops::Div<T> for Var<'t, T> {
     /// `x / c`.
     #[track_caller]
     fn div(self, c: T) -> Self {
-        self.tape.apply(DivScalar(c), &[self])
+        self.tape.apply(XOverScalar(c), &[self])
     }
 }

@@ -46,13 +46,17 @@ impl<T: Float> Op<T> for Select<T> {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         self.mask
             .zip3_map(xs[0], xs[1], |c, t, f| if c != T::ZERO { t } else { f })
-            .map_err(|_| {
-                TensorError(format!(
-                    "mask {:?}, on_true {:?} and on_false {:?} do not broadcast",
-                    self.mask.shape(),
-                    xs[0].shape(),
-                    xs[1].shape()
-                ))
+            .map_err(|e| {
+                // the kind (the three shapes) stays; the message names the arguments
+                TensorError::new(
+                    e.kind().clone(),
+                    format!(
+                        "mask {:?}, on_true {:?} and on_false {:?} do not broadcast",
+                        self.mask.shape(),
+                        xs[0].shape(),
+                        xs[1].shape()
+                    ),
+                )
             })
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {

@@ -3,7 +3,7 @@
 
 use super::MatMul;
 use crate::tensor::try_numel;
-use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x·Wᵀ (+ b)` for `x: [..., in]`, `W: [out, in]`, `b: [out]`.
 ///
@@ -23,21 +23,31 @@ impl<T: Float> Op<T> for Linear {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let (x, w) = (xs[0], xs[1]);
         if x.ndim() < 2 || w.ndim() != 2 {
-            return Err(TensorError(format!(
-                "needs x of rank >= 2 and a 2-d weight: {:?}, {:?}",
-                x.shape(),
-                w.shape()
-            )));
+            return Err(TensorError::new(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![x.shape().to_vec(), w.shape().to_vec()],
+                },
+                format!(
+                    "needs x of rank >= 2 and a 2-d weight: {:?}, {:?}",
+                    x.shape(),
+                    w.shape()
+                ),
+            ));
         }
         let y = x.matmul_t(w, false, true)?;
         match xs.get(2) {
             None => Ok(y),
             Some(b) if b.shape() == [w.shape()[0]] => y.zip_map(b, |v, b| v + b),
-            Some(b) => Err(TensorError(format!(
-                "bias of shape {:?} for a weight of shape {:?}",
-                b.shape(),
-                w.shape()
-            ))),
+            Some(b) => Err(TensorError::new(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![b.shape().to_vec(), w.shape().to_vec()],
+                },
+                format!(
+                    "bias of shape {:?} for a weight of shape {:?}",
+                    b.shape(),
+                    w.shape()
+                ),
+            )),
         }
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {

@@ -1,7 +1,7 @@
 //! `matmul`: matrix products with NumPy's rules (vectors, matrices, broadcast batches),
 //! on top of one op, `MatMul`, that can read either operand transposed for free.
 
-use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `C = op(A)·op(B)` over the last two axes, batch axes broadcasting, where `op`
 /// transposes the last two axes when `ta`/`tb` is set. Both inputs have rank ≥ 2.
@@ -64,7 +64,9 @@ impl<'t, T: Float> Var<'t, T> {
             .check_owns("matmul", rhs, std::panic::Location::caller())?;
         let (sa, sb) = (self.shape(), rhs.shape());
         if sa.is_empty() || sb.is_empty() {
-            return Err(Error::new(
+            let shapes = vec![sa.to_vec(), sb.to_vec()];
+            return Err(Error::of_kind(
+                ErrorKind::ShapeMismatch { shapes },
                 "matmul",
                 format!("operands must have rank >= 1: {sa:?} x {sb:?}"),
             ));
@@ -92,6 +94,8 @@ impl<'t, T: Float> Var<'t, T> {
                 // Report the caller's shapes, not the reshaped ones.
                 if (sa.len() == 1 || sb.len() == 1) && e.message.starts_with("inner dimensions") {
                     e.message = format!("inner dimensions differ: {sa:?} x {sb:?}");
+                    let shapes = vec![sa.to_vec(), sb.to_vec()];
+                    e = e.with_kind(ErrorKind::ShapeMismatch { shapes });
                 }
                 e
             })?;

@@ -1,7 +1,8 @@
 //! `logsumexp` and `logsumexp_axes`: `ln Σ eˣ` over chosen axes or over everything,
 //! computed without overflow. `softmax` and `log_softmax` are built on it (`softmax.rs`).
 
-use super::sum::{keepdim_shape, resolve_axes};
+use super::sum::keepdim_shape;
+use super::{forward_axes, reduced_axes};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -27,7 +28,7 @@ impl<T: Float> Op<T> for LogSumExp {
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let x = xs[0];
-        let axes = resolve_axes(self.axes.as_deref(), x.shape())?;
+        let axes = reduced_axes(self.axes.as_deref(), x.shape())?;
         let shift = x
             .reduce_axes(&axes, true, T::NEG_INFINITY, T::max)?
             .map(|m| if m.is_finite() { m } else { T::ZERO });
@@ -47,7 +48,7 @@ impl<T: Float> Op<T> for LogSumExp {
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let x = xs[0];
         let shape = x.shape();
-        let axes = resolve_axes(self.axes.as_deref(), &shape).expect("checked in forward");
+        let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
         [Some(dy.reshape(&kept) * (x - y.reshape(&kept)).exp())].into()
     }

@@ -1,8 +1,10 @@
 //! `max` and `max_axes`: the largest element over chosen axes or over everything. The
 //! forward, VJP and tie rule are shared with `min` and live here.
 
-use super::sum::{keepdim_shape, resolve_axes};
-use crate::tensor::try_numel;
+use super::sum::keepdim_shape;
+use super::{forward_axes, reduced_axes};
+use crate::error::ErrorKind;
+use crate::tensor::{accepted, try_numel};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -58,13 +60,16 @@ pub(super) fn extremum<T: Float>(
     better: impl Fn(T, T) -> bool,
 ) -> Result<Tensor<T>, TensorError> {
     let shape = x.shape();
-    let axes = resolve_axes(axes, shape)?;
+    let axes = reduced_axes(axes, shape)?;
     // (an output too large to count cannot be built either)
     if axes.iter().any(|&a| shape[a] == 0) && try_numel(&keepdim_shape(shape, &axes)) != Ok(0) {
-        return Err(TensorError(format!(
-            "reduction over an empty axis: shape {shape:?}, axes {:?}",
-            axes.as_slice()
-        )));
+        return Err(TensorError::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "reduction over an empty axis: shape {shape:?}, axes {:?}",
+                axes.as_slice()
+            ),
+        ));
     }
     x.reduce_axes(&axes, keepdim, init, |best, v| {
         if best.is_nan() || v.is_nan() {
@@ -78,19 +83,18 @@ pub(super) fn extremum<T: Float>(
 }
 
 /// Which elements of `x` equal their slice's extremum `y` (any shape with the reduced
-/// axes kept or dropped), as 1/0, and how many per slice (keep-dim shape).
+/// axes kept or dropped), as 1/0, and how many per slice (keep-dim shape). `forward`
+/// computed `y` from `x` and these `axes`, so the kernels below accept them.
 fn hits<T: Float>(
     axes: Option<&[isize]>,
     x: &Tensor<T>,
     y: &Tensor<T>,
 ) -> (Tensor<T>, Tensor<T>, SmallVec<[usize; 4]>) {
-    let axes = resolve_axes(axes, x.shape()).expect("checked in forward");
+    let axes = forward_axes(axes, x.ndim());
     let kept = keepdim_shape(x.shape(), &axes);
-    let y = y.reshape(&kept).expect("y has the reduced shape");
-    let hit = x
-        .zip_map(&y, |x, m| if x == m { T::ONE } else { T::ZERO })
-        .expect("y broadcasts to x");
-    let count = hit.sum_axes(&axes, true).expect("checked in forward");
+    let y = accepted(y.reshape(&kept));
+    let hit = accepted(x.zip_map(&y, |x, m| if x == m { T::ONE } else { T::ZERO }));
+    let count = accepted(hit.sum_axes(&axes, true));
     (hit, count, kept)
 }
 
@@ -110,9 +114,7 @@ pub(super) fn extremum_vjp<'t, T: Float>(
     dy: Var<'t, T>,
 ) -> Var<'t, T> {
     let (hit, count, kept) = hits(axes, &x.value(), &y.value());
-    let weight = hit
-        .zip_map(&count, |h, c| h / c)
-        .expect("same keep-dim axes");
+    let weight = accepted(hit.zip_map(&count, |h, c| h / c));
     dy.reshape(&kept) * dy.constant(weight)
 }
 

@@ -11,3 +11,29 @@ pub use logsumexp::LogSumExp;
 pub use max::MaxAxes;
 pub use min::MinAxes;
 pub use sum::SumAxes;
+
+use crate::tensor::{resolve_axes, TensorError};
+use smallvec::SmallVec;
+
+/// The axes a reduction's `forward` reduces: `axes` resolved against `shape`, every axis
+/// for `None`.
+fn reduced_axes(
+    axes: Option<&[isize]>,
+    shape: &[usize],
+) -> Result<SmallVec<[usize; 4]>, TensorError> {
+    match axes {
+        None => Ok((0..shape.len()).collect()),
+        Some(axes) => resolve_axes(axes.iter().copied(), shape),
+    }
+}
+
+/// The same axes for the VJP, whose `forward` resolved them against an input of this rank:
+/// each is in `-rank..rank`, so a negative one just counts from the end.
+fn forward_axes(axes: Option<&[isize]>, rank: usize) -> SmallVec<[usize; 4]> {
+    match axes {
+        None => (0..rank).collect(),
+        Some(axes) => (axes.iter())
+            .map(|&a| a.rem_euclid(rank as isize) as usize)
+            .collect(),
+    }
+}

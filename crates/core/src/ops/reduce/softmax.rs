@@ -1,14 +1,14 @@
 //! `softmax` and `log_softmax` along one axis: compositions of `logsumexp`, `sub` and
 //! `exp`, so they have no gradient code of their own.
 
-use crate::tensor::resolve_axis;
+use crate::ops::resolve_axis_for;
 use crate::{Error, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// `log_softmax(x) = x - logsumexp(x)` along `axis`, or the error for a bad axis.
     #[track_caller]
     pub fn try_log_softmax(self, axis: isize) -> Result<Self, Error> {
-        self.check_axis(axis, "log_softmax")?;
+        resolve_axis_for("log_softmax", axis, &self.shape())?;
         if self.shape().contains(&0) {
             // Empty in, empty out (and its gradient is empty): the row sums of an empty
             // `[2³², 0]` would be a 2³²-element temporary for a result with no elements.
@@ -29,7 +29,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `softmax(x) = exp(log_softmax(x))` along `axis`, or the error for a bad axis.
     #[track_caller]
     pub fn try_softmax(self, axis: isize) -> Result<Self, Error> {
-        self.check_axis(axis, "softmax")?;
+        resolve_axis_for("softmax", axis, &self.shape())?;
         Ok(self.try_log_softmax(axis)?.exp())
     }
 
@@ -48,18 +48,5 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn softmax(self, axis: isize) -> Self {
         self.try_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// The error naming `op` when `axis` is out of range, attributed to the user's call.
-    #[track_caller]
-    fn check_axis(self, axis: isize, op: &str) -> Result<(), Error> {
-        let shape = self.shape();
-        match resolve_axis(axis, shape.len()) {
-            Some(_) => Ok(()),
-            None => Err(Error::new(
-                op,
-                format!("axis {axis} out of range for shape {shape:?}"),
-            )),
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
 
-use crate::tensor::resolve_axis;
+use super::{forward_axes, reduced_axes};
+use crate::tensor::resolve_axes;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 use std::panic::Location;
@@ -12,24 +13,6 @@ pub struct SumAxes {
     pub axes: Option<SmallVec<[isize; 4]>>,
     /// Keep reduced axes as size 1.
     pub keepdim: bool,
-}
-
-/// The reduced axes of `shape`, resolved and checked; all axes for `None`.
-pub(crate) fn resolve_axes(
-    axes: Option<&[isize]>,
-    shape: &[usize],
-) -> Result<SmallVec<[usize; 4]>, TensorError> {
-    match axes {
-        None => Ok((0..shape.len()).collect()),
-        Some(axes) => axes
-            .iter()
-            .map(|&a| {
-                resolve_axis(a, shape.len()).ok_or_else(|| {
-                    TensorError(format!("axis {a} out of range for shape {shape:?}"))
-                })
-            })
-            .collect(),
-    }
 }
 
 /// `shape` with the `axes` set to 1: the keep-dim shape of a reduction.
@@ -46,12 +29,12 @@ impl<T: Float> Op<T> for SumAxes {
         "sum"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        let axes = resolve_axes(self.axes.as_deref(), xs[0].shape())?;
+        let axes = reduced_axes(self.axes.as_deref(), xs[0].shape())?;
         xs[0].sum_axes(&axes, self.keepdim)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let shape = xs[0].shape();
-        let axes = resolve_axes(self.axes.as_deref(), &shape).expect("checked in forward");
+        let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
         [Some(dy.reshape(&kept).broadcast_to(&shape))].into()
     }
@@ -109,11 +92,8 @@ impl<'t, T: Float> Var<'t, T> {
         // Captured here: `Error::new` inside a `map_err` closure would name this file.
         let site = Location::caller();
         let shape = self.shape();
-        let resolved = resolve_axes(Some(axes), &shape).map_err(|e| Error {
-            op: "mean".into(),
-            message: e.0,
-            location: site,
-        })?;
+        let resolved = resolve_axes(axes.iter().copied(), &shape)
+            .map_err(|e| Error::from_tensor("mean", e, site))?;
         // in f64: the reduced extents of an empty tensor may multiply past usize::MAX
         let n: f64 = resolved.iter().map(|&a| shape[a] as f64).product();
         Ok(self.try_sum_axes(axes, keepdim)? / T::from_f64(n))

@@ -2,8 +2,8 @@
 //! along a new one.
 
 use super::narrow::Narrow;
-use super::resolve_axis_for;
-use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::ops::resolve_axis_for;
+use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = [x₀ x₁ … xₙ₋₁]` along `axis`: the parts one after another, all other axes equal.
 /// `dxᵢ = narrow(dy, axis, oᵢ, len(xᵢ))` with `oᵢ` the summed lengths of the parts before.
@@ -69,7 +69,12 @@ impl<'t, T: Float> Var<'t, T> {
         let shape = first.shape();
         let shapes: Vec<_> = parts.iter().map(|p| p.shape().to_vec()).collect();
         if shapes.iter().any(|s| s.as_slice() != shape.as_slice()) {
-            return Err(Error::new("stack", format!("shapes {shapes:?} differ")));
+            let message = format!("shapes {shapes:?} differ");
+            return Err(Error::of_kind(
+                ErrorKind::ShapeMismatch { shapes },
+                "stack",
+                message,
+            ));
         }
         let mut grown = shape.to_vec();
         grown.push(1);

@@ -2,7 +2,7 @@
 //! and `ScatterAdd`, its adjoint. Each one's VJP is the other. `IndexTensor` and the
 //! kernels live in `tensor/gather.rs`.
 
-use super::resolve_axis_for;
+use crate::ops::resolve_axis_for;
 use crate::tensor::gather::IndexTensor;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};

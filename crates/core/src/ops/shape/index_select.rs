@@ -1,7 +1,7 @@
 //! `index_select`: whole slices along one axis picked by a list of indices, and
 //! `IndexAdd`, its adjoint, which adds slices back into zeros. Each one's VJP is the other.
 
-use super::resolve_axis_for;
+use crate::ops::resolve_axis_for;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::sync::Arc;
 

@@ -1,8 +1,8 @@
 //! `narrow`: a contiguous range along one axis, and `PadNarrow`, its adjoint, which puts
 //! a range back into zeros. Each one's VJP is the other, so both differentiate to any order.
 
-use super::resolve_axis_for;
-use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::ops::resolve_axis_for;
+use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x[…, start..start + len, …]` along `axis` (PyTorch's `narrow`).
 /// `dx = pad_narrow(dy)`: `dy` in positions `start..start + len` of `axis`, zeros elsewhere.
@@ -65,13 +65,26 @@ impl<T: Float> Op<T> for PadNarrow {
                 .is_some_and(|end| end <= self.size)
         };
         let Some(len) = len.filter(|&len| fits(len)) else {
-            return Err(TensorError(format!(
-                "cannot place {:?} at {}.. on axis {} of length {}",
-                x.shape(),
-                self.start,
-                self.axis,
-                self.size
-            )));
+            let kind = match len {
+                None => ErrorKind::AxisOutOfRange {
+                    axis: self.axis as isize,
+                    rank: x.ndim(),
+                },
+                Some(len) => ErrorKind::IndexOutOfRange {
+                    index: self.start.saturating_add(len),
+                    size: self.size,
+                },
+            };
+            return Err(TensorError::new(
+                kind,
+                format!(
+                    "cannot place {:?} at {}.. on axis {} of length {}",
+                    x.shape(),
+                    self.start,
+                    self.axis,
+                    self.size
+                ),
+            ));
         };
         // # Design
         // Zeros before and after, joined by the concat kernel: no kernel of its own, and

@@ -1,8 +1,8 @@
 //! `permute`: reorder the axes; `transpose` and `t` are permutations that swap two axes.
 
-use super::resolve_axis_for;
+use crate::ops::resolve_axis_for;
 use crate::tensor::shape_of;
-use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
+use crate::{Error, ErrorKind, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
 /// `y = x` with its axes reordered: axis `i` of `y` is axis `axes[i]` of `x`, so
 /// `y[j₀, …, jₙ] = x[i]` where `i[axes[k]] = jₖ`.
@@ -74,7 +74,10 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn try_t(self) -> Result<Self, Error> {
         let shape = self.shape();
         if shape.len() < 2 {
-            return Err(Error::new(
+            return Err(Error::of_kind(
+                ErrorKind::ShapeMismatch {
+                    shapes: vec![shape.to_vec()],
+                },
                 "t",
                 format!("needs rank >= 2 to swap the last two axes, got shape {shape:?}"),
             ));
