@@ -44,6 +44,6 @@ pub use error::Error;
 pub use float::Float;
 pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;
-pub use tape::{NodeKind, PausedRecording, Tape};
+pub use tape::{NodeKind, NodeView, Observer, Observing, PausedRecording, Tape};
 pub use tensor::{Shape, Tensor, TensorError};
 pub use var::Var;

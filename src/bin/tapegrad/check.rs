@@ -171,7 +171,7 @@ fn once(
         .map(|e| Worst {
             error: e.abs_err(),
             order: e.order,
-            door: e.door.to_string(),
+            door: e.route.to_string(),
             variable: match e.at {
                 Position::Jacobian { input, .. } => Some(input),
                 Position::Direction { .. } => None,

@@ -6,14 +6,116 @@ pub mod anomaly;
 pub mod graph;
 pub mod why_zero;
 
-pub use anomaly::{Anomaly, Pass};
+pub use anomaly::{Anomaly, AnomalyWatch, Phase};
 pub use graph::{Graph, TapeStats};
 pub use why_zero::{BlockReason, Blocker, WhyZero};
 
-use crate::tape::{Node, NodeId, NodeKind};
-use crate::{Float, Tensor};
+use crate::{Float, NodeKind, NodeView, Tape, Tensor, Var};
 use std::fmt;
 use std::panic::Location;
+
+/// The diagnostics as methods of a tape: `tape.graph()`, `tape.why_zero(y, x)`, … (bring
+/// this trait into scope, or use the prelude).
+///
+/// # Design
+/// The diagnostics are tools written on the tape's public view and observer hook, so
+/// they are not inherent methods of [`Tape`]: this trait keeps their call syntax.
+pub trait Diagnostics<T: Float> {
+    /// A dumpable view of this tape (see [`Graph`]).
+    fn graph(&self) -> Graph<'_, T>;
+
+    /// Node counts and the memory the tape holds (see [`TapeStats`]).
+    ///
+    /// ```
+    /// use tapegrad_core::{diagnostics::Diagnostics, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::zeros(&[100]));
+    /// let _y = x.exp();
+    /// let s = tape.stats();
+    /// assert_eq!((s.nodes, s.leaves, s.ops), (2, 1, 1));
+    /// assert_eq!(s.value_bytes, 2 * 100 * 8);
+    /// ```
+    fn stats(&self) -> TapeStats;
+
+    /// Turns anomaly mode on or off (see [`anomaly`](self::anomaly)). On, the first NaN or
+    /// infinity produced by an op (forward) or by a VJP (backward, either sweep) is kept
+    /// with the op's name, the line that created it and summaries of its inputs; read it
+    /// with [`anomaly`](Self::anomaly). Anomaly mode is an [`Observer`](crate::Observer):
+    /// off (the default) it costs one flag read per op and per backward step, and turning
+    /// it off forgets what it saw.
+    ///
+    /// ```
+    /// use tapegrad_core::diagnostics::{Diagnostics, Phase};
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// tape.detect_anomalies(true);
+    /// let x = tape.leaf(Tensor::vector(vec![1.0, 0.0]));
+    /// let y = (x / x).sum(); // 0/0 = NaN
+    /// let a = tape.anomaly().expect("NaN seen");
+    /// assert_eq!((a.phase, a.node.op.as_str()), (Phase::Forward, "div"));
+    /// assert_eq!(a.node.site.line(), line!() - 3);
+    /// assert_eq!(a.value.nan, 1);
+    /// # let _ = y;
+    /// ```
+    fn detect_anomalies(&self, on: bool);
+
+    /// True in anomaly mode.
+    fn is_detecting_anomalies(&self) -> bool;
+
+    /// The first anomaly seen since anomaly mode was turned on (or since
+    /// [`take_anomaly`](Self::take_anomaly)).
+    fn anomaly(&self) -> Option<Anomaly>;
+
+    /// Returns the first anomaly and forgets it, so the next one can be caught.
+    fn take_anomaly(&self) -> Option<Anomaly>;
+
+    /// Explains why the gradient of `y` (summed, if it has several elements) with respect
+    /// to `x` is zero or absent; answers [`WhyZero::NotZero`] if it is not. Panics (naming
+    /// the caller's line) if `y` or `x` belongs to another tape.
+    ///
+    /// ```
+    /// use tapegrad_core::{diagnostics::{Diagnostics, WhyZero}, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(2.0));
+    /// let y = x.detach() * x.detach();
+    /// assert_eq!(tape.grad(y, &[x])[0].item(), 0.0);
+    /// assert!(matches!(tape.why_zero(y, x), WhyZero::Detached { .. }));
+    /// println!("{}", tape.why_zero(y, x));
+    /// ```
+    #[track_caller]
+    fn why_zero(&self, y: Var<'_, T>, x: Var<'_, T>) -> WhyZero;
+}
+
+impl<T: Float> Diagnostics<T> for Tape<T> {
+    fn graph(&self) -> Graph<'_, T> {
+        Graph::new(self)
+    }
+
+    fn stats(&self) -> TapeStats {
+        TapeStats::of(self)
+    }
+
+    fn detect_anomalies(&self, on: bool) {
+        anomaly::detect(self, on);
+    }
+
+    fn is_detecting_anomalies(&self) -> bool {
+        self.observer::<AnomalyWatch>().is_some()
+    }
+
+    fn anomaly(&self) -> Option<Anomaly> {
+        self.observer::<AnomalyWatch>()?.first()
+    }
+
+    fn take_anomaly(&self) -> Option<Anomaly> {
+        self.observer::<AnomalyWatch>()?.take()
+    }
+
+    #[track_caller]
+    fn why_zero(&self, y: Var<'_, T>, x: Var<'_, T>) -> WhyZero {
+        why_zero::why_zero(self, y, x)
+    }
+}
 
 /// A node of a tape, named the way a user can find it: its position, what made it (the
 /// op's label, or `leaf`/`constant`), and the line of the user's code that created it.
@@ -30,22 +132,20 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    /// Describes node `id`. The op of a node whose VJP is running is out of its node, so
+    /// Describes a node. The op of a node whose VJP is running is out of its node, so
     /// such a node is labelled `op`; callers that need the label take it beforehand.
-    pub(crate) fn of<T: Float>(nodes: &[Node<T>], id: NodeId) -> Self {
-        let node = &nodes[id as usize];
-        let op = match (&node.op, node.kind) {
-            (Some(op), _) => op.get().label(),
-            (None, NodeKind::Leaf) => "leaf".into(),
-            (None, NodeKind::Constant) => "constant".into(),
-            (None, NodeKind::Op) => "op".into(),
-        };
+    pub fn of<T: Float>(node: &NodeView<'_, T>) -> Self {
         NodeInfo {
-            id: id as usize,
-            kind: node.kind,
-            op,
-            site: node.site,
+            id: node.id(),
+            kind: node.kind(),
+            op: node.label(),
+            site: node.site(),
         }
+    }
+
+    /// Describes node `id` of `tape` (which must exist).
+    pub(crate) fn at<T: Float>(tape: &Tape<T>, id: usize) -> Self {
+        Self::of(&tape.node(id).expect("a node of this tape"))
     }
 }
 
