@@ -1,0 +1,11 @@
+//! Tests of `src/ops/binary/`, one file per op file.
+
+mod add;
+mod div;
+mod maximum;
+mod minimum;
+mod mul;
+mod pow;
+mod scalar;
+mod select;
+mod sub;

@@ -1,0 +1,52 @@
+//! Tests of `src/ops/binary/mul.rs`.
+
+use proptest::prelude::*;
+use tapegrad_core::testing::{assert_gradients, broadcast_tensors};
+use tapegrad_core::{Tape, Tensor};
+
+#[test]
+fn mul_matches_literal() {
+    let tape = Tape::<f64>::new();
+    let a = tape.leaf(Tensor::vector(vec![2.0, 3.0]));
+    let b = tape.leaf(Tensor::vector(vec![5.0, 7.0]));
+    let y = a * b;
+    assert_eq!(y.value().as_slice(), &[10.0, 21.0]);
+    let g = y.sum().backward();
+    assert_eq!(g.wrt(a).as_slice(), &[5.0, 7.0]);
+    assert_eq!(g.wrt(b).as_slice(), &[2.0, 3.0]);
+}
+
+#[test]
+fn same_variable_twice_accumulates() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(3.0));
+    let y = x * x;
+    assert_eq!(y.backward().wrt(x).item(), 6.0);
+    let dx = tape.grad(y, &[x])[0];
+    assert_eq!(tape.grad(dx, &[x])[0].item(), 2.0);
+}
+
+#[test]
+fn mul_rejects_incompatible_shapes() {
+    let tape = Tape::<f64>::new();
+    let e = (tape.leaf(Tensor::zeros(&[3, 2])))
+        .try_mul(tape.leaf(Tensor::zeros(&[3])))
+        .unwrap_err();
+    assert_eq!(e.op, "mul");
+}
+
+#[test]
+fn mul_gradcheck_order2() {
+    let a = Tensor::from_vec(vec![0.1, -0.4, 0.9, 1.3, -2.0, 0.5], &[3, 2]);
+    let b = Tensor::from_vec(vec![0.3, -1.1], &[2]);
+    assert_gradients(|x| x[0] * x[1] * x[0], &[a, b], 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn mul_gradients_match_finite_differences((a, b) in broadcast_tensors(-2.0, 2.0)) {
+        assert_gradients(|x| x[0] * x[1], &[a.clone(), b], 2);
+        assert_gradients(|x| x[0] * x[0], &[a], 2);
+    }
+}
