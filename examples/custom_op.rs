@@ -5,8 +5,8 @@
 //! Run with `cargo run --release --example custom_op`.
 
 use tapegrad::prelude::*;
-use tapegrad_core::gradcheck::{check, Config};
-use tapegrad_core::testing::check_op;
+use tapegrad_check::gradcheck::{check, Config};
+use tapegrad_check::testing::check_op;
 
 /// `y = ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so that it neither
 /// overflows for large `x` nor loses digits for very negative `x`.

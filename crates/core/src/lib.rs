@@ -6,11 +6,9 @@
 //! - [`Tape`] and [`Var`]: record a computation; `Var` is a `Copy` handle with operators.
 //! - [`Op`]: the one trait every op implements, built-in or yours.
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
-//! - [`gradcheck`]: the engine's derivatives against finite differences, with a report
-//!   that names the worst elements and the first wrong node.
-//! - [`diagnostics`]: the tape as DOT or text, memory statistics, anomaly mode (the first
-//!   NaN or infinity), and "why is this gradient zero?".
-//! - `testing` (feature `testing`): proptest strategies and the op-author's kit.
+//! - [`Tape::nodes`] and [`Observer`]: a read-only view of a tape and a hook on ops and
+//!   VJPs, on which the tools (the `tapegrad-check` crate: gradient checker, diagnostics,
+//!   the op-author's kit) are written.
 //!
 //! ```
 //! use tapegrad_core::{Tape, Tensor};
@@ -26,17 +24,13 @@
 #![warn(missing_docs)]
 
 mod backward;
-pub mod diagnostics;
 mod error;
 mod float;
-pub mod gradcheck;
 mod op;
 pub mod ops;
 mod stored_op;
 mod tape;
 pub mod tensor;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 mod var;
 
 pub use backward::Grads;

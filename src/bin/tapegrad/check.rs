@@ -13,7 +13,7 @@ use crate::ast::Ast;
 use crate::eval::evaluate;
 use crate::point::Point;
 use crate::singular;
-use tapegrad::core::gradcheck::{check, Config, Position, Verdict};
+use tapegrad::check::gradcheck::{check, Config, Position, Verdict};
 use tapegrad::prelude::Tensor;
 
 /// What the checker found.

@@ -5,7 +5,7 @@ use crate::check::{Outcome, Report};
 use crate::eval::Derivatives;
 use crate::point::Point;
 use std::fmt::Write;
-use tapegrad::core::gradcheck::Verdict;
+use tapegrad::check::gradcheck::Verdict;
 
 /// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
 /// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also

@@ -7,9 +7,9 @@ use std::fmt;
 /// Which of the engine's backward computations gave the derivative of one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GradientRoute {
-    /// [`Tape::grad`](crate::Tape::grad): the recorded sweep.
+    /// [`Tape::grad`](tapegrad_core::Tape::grad): the recorded sweep.
     TapeGrad,
-    /// [`Var::backward`](crate::Var::backward): the tensor sweep.
+    /// [`Var::backward`](tapegrad_core::Var::backward): the tensor sweep.
     Backward,
     /// A Jacobian-vector product, by differentiating the recorded VJP with respect to its
     /// cotangent (the "double VJP" trick).
@@ -204,7 +204,7 @@ pub struct Report {
     pub max_rel_err: f64,
     /// The comparisons closest to (or furthest past) tolerance, worst first.
     pub worst: Vec<Entry>,
-    /// Nodes evaluated at a non-differentiable point ([`Op::is_at_kink`](crate::Op::is_at_kink)).
+    /// Nodes evaluated at a non-differentiable point ([`Op::is_at_kink`](tapegrad_core::Op::is_at_kink)).
     pub kinks: Vec<NodeInfo>,
     /// For a failing check: the first node (in creation order) whose own VJP disagrees
     /// with finite differences of that node alone.

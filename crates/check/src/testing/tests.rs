@@ -2,10 +2,10 @@
 
 use super::*;
 use crate::gradcheck::tests::ops::BadSquare;
-use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = a·b + a` (broadcasting), right: `da = dy·(b + 1)`, `db = dy·a`.
 struct MulAdd;
@@ -142,8 +142,8 @@ fn broadcast_shapes_broadcast_together() {
             .unwrap()
             .current();
         assert_eq!(shapes.len(), 3);
-        let b = crate::tensor::broadcast_shapes(&shapes[0], &shapes[1])
-            .and_then(|s| crate::tensor::broadcast_shapes(&s, &shapes[2]));
+        let b = tapegrad_core::tensor::broadcast_shapes(&shapes[0], &shapes[1])
+            .and_then(|s| tapegrad_core::tensor::broadcast_shapes(&s, &shapes[2]));
         assert!(b.is_some(), "{shapes:?}");
     }
 }

@@ -10,9 +10,9 @@ pub use anomaly::{Anomaly, AnomalyWatch, Phase};
 pub use graph::{Graph, TapeStats};
 pub use why_zero::{BlockReason, Blocker, WhyZero};
 
-use crate::{Float, NodeKind, NodeView, Tape, Tensor, Var};
 use std::fmt;
 use std::panic::Location;
+use tapegrad_core::{Float, NodeKind, NodeView, Tape, Tensor, Var};
 
 /// The diagnostics as methods of a tape: `tape.graph()`, `tape.why_zero(y, x)`, … (bring
 /// this trait into scope, or use the prelude).
@@ -27,7 +27,8 @@ pub trait Diagnostics<T: Float> {
     /// Node counts and the memory the tape holds (see [`TapeStats`]).
     ///
     /// ```
-    /// use tapegrad_core::{diagnostics::Diagnostics, Tape, Tensor};
+    /// use tapegrad_check::diagnostics::Diagnostics;
+    /// use tapegrad_core::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let x = tape.leaf(Tensor::zeros(&[100]));
     /// let _y = x.exp();
@@ -40,12 +41,12 @@ pub trait Diagnostics<T: Float> {
     /// Turns anomaly mode on or off (see [`anomaly`](self::anomaly)). On, the first NaN or
     /// infinity produced by an op (forward) or by a VJP (backward, either sweep) is kept
     /// with the op's name, the line that created it and summaries of its inputs; read it
-    /// with [`anomaly`](Self::anomaly). Anomaly mode is an [`Observer`](crate::Observer):
+    /// with [`anomaly`](Self::anomaly). Anomaly mode is an [`Observer`](tapegrad_core::Observer):
     /// off (the default) it costs one flag read per op and per backward step, and turning
     /// it off forgets what it saw.
     ///
     /// ```
-    /// use tapegrad_core::diagnostics::{Diagnostics, Phase};
+    /// use tapegrad_check::diagnostics::{Diagnostics, Phase};
     /// use tapegrad_core::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// tape.detect_anomalies(true);
@@ -74,7 +75,8 @@ pub trait Diagnostics<T: Float> {
     /// the caller's line) if `y` or `x` belongs to another tape.
     ///
     /// ```
-    /// use tapegrad_core::{diagnostics::{Diagnostics, WhyZero}, Tape, Tensor};
+    /// use tapegrad_check::diagnostics::{Diagnostics, WhyZero};
+    /// use tapegrad_core::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let x = tape.leaf(Tensor::scalar(2.0));
     /// let y = x.detach() * x.detach();
@@ -125,7 +127,7 @@ pub struct NodeInfo {
     pub id: usize,
     /// Leaf, constant or op output.
     pub kind: NodeKind,
-    /// The op's [`label`](crate::Op::label) for op nodes; `leaf` or `constant` otherwise.
+    /// The op's [`label`](tapegrad_core::Op::label) for op nodes; `leaf` or `constant` otherwise.
     pub op: String,
     /// Where the node was created.
     pub site: &'static Location<'static>,

@@ -1,9 +1,9 @@
 //! Proptest strategies for property tests of ops: shapes (rank 0 to 4, size-1 axes),
 //! broadcasting shapes, tensors with values kept away from kinks and domain edges.
 
-use crate::tensor::numel;
-use crate::Tensor;
 use proptest::prelude::*;
+use tapegrad_core::tensor::numel;
+use tapegrad_core::Tensor;
 
 /// A shape of rank `0..=max_rank` with axes of size 1 to 3 (small, so full gradient
 /// checks stay cheap, and size 1 comes up often).

@@ -3,10 +3,10 @@
 //! every path blocked by ops that pass no gradient back (or a zero one) at this point.
 
 use super::NodeInfo;
-use crate::{Float, NodeKind, Observer, Tape, Tensor, Var};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
+use tapegrad_core::{Float, NodeKind, Observer, Tape, Tensor, Var};
 
 /// The answer of [`Diagnostics::why_zero`](super::Diagnostics::why_zero).
 #[derive(Clone, Debug, PartialEq)]
@@ -266,7 +266,7 @@ mod tests {
     use super::{BlockReason, WhyZero};
     use crate::diagnostics::Diagnostics;
     use crate::gradcheck::tests::ops::relu;
-    use crate::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
+    use tapegrad_core::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
 
     /// `y = sign(x)`: no gradient (piecewise constant).
     struct Sign;

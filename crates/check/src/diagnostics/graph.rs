@@ -1,16 +1,17 @@
 //! The tape as a picture (Graphviz DOT) or as text, and how much memory it holds.
 
 use super::NodeInfo;
-use crate::{Float, Grads, NodeKind, Tape, Tensor, Var};
 use std::collections::HashSet;
 use std::fmt::{self, Write};
+use tapegrad_core::{Float, Grads, NodeKind, Tape, Tensor, Var};
 
 /// A view of a tape for dumping: all nodes, or only those an output depends on, with
 /// values of small tensors and, when given, gradients. Made by
 /// [`Diagnostics::graph`](super::Diagnostics::graph).
 ///
 /// ```
-/// use tapegrad_core::{diagnostics::Diagnostics, Tape, Tensor};
+/// use tapegrad_check::diagnostics::Diagnostics;
+/// use tapegrad_core::{Tape, Tensor};
 /// let tape = Tape::<f64>::new();
 /// let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
 /// let y = (x * x).sum();
@@ -348,7 +349,7 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::diagnostics::Diagnostics;
-    use crate::{Tape, Tensor};
+    use tapegrad_core::{Tape, Tensor};
 
     #[test]
     fn dot_styles_leaves_constants_and_ops_and_shows_values_and_grads() {

@@ -7,9 +7,9 @@
 use super::report::{GradientRoute, Position, Report};
 use super::Function;
 use crate::diagnostics::NodeInfo;
-use crate::tensor::numel;
-use crate::{Float, NodeKind, Tape, Tensor, Var};
 use rand::rngs::StdRng;
+use tapegrad_core::tensor::numel;
+use tapegrad_core::{Float, NodeKind, Tape, Tensor, Var};
 
 /// The random cotangents that turn `f` into the scalars `L₁, L₂, …`: `cots[0]` is shaped
 /// like `f`'s output, `cots[j]` (j ≥ 1) like the inputs.

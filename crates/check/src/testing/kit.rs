@@ -4,12 +4,12 @@
 
 use super::strategies::{broadcast_pair, broadcast_shapes, shape};
 use crate::gradcheck::{self, Config, Function, Report};
-use crate::tensor::numel;
-use crate::{Float, Op, Tape, Tensor, Var};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::Cell;
 use std::fmt;
+use tapegrad_core::tensor::numel;
+use tapegrad_core::{Float, Op, Tape, Tensor, Var};
 
 /// Runs the gradient check of orders `1..=order` (both sweeps, default f64 config) and
 /// panics with its report table, the first wrong node and the inputs on failure.
@@ -63,7 +63,7 @@ pub struct OpCheck<F> {
 /// small case and reported with the checker's table and the first wrong node.
 ///
 /// ```
-/// use tapegrad_core::testing::check_op;
+/// use tapegrad_check::testing::check_op;
 /// use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
 ///
 /// /// `y = x³`, `dx = 3x²·dy`.

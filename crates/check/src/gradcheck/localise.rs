@@ -11,9 +11,9 @@
 use super::report::{Culprit, Verdict};
 use super::{run, Config, Function};
 use crate::diagnostics::NodeInfo;
-use crate::{Float, InputGrads, NodeKind, Op, Tape, Tensor, TensorError, Var};
 use smallvec::SmallVec;
 use std::rc::Rc;
+use tapegrad_core::{Float, InputGrads, NodeKind, Op, Tape, Tensor, TensorError, Var};
 
 /// The op of node `id` of another tape, lent. Its calls borrow that tape only: the VJP
 /// records on the tape it is applied to, never on the lending one.

@@ -9,10 +9,10 @@
 //! first anomaly is kept, since later ones are usually its consequences.
 
 use super::{NodeInfo, Summary};
-use crate::{Float, NodeKind, Observer, Op, Tape, Tensor, Var};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
+use tapegrad_core::{Float, NodeKind, Observer, Op, Tape, Tensor, Var};
 
 /// Which phase (forward or backward pass) produced an anomaly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,7 +227,7 @@ impl<T: Float> Observer<T> for AnomalyWatch {
 mod tests {
     use super::Phase;
     use crate::diagnostics::Diagnostics;
-    use crate::{Tape, Tensor, Var};
+    use tapegrad_core::{Tape, Tensor, Var};
 
     /// Forty ops around `log(0 · x)`; returns the output and the line of the `log`.
     fn deep_graph<'t>(x: Var<'t, f64>) -> (Var<'t, f64>, u32) {

@@ -1,8 +1,8 @@
 //! Tests of the checker itself, with deliberately wrong ops defined here.
 
 use super::*;
-use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::cell::Cell;
+use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// Test ops, shared with the diagnostics tests.
 pub(crate) mod ops {

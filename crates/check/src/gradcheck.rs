@@ -28,7 +28,7 @@
 //! looser [`Config::f32`] defaults.
 //!
 //! ```
-//! use tapegrad_core::gradcheck::{check, Config};
+//! use tapegrad_check::gradcheck::{check, Config};
 //! use tapegrad_core::Tensor;
 //! let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
 //! let report = check(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2, &Config::f64());
@@ -42,10 +42,10 @@ mod report;
 
 pub use report::{Culprit, Entry, GradientRoute, Position, Report, Verdict};
 
-use crate::{Float, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::fmt;
+use tapegrad_core::{Float, Tape, Tensor, Var};
 
 /// How the checker samples the Jacobian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +164,7 @@ impl<T: Float, F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>> TestFn<T> for F {}
 /// ([`check_promoted`]).
 ///
 /// ```
-/// use tapegrad_core::gradcheck::{check_promoted, Config, Function};
+/// use tapegrad_check::gradcheck::{check_promoted, Config, Function};
 /// use tapegrad_core::{Float, Tensor, Var};
 /// struct SoftCube;
 /// impl<T: Float> Function<T> for SoftCube {
@@ -208,7 +208,8 @@ impl std::error::Error for GradcheckError {}
 /// a kink), `Err` with it otherwise.
 ///
 /// ```
-/// use tapegrad_core::{gradcheck::check_gradients, Tensor};
+/// use tapegrad_check::gradcheck::check_gradients;
+/// use tapegrad_core::Tensor;
 /// let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
 /// check_gradients(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2).unwrap();
 /// ```
@@ -288,7 +289,7 @@ pub(crate) fn run<A: Float, N: Float>(
         Strategy::Full => true,
         Strategy::Directional => false,
         Strategy::Auto => {
-            n_in <= cfg.full_limit && crate::tensor::numel(&y_shape) <= 4 * cfg.full_limit
+            n_in <= cfg.full_limit && tapegrad_core::tensor::numel(&y_shape) <= 4 * cfg.full_limit
         }
     };
     report.strategy = if full {
