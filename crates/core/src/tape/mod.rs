@@ -320,7 +320,7 @@ impl<T: Float> Tape<T> {
             message: e.0,
             location: site,
         })?;
-        // Recorded only when recording, outside the tensor door, and some input needs a
+        // Recorded only when recording, outside the tensor sweep, and some input needs a
         // gradient (the node records are not even looked at otherwise).
         let record = self.recording.get() && !self.values_only.get() && {
             let nodes = self.nodes.borrow();
@@ -414,7 +414,7 @@ impl<T: Float> Tape<T> {
         }
         match self.nodes.borrow().get(v.id as usize) {
             Some(node) => node.kind,
-            None => NodeKind::Constant, // an intermediate value of the tensor door
+            None => NodeKind::Constant, // an intermediate value of the tensor sweep
         }
     }
 
@@ -454,7 +454,7 @@ impl<T: Float> Tape<T> {
         self.values.borrow_mut().truncate(len);
     }
 
-    /// Drops the values past `len` (the tensor door's intermediates).
+    /// Drops the values past `len` (the tensor sweep's intermediates).
     pub(crate) fn truncate_values(&self, len: usize) {
         self.values.borrow_mut().truncate(len);
     }
