@@ -38,7 +38,7 @@ pub trait Diagnostics<T: Float> {
     /// ```
     fn stats(&self) -> TapeStats;
 
-    /// Turns anomaly mode on or off (see [`anomaly`](self::anomaly)). On, the first NaN or
+    /// Turns anomaly mode on or off (see the [`anomaly`] module). On, the first NaN or
     /// infinity produced by an op (forward) or by a VJP (backward, either sweep) is kept
     /// with the op's name, the line that created it and summaries of its inputs; read it
     /// with [`anomaly`](Self::anomaly). Anomaly mode is an [`Observer`](tapegrad_core::Observer):

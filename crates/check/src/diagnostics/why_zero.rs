@@ -139,10 +139,12 @@ fn depends_on<T: Float>(tape: &Tape<T>, x: usize, upto: usize) -> Vec<bool> {
     depends
 }
 
-/// What one backward sweep passed through each op node: the cotangent it received and
-/// the gradients its VJP returned, by node id.
+/// One VJP as a sweep ran it: the node, the cotangent it received, the gradients it gave.
+type Step<T> = (usize, Tensor<T>, Vec<Option<Tensor<T>>>);
+
+/// What one backward sweep passed through each op node it reached.
 #[derive(Default)]
-struct Flow<T: Float>(RefCell<Vec<(usize, Tensor<T>, Vec<Option<Tensor<T>>>)>>);
+struct Flow<T: Float>(RefCell<Vec<Step<T>>>);
 
 impl<T: Float> Observer<T> for Flow<T> {
     fn vjp_finished(
