@@ -5,8 +5,8 @@
 //! Run with `cargo run --release --example custom_op`.
 
 use tapegrad::prelude::*;
-use tapegrad_core::gradcheck::{check, Config};
-use tapegrad_core::testing::check_op;
+use tapegrad_check::gradcheck::{check, Config};
+use tapegrad_check::testing::check_op;
 
 /// `y = ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so that it neither
 /// overflows for large `x` nor loses digits for very negative `x`.
@@ -65,7 +65,7 @@ fn main() {
     assert_eq!(g.wrt(big).as_slice(), &[0.0, 1.0]);
 
     // 3. The op-author's kit: generated shapes (rank 0–4), f64 and f32, the same variable
-    //    twice, orders 1 and 2 through both doors. One call.
+    //    twice, orders 1 and 2 through both sweeps. One call.
     let summary = check_op(1, || Log1pExp).values(-6.0, 6.0).assert();
     println!("{summary}");
 

@@ -8,11 +8,13 @@
 /// from: `use tapegrad::rand::{rngs::StdRng, SeedableRng};` matches it whatever version of
 /// `rand` your own crate depends on.
 pub use rand;
+pub use tapegrad_check as check;
 pub use tapegrad_core as core;
 pub use tapegrad_nn as nn;
 
 /// The names most programs need.
 pub mod prelude {
+    pub use tapegrad_check::diagnostics::Diagnostics;
     pub use tapegrad_core::{Error, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var};
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
@@ -25,10 +27,10 @@ pub mod prelude {
 mod tests {
     /// A crate that depends on `tapegrad` reaches the op-author's kit only through this
     /// crate's `testing` feature. This workspace's own tests get the kit another way (a
-    /// dev-dependency on tapegrad-core with the feature), so they would not notice the
+    /// dev-dependency on tapegrad-check with the feature), so they would not notice the
     /// forward missing: the manifest is checked instead.
     #[test]
-    fn testing_feature_forwards_the_kit_of_the_core() {
+    fn testing_feature_forwards_the_kit_of_the_check_crate() {
         let manifest = include_str!("../Cargo.toml");
         let features = manifest
             .split("\n[")
@@ -38,6 +40,6 @@ mod tests {
             .lines()
             .find(|line| line.starts_with("testing ="))
             .expect("tapegrad has a `testing` feature");
-        assert!(testing.contains("\"tapegrad-core/testing\""), "{testing}");
+        assert!(testing.contains("\"tapegrad-check/testing\""), "{testing}");
     }
 }

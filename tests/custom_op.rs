@@ -2,8 +2,8 @@
 //! op-author's kit and with the gradient checker, and differentiated twice.
 
 use tapegrad::prelude::*;
-use tapegrad_core::gradcheck::{check, check_gradients, Config, Verdict};
-use tapegrad_core::testing::check_op;
+use tapegrad_check::gradcheck::{check, check_gradients, Config, Verdict};
+use tapegrad_check::testing::check_op;
 
 /// `y = √(a² + b²)` with broadcasting. `da = dy · a / y`, `db = dy · b / y`.
 ///

@@ -28,7 +28,11 @@ fn readme_expression_has_exact_gradient_and_hessian() {
         let eager = f.backward();
         for i in 0..2 {
             assert!((g[i].item() - want_g[i]).abs() < 1e-13, "grad {i}");
-            assert_eq!(eager.wrt([x, y][i]).item(), g[i].item(), "both doors agree");
+            assert_eq!(
+                eager.wrt([x, y][i]).item(),
+                g[i].item(),
+                "both sweeps agree"
+            );
             let row = tape.grad(g[i], &[x, y]);
             for j in 0..2 {
                 assert!(

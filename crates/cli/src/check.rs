@@ -13,7 +13,7 @@ use crate::ast::Ast;
 use crate::eval::evaluate;
 use crate::point::Point;
 use crate::singular;
-use tapegrad_core::gradcheck::{check, Config, Position, Verdict};
+use tapegrad_check::gradcheck::{check, Config, Position, Verdict};
 use tapegrad_core::Tensor;
 
 /// What the checker found.
@@ -56,7 +56,7 @@ pub struct Worst {
     /// Derivative order.
     pub order: usize,
     /// `grad`, `backward` or `jvp`.
-    pub door: String,
+    pub route: String,
     /// The variable differentiated by (an index into the point's names).
     pub variable: Option<usize>,
     /// The engine's value.
@@ -172,7 +172,7 @@ fn once(
         .map(|e| Worst {
             error: e.abs_err(),
             order: e.order,
-            door: e.door.to_string(),
+            route: e.route.to_string(),
             variable: match e.at {
                 Position::Jacobian { input, .. } => Some(input),
                 Position::Direction { .. } => None,

@@ -1,11 +1,12 @@
 //! `--dot FILE`: the engine's graph of the expression at the point, in Graphviz DOT, drawn
-//! by the core's export (`Tape::graph`): one node per engine op and constant, one per
+//! by the check crate's export (`Diagnostics::graph`): one node per engine op and constant, one per
 //! variable (shared by its occurrences, named as in `--at`), with values and each
 //! variable's derivative.
 
 use crate::ast::Ast;
 use crate::eval::at_point;
 use crate::point::Point;
+use tapegrad_check::diagnostics::Diagnostics;
 use tapegrad_core::Tape;
 
 /// The DOT text of `ast` evaluated at `point`.

@@ -5,7 +5,7 @@ use crate::check::{Outcome, Report};
 use crate::eval::Derivatives;
 use crate::point::Point;
 use std::fmt::Write;
-use tapegrad_core::gradcheck::Verdict;
+use tapegrad_check::gradcheck::Verdict;
 
 /// `x` in the shortest form that reads back to the same f64 (Rust's `{}`), switching to
 /// exponent notation for very large and very small magnitudes (`1e-7`, `2.5e300`, also
@@ -113,7 +113,7 @@ fn check_line(report: &Report, point: &Point) -> String {
                     number(w.error),
                     w.order,
                     w.variable.map_or("a random direction", |i| point.names[i].as_str()),
-                    w.door,
+                    w.route,
                     number(w.engine),
                     number(w.finite_difference)
                 ),
@@ -242,7 +242,7 @@ fn json_check(report: &Report, point: &Point) -> String {
                                 .map_or("null".into(), |i| json_string(&point.names[i])),
                         ),
                         ("order".to_string(), w.order.to_string()),
-                        ("door".to_string(), json_string(&w.door)),
+                        ("route".to_string(), json_string(&w.route)),
                         ("engine".to_string(), json_number(w.engine)),
                         (
                             "finite_difference".to_string(),

@@ -8,11 +8,9 @@
 //! - [`Error`]: which op refused, where in your code, and its [`ErrorKind`] to match on
 //!   (the tensor layer's [`TensorError`] carries the same kinds).
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
-//! - [`gradcheck`]: the engine's derivatives against finite differences, with a report
-//!   that names the worst elements and the first wrong node.
-//! - [`diagnostics`]: the tape as DOT or text, memory statistics, anomaly mode (the first
-//!   NaN or infinity), and "why is this gradient zero?".
-//! - `testing` (feature `testing`): proptest strategies and the op-author's kit.
+//! - [`Tape::nodes`] and [`Observer`]: a read-only view of a tape and a hook on ops and
+//!   VJPs, on which the tools (the `tapegrad-check` crate: gradient checker, diagnostics,
+//!   the op-author's kit) are written.
 //!
 //! ```
 //! use tapegrad_core::{Tape, Tensor};
@@ -28,17 +26,13 @@
 #![warn(missing_docs)]
 
 mod backward;
-pub mod diagnostics;
 mod error;
 mod float;
-pub mod gradcheck;
 mod op;
 pub mod ops;
 mod stored_op;
 mod tape;
 pub mod tensor;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 mod var;
 
 pub use backward::Grads;
@@ -46,6 +40,6 @@ pub use error::{Error, ErrorKind};
 pub use float::Float;
 pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;
-pub use tape::{NodeKind, PausedRecording, Tape};
+pub use tape::{NodeKind, NodeView, Observer, Observing, PausedRecording, Tape};
 pub use tensor::{Shape, Tensor, TensorError};
 pub use var::Var;

@@ -83,7 +83,7 @@ fn no_panic<R>(case: &str, f: impl FnOnce() -> R) -> R {
 }
 
 /// Applies `op` to leaves holding `inputs`; when it succeeds, checks the value's length,
-/// then runs both backward doors with a seed of ones and checks the gradients' shapes.
+/// then runs both backward sweeps with a seed of ones and checks the gradients' shapes.
 fn exercise<T: Float>(
     case: &str,
     inputs: &[Tensor<T>],

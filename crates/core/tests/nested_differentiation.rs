@@ -41,7 +41,7 @@ impl<T: Float> Op<T> for CubeByInnerBackward {
     }
 }
 
-fn nested_grad_through_both_doors<T: Float>() {
+fn nested_grad_through_both_sweeps<T: Float>() {
     let tape = Tape::<T>::new();
     let x = tape.leaf(Tensor::vector(vec![T::from_f64(0.5), T::from_f64(-2.0)]));
     let h = x + x; // an op node below the user op
@@ -59,7 +59,7 @@ fn nested_grad_through_both_doors<T: Float>() {
         h2.value().as_slice(),
         &[T::from_f64(24.0), T::from_f64(-96.0)]
     );
-    // ... and the first-order door on a recorded gradient
+    // ... and the tensor sweep on a recorded gradient
     assert_eq!(
         g.sum().backward().wrt(x).as_slice(),
         &[T::from_f64(24.0), T::from_f64(-96.0)]
@@ -67,23 +67,23 @@ fn nested_grad_through_both_doors<T: Float>() {
 }
 
 #[test]
-fn nested_grad_in_a_vjp_works_through_both_doors_f64() {
-    nested_grad_through_both_doors::<f64>();
+fn nested_grad_in_a_vjp_works_through_both_sweeps_f64() {
+    nested_grad_through_both_sweeps::<f64>();
 }
 
 #[test]
-fn nested_grad_in_a_vjp_works_through_both_doors_f32() {
-    nested_grad_through_both_doors::<f32>();
+fn nested_grad_in_a_vjp_works_through_both_sweeps_f32() {
+    nested_grad_through_both_sweeps::<f32>();
 }
 
 #[test]
-fn nested_backward_in_a_vjp_works_through_both_doors() {
+fn nested_backward_in_a_vjp_works_through_both_sweeps() {
     let tape = Tape::<f64>::new();
     let x = tape.leaf(Tensor::vector(vec![1.0, 3.0]));
     let f = tape.apply(CubeByInnerBackward, &[x]).sum();
     assert_eq!(f.backward().wrt(x).as_slice(), &[3.0, 27.0]);
     assert_eq!(tape.grad(f, &[x])[0].value().as_slice(), &[3.0, 27.0]);
-    // under no_grad as well: the door records what the nested call needs, then forgets it
+    // under no_grad as well: the sweep records what the nested call needs, then forgets it
     let g = tape.no_grad(|| f.backward().wrt(x));
     assert_eq!(g.as_slice(), &[3.0, 27.0]);
 }

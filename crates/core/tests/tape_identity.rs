@@ -2,6 +2,7 @@
 //! the tape's end or a `clear()`, they refuse to answer for another computation.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use tapegrad_check::diagnostics::Diagnostics;
 use tapegrad_core::{Float, Grads, Tape, Tensor};
 
 /// The panic message of `f`, which must panic.

@@ -64,7 +64,7 @@ activation!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tapegrad_core::gradcheck::check_gradients;
+    use tapegrad_check::gradcheck::check_gradients;
     use tapegrad_core::{Tape, Tensor};
 
     fn apply(m: &dyn Module<f64>, xs: &[f64]) -> (Vec<f64>, Vec<f64>) {

@@ -156,7 +156,7 @@ mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
-    use tapegrad_core::gradcheck::check_gradients;
+    use tapegrad_check::gradcheck::check_gradients;
     use tapegrad_core::ops::linalg::MatMul;
     use tapegrad_core::Tape;
 

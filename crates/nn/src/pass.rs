@@ -89,7 +89,7 @@ impl<'t, T: Float> Pass<'t, T> {
         self.bound.borrow().len()
     }
 
-    /// Runs `loss.backward()` (the tensor door) and returns the gradient of every bound
+    /// Runs `loss.backward()` (the tensor sweep) and returns the gradient of every bound
     /// parameter that influences `loss`.
     #[track_caller]
     pub fn backward(&self, loss: Var<'t, T>) -> ParamGrads<T> {

@@ -117,7 +117,7 @@ fn check_classes<T: Float>(loss: &str, x: Var<'_, T>, classes: &[usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tapegrad_core::gradcheck::check_gradients;
+    use tapegrad_check::gradcheck::check_gradients;
     use tapegrad_core::{Tape, Tensor};
 
     fn sigmoid(z: f64) -> f64 {

@@ -92,7 +92,7 @@ pub fn huber_loss<'t, T: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tapegrad_core::gradcheck::check_gradients;
+    use tapegrad_check::gradcheck::check_gradients;
     use tapegrad_core::{Tape, Tensor};
 
     #[test]

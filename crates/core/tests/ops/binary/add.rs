@@ -1,7 +1,7 @@
 //! Tests of `src/ops/binary/add.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, broadcast_tensors};
+use tapegrad_check::testing::{assert_gradients, broadcast_tensors};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

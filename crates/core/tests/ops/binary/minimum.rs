@@ -1,8 +1,8 @@
 //! Tests of `src/ops/binary/minimum.rs`.
 
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, broadcast_tensors};
 use tapegrad_core::ops::binary::Minimum;
-use tapegrad_core::testing::{assert_gradients, broadcast_tensors};
 use tapegrad_core::{Op, Tape, Tensor};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Tests of `src/ops/binary/pow.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, broadcast_pair, tensor_in};
+use tapegrad_check::testing::{assert_gradients, broadcast_pair, tensor_in};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]
@@ -46,7 +46,7 @@ fn pow_zero_exponent_gives_base_gradient_zero() {
     let g = x.pow(e).sum().backward();
     assert_eq!(g.wrt(x).as_slice(), &[0.0, 0.0]);
     assert_eq!(g.wrt(e).item(), 3f64.ln()); // …and without it, ln 3 + 0
-                                            // the same through the recorded door
+                                            // the same through the recorded sweep
     let dx = tape.grad(x.pow(e).sum(), &[x])[0];
     assert_eq!(dx.value().as_slice(), &[0.0, 0.0]);
 }

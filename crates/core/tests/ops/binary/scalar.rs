@@ -1,7 +1,7 @@
 //! Tests of `src/ops/binary/scalar.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{any_tensor, assert_gradients, shape, tensor_away_from_zero};
+use tapegrad_check::testing::{any_tensor, assert_gradients, shape, tensor_away_from_zero};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

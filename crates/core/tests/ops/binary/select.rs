@@ -1,7 +1,7 @@
 //! Tests of `src/ops/binary/select.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, broadcast_pair, tensor_in};
+use tapegrad_check::testing::{assert_gradients, broadcast_pair, tensor_in};
 use tapegrad_core::{Tape, Tensor, Var};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Tests of `src/ops/linalg/linear.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, tensor_in};
+use tapegrad_check::testing::{assert_gradients, tensor_in};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

@@ -2,8 +2,8 @@
 
 use crate::support::distinct_tensor;
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, shape};
 use tapegrad_core::ops::reduce::MaxAxes;
-use tapegrad_core::testing::{assert_gradients, shape};
 use tapegrad_core::{Op, Tape, Tensor};
 
 #[test]
@@ -36,7 +36,7 @@ fn max_ties_split_the_gradient_evenly() {
     let y = x.max_axes(&[1], true);
     let g = (y * y).sum().backward().wrt(x); // 2y split over the ties
     assert_eq!(g.as_slice(), &[2.0, 2.0, 2.0, 0.0]);
-    // recorded door agrees
+    // recorded sweep agrees
     let dx = tape.grad((y * y).sum(), &[x])[0];
     assert_eq!(dx.value().as_slice(), &[2.0, 2.0, 2.0, 0.0]);
 }

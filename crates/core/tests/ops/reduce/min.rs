@@ -2,8 +2,8 @@
 
 use crate::support::distinct_tensor;
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, shape};
 use tapegrad_core::ops::reduce::MinAxes;
-use tapegrad_core::testing::{assert_gradients, shape};
 use tapegrad_core::{Op, Tape, Tensor};
 
 #[test]

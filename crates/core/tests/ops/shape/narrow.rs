@@ -1,8 +1,8 @@
 //! Tests of `src/ops/shape/narrow.rs`.
 
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, shape, tensor_in};
 use tapegrad_core::ops::shape::PadNarrow;
-use tapegrad_core::testing::{assert_gradients, shape, tensor_in};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

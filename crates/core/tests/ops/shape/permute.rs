@@ -1,7 +1,7 @@
 //! Tests of `src/ops/shape/permute.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, shape, tensor_in};
+use tapegrad_check::testing::{assert_gradients, shape, tensor_in};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Tests of `src/ops/unary/neg.rs`.
 
 use proptest::prelude::*;
-use tapegrad_core::testing::{any_tensor, assert_gradients};
+use tapegrad_check::testing::{any_tensor, assert_gradients};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

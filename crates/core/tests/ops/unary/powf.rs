@@ -2,8 +2,8 @@
 
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, shape, tensor_in};
 use tapegrad_core::ops::unary::Powf;
-use tapegrad_core::testing::{assert_gradients, shape, tensor_in};
 use tapegrad_core::{Op, Tape, Tensor};
 
 #[test]

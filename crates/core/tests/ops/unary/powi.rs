@@ -2,8 +2,8 @@
 
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
+use tapegrad_check::testing::{assert_gradients, shape, tensor_away_from_zero};
 use tapegrad_core::ops::unary::Powi;
-use tapegrad_core::testing::{assert_gradients, shape, tensor_away_from_zero};
 use tapegrad_core::{Op, Tape, Tensor};
 
 #[test]

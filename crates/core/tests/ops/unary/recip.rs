@@ -2,7 +2,7 @@
 
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
-use tapegrad_core::testing::{assert_gradients, shape, tensor_away_from_zero};
+use tapegrad_check::testing::{assert_gradients, shape, tensor_away_from_zero};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

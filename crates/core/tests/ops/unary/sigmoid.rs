@@ -2,7 +2,7 @@
 
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
-use tapegrad_core::testing::{any_tensor, assert_gradients};
+use tapegrad_check::testing::{any_tensor, assert_gradients};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

@@ -3,7 +3,7 @@
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
 use std::f64::consts::FRAC_PI_2;
-use tapegrad_core::testing::{any_tensor, assert_gradients};
+use tapegrad_check::testing::{any_tensor, assert_gradients};
 use tapegrad_core::{Tape, Tensor};
 
 #[test]

@@ -4,24 +4,24 @@
 use crate::diagnostics::NodeInfo;
 use std::fmt;
 
-/// How the engine's derivative was obtained for one comparison.
+/// Which of the engine's backward computations gave the derivative of one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Door {
-    /// [`Tape::grad`](crate::Tape::grad): the recorded door.
-    Grad,
-    /// [`Var::backward`](crate::Var::backward): the tensor door.
+pub enum GradientRoute {
+    /// [`Tape::grad`](tapegrad_core::Tape::grad): the recorded sweep.
+    TapeGrad,
+    /// [`Var::backward`](tapegrad_core::Var::backward): the tensor sweep.
     Backward,
     /// A Jacobian-vector product, by differentiating the recorded VJP with respect to its
     /// cotangent (the "double VJP" trick).
     Jvp,
 }
 
-impl fmt::Display for Door {
+impl fmt::Display for GradientRoute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Door::Grad => "grad",
-            Door::Backward => "backward",
-            Door::Jvp => "jvp",
+            GradientRoute::TapeGrad => "grad",
+            GradientRoute::Backward => "backward",
+            GradientRoute::Jvp => "jvp",
         })
     }
 }
@@ -49,7 +49,7 @@ pub enum Position {
         in_index: Vec<usize>,
     },
     /// A random direction `u` of the inputs and cotangent `v` of the outputs: the number
-    /// `⟨v, J u⟩` (`output: None`), or one element of `J u` (door [`Door::Jvp`]).
+    /// `⟨v, J u⟩` (`output: None`), or one element of `J u` (route [`GradientRoute::Jvp`]).
     Direction {
         /// Which direction (0-based; the directions come from the seeded generator).
         direction: usize,
@@ -85,8 +85,8 @@ impl fmt::Display for Position {
 pub struct Entry {
     /// Derivative order.
     pub order: usize,
-    /// Which door produced `analytic`.
-    pub door: Door,
+    /// Which backward computation produced `analytic`.
+    pub route: GradientRoute,
     /// Which number.
     pub at: Position,
     /// The engine's value.
@@ -171,7 +171,7 @@ pub struct Culprit {
 /// ```text
 /// gradient check FAILED (f64, full Jacobian, orders 1..=2, eps 1e-6, atol 1e-5, rtol 1e-3, seed 0)
 ///   182 comparisons, 3 outside tolerance; max abs error 2.000e0, max rel error 5.000e-1
-///   order door      analytic       numeric      abs err  where
+///   order route     analytic       numeric      abs err  where
 ///       1 grad    1.000000e0    2.000000e0    1.000e0  d y0[1] / d x0[1]
 ///   ...
 ///   first wrong node: #7 `bad_square` at tests/custom_op.rs:40:17 (its own VJP is off by up to 2.000e0 at order 1)
@@ -204,7 +204,7 @@ pub struct Report {
     pub max_rel_err: f64,
     /// The comparisons closest to (or furthest past) tolerance, worst first.
     pub worst: Vec<Entry>,
-    /// Nodes evaluated at a non-differentiable point ([`Op::is_at_kink`](crate::Op::is_at_kink)).
+    /// Nodes evaluated at a non-differentiable point ([`Op::is_at_kink`](tapegrad_core::Op::is_at_kink)).
     pub kinks: Vec<NodeInfo>,
     /// For a failing check: the first node (in creation order) whose own VJP disagrees
     /// with finite differences of that node alone.
@@ -250,14 +250,14 @@ impl Report {
     pub(crate) fn compare(
         &mut self,
         order: usize,
-        door: Door,
+        route: GradientRoute,
         at: Position,
         analytic: f64,
         numeric: f64,
     ) {
         let entry = Entry {
             order,
-            door,
+            route,
             at,
             analytic,
             numeric,
@@ -347,14 +347,14 @@ impl fmt::Display for Report {
             writeln!(
                 f,
                 "  {:>5} {:<8} {:>14} {:>14} {:>10}  where",
-                "order", "door", "analytic", "numeric", "abs err"
+                "order", "route", "analytic", "numeric", "abs err"
             )?;
             for e in &self.worst {
                 writeln!(
                     f,
                     "  {:>5} {:<8} {:>14} {:>14} {:>10.3e}  {}{}",
                     e.order,
-                    e.door.to_string(),
+                    e.route.to_string(),
                     sci(e.analytic),
                     sci(e.numeric),
                     e.abs_err(),

@@ -1,7 +1,13 @@
-//! The tape: an arena of nodes in creation order, and the one door (`apply`) through which
-//! every op enters it. The backward sweep lives in `backward.rs`.
+//! The tape: an arena of nodes in creation order, and `apply`, the one way every op enters
+//! it. Its read-only view for tools is `view.rs`, the observer hook `observer.rs`; the
+//! backward sweep lives in `backward/`.
 
-use crate::diagnostics::anomaly::AnomalyWatch;
+mod observer;
+mod view;
+
+pub use observer::{Observer, Observing};
+pub use view::NodeView;
+
 use crate::stored_op::StoredOp;
 use crate::{Error, ErrorKind, Float, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -60,20 +66,22 @@ impl<T: Float> Node<T> {
 pub struct Tape<T: Float> {
     /// One entry per recorded node.
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
-    /// One value per node. Kept apart from `nodes` because the tensor door evaluates VJPs
+    /// One value per node. Kept apart from `nodes` because the tensor sweep evaluates VJPs
     /// in values-only mode: their intermediate values are pushed here past the recorded
     /// nodes, with no record of their own, and dropped after each node.
     pub(crate) values: RefCell<Vec<Tensor<T>>>,
     pub(crate) recording: Cell<bool>,
-    /// Set while the tensor door runs: every new node is a constant and only its value
+    /// Set while the tensor sweep runs: every new node is a constant and only its value
     /// is kept (see `values`).
     pub(crate) values_only: Cell<bool>,
-    /// Anomaly mode (off by default): see `diagnostics::anomaly`.
-    pub(crate) anomaly: AnomalyWatch,
+    /// True exactly when `observer` holds one: the hooks read only this flag otherwise.
+    observed: Cell<bool>,
+    /// The tool watching this tape, if any (see [`Observer`]).
+    observer: RefCell<Option<observer::Installed<T>>>,
     /// Who this tape is, for values that outlive it (see [`TapeIdentity`]).
     identity: TapeIdentity,
-    /// Set when a VJP evaluated by the tensor door asked for gradients itself (nested
-    /// differentiation): the door then evaluates that VJP again, recorded.
+    /// Set when a VJP evaluated by the tensor sweep asked for gradients itself (nested
+    /// differentiation): the sweep then evaluates that VJP again, recorded.
     pub(crate) nested_request: Cell<bool>,
 }
 
@@ -179,7 +187,8 @@ impl<T: Float> Tape<T> {
             values: RefCell::new(Vec::with_capacity(n)),
             recording: Cell::new(true),
             values_only: Cell::new(false),
-            anomaly: AnomalyWatch::default(),
+            observed: Cell::new(false),
+            observer: RefCell::new(None),
             identity: TapeIdentity::fresh(),
             nested_request: Cell::new(false),
         }
@@ -316,33 +325,38 @@ impl<T: Float> Tape<T> {
             }
         };
         let value = value.map_err(|e| Error::from_tensor(op.name(), e, site))?;
-        // Anomaly mode: when off, this flag read is the whole cost. The tensor door's
-        // intermediates are not nodes; its VJP results are checked by the sweep instead.
-        if self.anomaly.is_on() && !self.values_only.get() {
-            self.anomaly.forward(
-                &self.nodes.borrow(),
-                &self.values.borrow(),
-                &op,
-                xs,
-                &value,
-                site,
-            );
-        }
-        // Recorded only when recording, outside the tensor door, and some input needs a
+        // Recorded only when recording, outside the tensor sweep, and some input needs a
         // gradient (the node records are not even looked at otherwise).
         let record = self.recording.get() && !self.values_only.get() && {
             let nodes = self.nodes.borrow();
             xs.iter().any(|x| nodes[x.id as usize].requires_grad())
         };
-        if record {
+        // The tensor sweep's intermediates are not nodes: observers see its VJPs instead.
+        let watcher = if self.values_only.get() {
+            None
+        } else {
+            self.watcher()
+        };
+        let y = if record {
             let mut inputs = SmallVec::new();
             for x in xs {
                 inputs.push(x.id);
             }
-            Ok(self.push(value, Some(StoredOp::new(op)), inputs, NodeKind::Op, site))
+            // The op moves into its node; the observer gets it back from there.
+            let y = self.push(value, Some(StoredOp::new(op)), inputs, NodeKind::Op, site);
+            if let Some(w) = watcher {
+                let node = self.node(y.id()).expect("just pushed");
+                w.applied(node.op().expect("op node"), xs, y);
+            }
+            y
         } else {
-            Ok(self.push(value, None, SmallVec::new(), NodeKind::Constant, site))
-        }
+            let y = self.push(value, None, SmallVec::new(), NodeKind::Constant, site);
+            if let Some(w) = watcher {
+                w.applied(&op, xs, y);
+            }
+            y
+        };
+        Ok(y)
     }
 
     #[inline]
@@ -406,8 +420,37 @@ impl<T: Float> Tape<T> {
         }
         match self.nodes.borrow().get(v.id as usize) {
             Some(node) => node.kind,
-            None => NodeKind::Constant, // an intermediate value of the tensor door
+            None => NodeKind::Constant, // an intermediate value of the tensor sweep
         }
+    }
+
+    /// The error (naming `op` and the caller's line) if `v` is not a variable of this
+    /// tape: how a tool that takes variables refuses another tape's.
+    #[track_caller]
+    pub fn check_var(&self, op: &str, v: Var<'_, T>) -> Result<(), Error> {
+        self.check_owns(op, v, Location::caller())
+    }
+
+    /// Runs `f`, then forgets every node recorded meanwhile: a scratch computation (a
+    /// recorded gradient read as tensors, say) that should not grow the tape.
+    ///
+    /// The result is `'static`, so no variable made inside comes out through it; one
+    /// smuggled out otherwise must not be used afterwards (its node is gone).
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(3.0));
+    /// let y = x * x;
+    /// let before = tape.len();
+    /// let dx = tape.scratch(|| tape.grad(y, &[x])[0].value());
+    /// assert_eq!((dx.item(), tape.len()), (6.0, before));
+    /// ```
+    pub fn scratch<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
+        let mark = self.len();
+        let out = f();
+        self.truncate(mark);
+        out
     }
 
     /// Forgets every node past `len` (a checker that read a recorded gradient and wants
@@ -417,7 +460,7 @@ impl<T: Float> Tape<T> {
         self.values.borrow_mut().truncate(len);
     }
 
-    /// Drops the values past `len` (the tensor door's intermediates).
+    /// Drops the values past `len` (the tensor sweep's intermediates).
     pub(crate) fn truncate_values(&self, len: usize) {
         self.values.borrow_mut().truncate(len);
     }

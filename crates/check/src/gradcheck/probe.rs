@@ -4,18 +4,28 @@
 //! Analytic values come from a tape of element type `A`, finite differences from one of
 //! type `N`; `A = f32, N = f64` is how f32 is checked by promotion.
 
-use super::report::{Door, Position, Report};
+use super::report::{GradientRoute, Position, Report};
 use super::Function;
 use crate::diagnostics::NodeInfo;
-use crate::tape::{NodeId, NodeKind};
-use crate::tensor::numel;
-use crate::{Float, Tape, Tensor, Var};
 use rand::rngs::StdRng;
-use smallvec::SmallVec;
+use tapegrad_core::tensor::numel;
+use tapegrad_core::{Float, NodeKind, Tape, Tensor, Var};
 
 /// The random cotangents that turn `f` into the scalars `L₁, L₂, …`: `cots[0]` is shaped
 /// like `f`'s output, `cots[j]` (j ≥ 1) like the inputs.
 pub(crate) type Cotangents = Vec<Vec<Tensor<f64>>>;
+
+/// What the probes of one check share: the function in the analytic (`A`) and numeric
+/// (`N`) element types, the point in both, the cotangents and the finite-difference step.
+#[derive(Clone, Copy)]
+pub(crate) struct Probe<'a, A: Float, N: Float> {
+    pub(crate) analytic: &'a dyn Function<A>,
+    pub(crate) numeric: &'a dyn Function<N>,
+    pub(crate) inputs: &'a [Tensor<A>],
+    pub(crate) inputs_n: &'a [Tensor<N>],
+    pub(crate) cots: &'a Cotangents,
+    pub(crate) eps: f64,
+}
 
 /// Standard normal samples, rounded to f32 so that the f32 and f64 evaluations of a
 /// promoted check use exactly the same directions.
@@ -92,19 +102,10 @@ pub(crate) fn output_shapes<T: Float>(
 
 /// Every op node of `tape` that says it is evaluated at a kink.
 pub(crate) fn kinks_on<T: Float>(tape: &Tape<T>) -> Vec<NodeInfo> {
-    let nodes = tape.nodes.borrow();
-    let values = tape.values.borrow();
-    let mut kinks = Vec::new();
-    for (id, node) in nodes.iter().enumerate() {
-        if let Some(op) = &node.op {
-            let xs: SmallVec<[&Tensor<T>; 4]> =
-                node.inputs.iter().map(|&i| &values[i as usize]).collect();
-            if op.get().is_at_kink(&xs) {
-                kinks.push(NodeInfo::of(&nodes, id as NodeId));
-            }
-        }
-    }
-    kinks
+    tape.nodes()
+        .filter(|node| node.is_at_kink())
+        .map(|node| NodeInfo::of(&node))
+        .collect()
 }
 
 fn flat<T: Float>(t: &Tensor<T>) -> impl Iterator<Item = f64> + '_ {
@@ -133,7 +134,7 @@ fn locate(r: usize, shapes: &[Vec<usize>]) -> (usize, usize) {
     unreachable!("index past the last tensor")
 }
 
-/// The tensor door's gradients of `out` (seeded with `seed`, or ones) for each of `xs`.
+/// The tensor sweep's gradients of `out` (seeded with `seed`, or ones) for each of `xs`.
 ///
 /// An output that depends on no leaf (a VJP that computes its gradient off the tape
 /// makes one at the next order) has zero gradients; `backward` refuses such an output
@@ -200,19 +201,17 @@ fn structural<'t, T: Float>(
     }
 }
 
-/// The full Jacobian of `Fₖ`: rows by one-hot cotangents through both doors, columns by
+/// The full Jacobian of `Fₖ`: rows by one-hot cotangents through both sweeps, columns by
 /// central differences along each input element.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn full<A: Float, N: Float>(
-    report: &mut Report,
-    analytic: &dyn Function<A>,
-    numeric: &dyn Function<N>,
-    inputs: &[Tensor<A>],
-    inputs_n: &[Tensor<N>],
-    k: usize,
-    cots: &Cotangents,
-    eps: f64,
-) {
+pub(crate) fn full<A: Float, N: Float>(probe: &Probe<'_, A, N>, report: &mut Report, k: usize) {
+    let Probe {
+        analytic,
+        numeric,
+        inputs,
+        inputs_n,
+        cots,
+        eps,
+    } = *probe;
     let in_shapes: Vec<Vec<usize>> = inputs.iter().map(|x| x.shape().to_vec()).collect();
     let n_in: usize = inputs.iter().map(|x| x.len()).sum();
     let tape = Tape::<A>::new();
@@ -221,9 +220,8 @@ pub(crate) fn full<A: Float, N: Float>(
     report.add_kinks(kinks_on(&tape));
     let out_shapes: Vec<Vec<usize>> = outs.iter().map(|o| o.shape().to_vec()).collect();
     let n_out: usize = out_shapes.iter().map(|s| numel(s)).sum();
-    // rows[door][r * n_in + c] = ∂ out_r / ∂ in_c
+    // rows[route][r * n_in + c] = ∂ out_r / ∂ in_c
     let mut rows = [vec![0.0; n_out * n_in], vec![0.0; n_out * n_in]];
-    let mark = tape.len();
     let mut r = 0;
     for (&out, shape) in outs.iter().zip(&out_shapes) {
         for e in 0..numel(shape) {
@@ -231,13 +229,13 @@ pub(crate) fn full<A: Float, N: Float>(
             if e == 0 {
                 structural(report, k, out, &xs, &seed);
             }
-            let recorded = tape
-                .grad_with(out, tape.constant(seed.clone()), &xs)
-                .iter()
-                .map(|g| g.value())
-                .collect::<Vec<_>>();
             // The recorded gradient is read; forget its nodes so the tape stays small.
-            tape.truncate(mark);
+            let recorded = tape.scratch(|| {
+                tape.grad_with(out, tape.constant(seed.clone()), &xs)
+                    .iter()
+                    .map(|g| g.value())
+                    .collect::<Vec<_>>()
+            });
             let eager = eager_grads(out, Some(seed), &xs);
             for i in 0..xs.len() {
                 if recorded[i].shape() != in_shapes[i].as_slice() {
@@ -292,8 +290,20 @@ pub(crate) fn full<A: Float, N: Float>(
                     element,
                     in_index: multi_index(element, &in_shapes[input]),
                 };
-                report.compare(k, Door::Grad, at.clone(), rows[0][r * n_in + c], numeric);
-                report.compare(k, Door::Backward, at, rows[1][r * n_in + c], numeric);
+                report.compare(
+                    k,
+                    GradientRoute::TapeGrad,
+                    at.clone(),
+                    rows[0][r * n_in + c],
+                    numeric,
+                );
+                report.compare(
+                    k,
+                    GradientRoute::Backward,
+                    at,
+                    rows[1][r * n_in + c],
+                    numeric,
+                );
             }
             c += 1;
         }
@@ -317,21 +327,23 @@ fn unit(ts: Vec<Tensor<f64>>) -> Vec<Tensor<f64>> {
 }
 
 /// `directions` random directions: `u` over the inputs, `v` over `Fₖ`'s outputs, both of
-/// unit norm. Compares `⟨v, J u⟩` from each door's VJP (`⟨Jᵀv, u⟩`) and every element of
+/// unit norm. Compares `⟨v, J u⟩` from each sweep's VJP (`⟨Jᵀv, u⟩`) and every element of
 /// the engine's `J u` (the double-VJP trick) with central differences along `u`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn directional<A: Float, N: Float>(
+    probe: &Probe<'_, A, N>,
     report: &mut Report,
-    analytic: &dyn Function<A>,
-    numeric: &dyn Function<N>,
-    inputs: &[Tensor<A>],
-    inputs_n: &[Tensor<N>],
     k: usize,
-    cots: &Cotangents,
-    eps: f64,
     directions: usize,
     rng: &mut StdRng,
 ) {
+    let Probe {
+        analytic,
+        numeric,
+        inputs,
+        inputs_n,
+        cots,
+        eps,
+    } = *probe;
     let out_shapes = output_shapes(numeric, inputs_n, k, cots);
     for d in 0..directions {
         let u = unit(inputs.iter().map(|x| normal(x.shape(), rng)).collect());
@@ -418,14 +430,20 @@ pub(crate) fn directional<A: Float, N: Float>(
             direction: d,
             output: None,
         };
-        report.compare(k, Door::Grad, at.clone(), dot_u(&by_grad), vju_num);
-        report.compare(k, Door::Backward, at, dot_u(&by_backward), vju_num);
+        report.compare(
+            k,
+            GradientRoute::TapeGrad,
+            at.clone(),
+            dot_u(&by_grad),
+            vju_num,
+        );
+        report.compare(k, GradientRoute::Backward, at, dot_u(&by_backward), vju_num);
         for (r, (&a, &n)) in ju.iter().zip(&ju_num).enumerate() {
             let at = Position::Direction {
                 direction: d,
                 output: Some(locate(r, &out_shapes)),
             };
-            report.compare(k, Door::Jvp, at, a, n);
+            report.compare(k, GradientRoute::Jvp, at, a, n);
         }
     }
 }

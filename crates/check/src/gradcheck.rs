@@ -1,5 +1,5 @@
 //! Gradient checking: the engine's derivatives against central finite differences, at any
-//! order, through both doors ([`Tape::grad`] and [`Var::backward`]), with a structured
+//! order, through both sweeps ([`Tape::grad`] and [`Var::backward`]), with a structured
 //! [`Report`] that names the worst elements, the first wrong node and any kinks.
 //!
 //! # What is checked at each order
@@ -12,12 +12,12 @@
 //!
 //! # Two strategies
 //! - **Full Jacobian** (inputs of at most [`Config::full_limit`] elements): one row per
-//!   output element by one-hot cotangents through both doors, one column per input element
-//!   by central differences; every entry is compared, so a failure points at an element.
+//!   output element by one-hot cotangents through both sweeps, one column per input
+//!   element by central differences; every entry is compared, so a failure points at an element.
 //! - **Random directions** (larger inputs): for a direction `u` of the inputs and `v` of
 //!   the outputs (unit norm, from a generator seeded with [`Config::seed`]),
 //!   `⟨v, J u⟩` by central differences along `u` is compared with `⟨Jᵀv, u⟩` from each
-//!   door, and every element of `J u` with the engine's Jacobian-vector product, obtained
+//!   sweep, and every element of `J u` with the engine's Jacobian-vector product, obtained
 //!   by differentiating the recorded VJP with respect to its cotangent.
 //!
 //! # Element types
@@ -28,7 +28,7 @@
 //! looser [`Config::f32`] defaults.
 //!
 //! ```
-//! use tapegrad_core::gradcheck::{check, Config};
+//! use tapegrad_check::gradcheck::{check, Config};
 //! use tapegrad_core::Tensor;
 //! let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
 //! let report = check(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2, &Config::f64());
@@ -40,12 +40,12 @@ mod localise;
 mod probe;
 mod report;
 
-pub use report::{Culprit, Door, Entry, Position, Report, Verdict};
+pub use report::{Culprit, Entry, GradientRoute, Position, Report, Verdict};
 
-use crate::{Float, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::fmt;
+use tapegrad_core::{Float, Tape, Tensor, Var};
 
 /// How the checker samples the Jacobian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +164,7 @@ impl<T: Float, F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>> TestFn<T> for F {}
 /// ([`check_promoted`]).
 ///
 /// ```
-/// use tapegrad_core::gradcheck::{check_promoted, Config, Function};
+/// use tapegrad_check::gradcheck::{check_promoted, Config, Function};
 /// use tapegrad_core::{Float, Tensor, Var};
 /// struct SoftCube;
 /// impl<T: Float> Function<T> for SoftCube {
@@ -208,7 +208,8 @@ impl std::error::Error for GradcheckError {}
 /// a kink), `Err` with it otherwise.
 ///
 /// ```
-/// use tapegrad_core::{gradcheck::check_gradients, Tensor};
+/// use tapegrad_check::gradcheck::check_gradients;
+/// use tapegrad_core::Tensor;
 /// let x = Tensor::from_vec(vec![0.3, -1.2, 2.0], &[3]);
 /// check_gradients(|xs| (xs[0] * xs[0]).exp().sum(), &[x], 2).unwrap();
 /// ```
@@ -288,7 +289,7 @@ pub(crate) fn run<A: Float, N: Float>(
         Strategy::Full => true,
         Strategy::Directional => false,
         Strategy::Auto => {
-            n_in <= cfg.full_limit && crate::tensor::numel(&y_shape) <= 4 * cfg.full_limit
+            n_in <= cfg.full_limit && tapegrad_core::tensor::numel(&y_shape) <= 4 * cfg.full_limit
         }
     };
     report.strategy = if full {
@@ -308,31 +309,19 @@ pub(crate) fn run<A: Float, N: Float>(
                 .collect()
         });
     }
+    let probe = probe::Probe {
+        analytic,
+        numeric,
+        inputs,
+        inputs_n: &inputs_n,
+        cots: &cots,
+        eps: cfg.eps,
+    };
     for k in 1..=order {
         if full {
-            probe::full(
-                &mut report,
-                analytic,
-                numeric,
-                inputs,
-                &inputs_n,
-                k,
-                &cots,
-                cfg.eps,
-            );
+            probe::full(&probe, &mut report, k);
         } else {
-            probe::directional(
-                &mut report,
-                analytic,
-                numeric,
-                inputs,
-                &inputs_n,
-                k,
-                &cots,
-                cfg.eps,
-                cfg.directions,
-                &mut rng,
-            );
+            probe::directional(&probe, &mut report, k, cfg.directions, &mut rng);
         }
     }
     report.finish(|k| {

@@ -1,16 +1,16 @@
 //! The tape as a picture (Graphviz DOT) or as text, and how much memory it holds.
 
 use super::NodeInfo;
-use crate::tape::{Node, NodeId, NodeKind};
-use crate::{Float, Grads, Tape, Tensor, Var};
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
-use std::panic::Location;
+use tapegrad_core::{Float, Grads, NodeKind, Tape, Tensor, Var};
 
 /// A view of a tape for dumping: all nodes, or only those an output depends on, with
-/// values of small tensors and, when given, gradients. Made by [`Tape::graph`].
+/// values of small tensors and, when given, gradients. Made by
+/// [`Diagnostics::graph`](super::Diagnostics::graph).
 ///
 /// ```
+/// use tapegrad_check::diagnostics::Diagnostics;
 /// use tapegrad_core::{Tape, Tensor};
 /// let tape = Tape::<f64>::new();
 /// let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
@@ -24,75 +24,46 @@ use std::panic::Location;
 pub struct Graph<'a, T: Float> {
     tape: &'a Tape<T>,
     grads: Option<&'a Grads<T>>,
-    roots: Option<Vec<NodeId>>,
+    roots: Option<Vec<usize>>,
     max_values: usize,
-    names: HashMap<NodeId, String>,
+    names: HashMap<usize, String>,
     sites: bool,
 }
 
-impl<T: Float> Tape<T> {
-    /// A dumpable view of this tape (see [`Graph`]).
-    pub fn graph(&self) -> Graph<'_, T> {
-        Graph {
-            tape: self,
-            grads: None,
-            roots: None,
-            max_values: 6,
-            names: HashMap::new(),
-            sites: true,
-        }
-    }
-
-    /// Node counts and the memory the tape holds.
-    ///
-    /// ```
-    /// use tapegrad_core::{Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// let x = tape.leaf(Tensor::zeros(&[100]));
-    /// let _y = x.exp();
-    /// let s = tape.stats();
-    /// assert_eq!((s.nodes, s.leaves, s.ops), (2, 1, 1));
-    /// assert_eq!(s.value_bytes, 2 * 100 * 8);
-    /// ```
-    pub fn stats(&self) -> TapeStats {
-        let nodes = self.nodes.borrow();
-        let values = self.values.borrow();
+impl TapeStats {
+    /// Counts the nodes of `tape` and the memory they hold.
+    pub(crate) fn of<T: Float>(tape: &Tape<T>) -> Self {
         let mut s = TapeStats {
-            nodes: nodes.len(),
+            nodes: tape.len(),
             leaves: 0,
             constants: 0,
             ops: 0,
             buffers: 0,
             value_bytes: 0,
-            node_bytes: nodes.capacity() * std::mem::size_of::<Node<T>>()
-                + values.capacity() * std::mem::size_of::<Tensor<T>>(),
+            node_bytes: tape.record_bytes(),
             op_bytes: 0,
         };
         let mut seen = HashSet::new();
-        for (node, v) in nodes.iter().zip(values.iter()) {
-            match node.kind {
+        for node in tape.nodes() {
+            match node.kind() {
                 NodeKind::Leaf => s.leaves += 1,
                 NodeKind::Constant => s.constants += 1,
                 NodeKind::Op => s.ops += 1,
             }
             // One element lives inline in the node; larger buffers are shared between
             // tensors (a reshape, a detached copy), so each is counted once.
+            let v = node.value();
             if v.len() != 1 && seen.insert(v.as_slice().as_ptr() as usize) {
                 s.buffers += 1;
                 s.value_bytes += v.len() * std::mem::size_of::<T>();
             }
-            if let Some(op) = &node.op {
-                s.op_bytes += op.heap_bytes();
-            }
-            if node.inputs.spilled() {
-                s.node_bytes += node.inputs.capacity() * std::mem::size_of::<NodeId>();
-            }
+            s.op_bytes += node.op_bytes();
         }
         s
     }
 }
 
-/// What [`Tape::stats`] counts.
+/// What [`Diagnostics::stats`](super::Diagnostics::stats) counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TapeStats {
     /// Number of nodes.
@@ -147,13 +118,25 @@ impl fmt::Display for TapeStats {
 }
 
 impl<'a, T: Float> Graph<'a, T> {
+    /// All nodes of `tape`, values of up to six elements, no gradients.
+    pub(crate) fn new(tape: &'a Tape<T>) -> Self {
+        Graph {
+            tape,
+            grads: None,
+            roots: None,
+            max_values: 6,
+            names: HashMap::new(),
+            sites: true,
+        }
+    }
+
     /// Shows the gradients of the leaves from a [`Var::backward`] call on this tape.
     ///
     /// Panics if `grads` were computed on another tape, or on this one before a
     /// [`clear`](Tape::clear).
     #[track_caller]
     pub fn with_grads(mut self, grads: &'a Grads<T>) -> Self {
-        if let Err(e) = grads.check_tape(self.tape, Location::caller()) {
+        if let Err(e) = grads.check_tape(self.tape) {
             panic!("{e}");
         }
         self.grads = Some(grads);
@@ -167,18 +150,11 @@ impl<'a, T: Float> Graph<'a, T> {
     #[track_caller]
     pub fn of(mut self, outputs: &[Var<'_, T>]) -> Self {
         for &v in outputs {
-            if let Err(e) = self.tape.check_owns("graph", v, Location::caller()) {
+            if let Err(e) = self.tape.check_var("graph", v) {
                 panic!("{e}");
             }
         }
-        self.roots = Some(outputs.iter().map(|v| v.id).collect());
-        self
-    }
-
-    /// Prints the values of tensors of at most `n` elements (default 6); larger ones are
-    /// summarised by their range.
-    pub fn values_up_to(mut self, n: usize) -> Self {
-        self.max_values = n;
+        self.roots = Some(outputs.iter().map(|v| v.id()).collect());
         self
     }
 
@@ -188,10 +164,10 @@ impl<'a, T: Float> Graph<'a, T> {
     /// Panics if `v` belongs to another tape.
     #[track_caller]
     pub fn name(mut self, v: Var<'_, T>, name: impl Into<String>) -> Self {
-        if let Err(e) = self.tape.check_owns("graph", v, Location::caller()) {
+        if let Err(e) = self.tape.check_var("graph", v) {
             panic!("{e}");
         }
-        self.names.insert(v.id, name.into());
+        self.names.insert(v.id(), name.into());
         self
     }
 
@@ -205,7 +181,7 @@ impl<'a, T: Float> Graph<'a, T> {
 
     /// What made node `info`, after its name when it has one.
     fn title(&self, info: &NodeInfo) -> String {
-        match self.names.get(&(info.id as NodeId)) {
+        match self.names.get(&info.id) {
             Some(name) => format!("{name}: {}", info.op),
             None => info.op.clone(),
         }
@@ -213,25 +189,31 @@ impl<'a, T: Float> Graph<'a, T> {
 
     /// Whether node `id` is one of the outputs given to [`of`](Self::of).
     fn is_output(&self, id: usize) -> bool {
-        self.roots
-            .as_ref()
-            .is_some_and(|r| r.contains(&(id as NodeId)))
+        self.roots.as_ref().is_some_and(|r| r.contains(&id))
+    }
+
+    /// Prints the values of tensors of at most `n` elements (default 6); larger ones are
+    /// summarised by their range.
+    pub fn values_up_to(mut self, n: usize) -> Self {
+        self.max_values = n;
+        self
     }
 
     /// Which nodes to show.
-    fn shown(&self, nodes: &[Node<T>]) -> Vec<bool> {
+    fn shown(&self) -> Vec<bool> {
+        let len = self.tape.len();
         let Some(roots) = &self.roots else {
-            return vec![true; nodes.len()];
+            return vec![true; len];
         };
-        let mut shown = vec![false; nodes.len()];
+        let mut shown = vec![false; len];
         for &r in roots {
-            shown[r as usize] = true;
+            shown[r] = true;
         }
         // Inputs come before their node, so one reverse pass marks every ancestor.
-        for id in (0..nodes.len()).rev() {
-            if shown[id] {
-                for &i in &nodes[id].inputs {
-                    shown[i as usize] = true;
+        for node in self.tape.nodes().rev() {
+            if shown[node.id()] {
+                for i in node.inputs() {
+                    shown[i] = true;
                 }
             }
         }
@@ -240,7 +222,8 @@ impl<'a, T: Float> Graph<'a, T> {
 
     /// The gradient shown for node `id` (a leaf's; `with_grads` checked the tape).
     fn grad_of(&self, id: usize) -> Option<&'a Tensor<T>> {
-        self.grads.and_then(|g| g.of_node(id as NodeId))
+        let grads = self.grads?;
+        grads.iter().find(|&(leaf, _)| leaf == id).map(|(_, g)| g)
     }
 
     /// Graphviz DOT: one box per op (its label), ellipses for leaves, dashed grey boxes
@@ -248,18 +231,17 @@ impl<'a, T: Float> Graph<'a, T> {
     /// gradient (when given) and creation site; edges run from inputs to the op, numbered
     /// when an op has several.
     pub fn to_dot(&self) -> String {
-        let nodes = self.tape.nodes.borrow();
-        let values = self.tape.values.borrow();
-        let shown = self.shown(&nodes);
+        let shown = self.shown();
         let mut out = String::from("digraph tape {\n");
         out.push_str("  node [fontname=\"monospace\", fontsize=10];\n");
         out.push_str("  edge [fontname=\"monospace\", fontsize=9, color=\"#555555\"];\n");
-        for (id, node) in nodes.iter().enumerate() {
+        for node in self.tape.nodes() {
+            let id = node.id();
             if !shown[id] {
                 continue;
             }
-            let info = NodeInfo::of(&nodes, id as NodeId);
-            let value = &values[id];
+            let info = NodeInfo::of(&node);
+            let value = &*node.value();
             let mut label = format!("#{id} {}\n{:?}", self.title(&info), value.shape());
             let _ = write!(label, "\n= {}", compact(value, self.max_values));
             if let Some(g) = self.grad_of(id) {
@@ -268,7 +250,7 @@ impl<'a, T: Float> Graph<'a, T> {
             if self.sites {
                 let _ = write!(label, "\n{}:{}", info.site.file(), info.site.line());
             }
-            let style = match node.kind {
+            let style = match node.kind() {
                 NodeKind::Leaf => "shape=ellipse, style=filled, fillcolor=\"#d6eaff\"",
                 NodeKind::Constant => {
                     "shape=box, style=dashed, color=\"#888888\", fontcolor=\"#555555\""
@@ -286,12 +268,13 @@ impl<'a, T: Float> Graph<'a, T> {
                 escape(&label)
             );
         }
-        for (id, node) in nodes.iter().enumerate() {
+        for node in self.tape.nodes() {
+            let id = node.id();
             if !shown[id] {
                 continue;
             }
-            let numbered = node.inputs.len() > 1;
-            for (pos, &i) in node.inputs.iter().enumerate() {
+            let numbered = node.inputs().len() > 1;
+            for (pos, i) in node.inputs().enumerate() {
                 if numbered {
                     let _ = writeln!(out, "  n{i} -> n{id} [label=\"{pos}\"];");
                 } else {
@@ -306,26 +289,26 @@ impl<'a, T: Float> Graph<'a, T> {
     /// One line per node: id, name (when given) and what made it (and from which nodes),
     /// shape, value, gradient when given, creation site.
     pub fn to_text(&self) -> String {
-        let nodes = self.tape.nodes.borrow();
-        let values = self.tape.values.borrow();
-        let shown = self.shown(&nodes);
+        let shown = self.shown();
         let mut rows = Vec::new();
-        for (id, node) in nodes.iter().enumerate() {
+        for node in self.tape.nodes() {
+            let id = node.id();
             if !shown[id] {
                 continue;
             }
-            let info = NodeInfo::of(&nodes, id as NodeId);
-            let what = if node.inputs.is_empty() {
+            let info = NodeInfo::of(&node);
+            let value = node.value();
+            let what = if node.inputs().len() == 0 {
                 self.title(&info)
             } else {
-                let args: Vec<String> = node.inputs.iter().map(|i| format!("#{i}")).collect();
+                let args: Vec<String> = node.inputs().map(|i| format!("#{i}")).collect();
                 format!("{}({})", self.title(&info), args.join(", "))
             };
             let mut row = vec![
                 format!("#{id}"),
                 what,
-                format!("{:?}", values[id].shape()),
-                format!("= {}", compact(&values[id], self.max_values)),
+                format!("{:?}", value.shape()),
+                format!("= {}", compact(&value, self.max_values)),
             ];
             // A gradient column only when gradients were given.
             if self.grads.is_some() {
@@ -417,7 +400,8 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Tape, Tensor};
+    use crate::diagnostics::Diagnostics;
+    use tapegrad_core::{Tape, Tensor};
 
     #[test]
     fn dot_styles_leaves_constants_and_ops_and_shows_values_and_grads() {

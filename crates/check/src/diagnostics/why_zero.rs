@@ -3,13 +3,12 @@
 //! every path blocked by ops that pass no gradient back (or a zero one) at this point.
 
 use super::NodeInfo;
-use crate::backward::{sweep, Door, Eager};
-use crate::tape::{Node, NodeId, NodeKind};
-use crate::{Float, Tape, Tensor, Var};
+use std::cell::RefCell;
 use std::fmt;
-use std::panic::Location;
+use std::rc::Rc;
+use tapegrad_core::{Float, NodeKind, Observer, Tape, Tensor, Var};
 
-/// The answer of [`Tape::why_zero`].
+/// The answer of [`Diagnostics::why_zero`](super::Diagnostics::why_zero).
 #[derive(Clone, Debug, PartialEq)]
 pub enum WhyZero {
     /// The gradient is not zero after all.
@@ -129,149 +128,147 @@ fn same_value<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> bool {
 }
 
 /// `depends[n]`: node `n` depends on `x` through recorded edges.
-fn depends_on<T: Float>(nodes: &[Node<T>], x: NodeId, upto: NodeId) -> Vec<bool> {
-    let mut depends = vec![false; upto as usize + 1];
-    depends[x as usize] = true;
-    for id in x as usize + 1..=upto as usize {
-        depends[id] = nodes[id].inputs.iter().any(|&i| depends[i as usize]);
+fn depends_on<T: Float>(tape: &Tape<T>, x: usize, upto: usize) -> Vec<bool> {
+    let mut depends = vec![false; upto + 1];
+    depends[x] = true;
+    for id in x + 1..=upto {
+        depends[id] = tape
+            .node(id)
+            .is_some_and(|n| n.inputs().any(|i| depends[i]));
     }
     depends
 }
 
-impl<T: Float> Tape<T> {
-    /// Explains why the gradient of `y` (summed, if it has several elements) with respect
-    /// to `x` is zero or absent; answers [`WhyZero::NotZero`] if it is not.
-    ///
-    /// ```
-    /// use tapegrad_core::{diagnostics::WhyZero, Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// let x = tape.leaf(Tensor::scalar(2.0));
-    /// let y = x.detach() * x.detach();
-    /// assert_eq!(tape.grad(y, &[x])[0].item(), 0.0);
-    /// assert!(matches!(tape.why_zero(y, x), WhyZero::Detached { .. }));
-    /// println!("{}", tape.why_zero(y, x));
-    /// ```
-    #[track_caller]
-    pub fn why_zero(&self, y: Var<'_, T>, x: Var<'_, T>) -> WhyZero {
-        for v in [y, x] {
-            if let Err(e) = self.check_owns("why_zero", v, Location::caller()) {
-                panic!("{e}");
-            }
+/// One VJP as a sweep ran it: the node, the cotangent it received, the gradients it gave.
+type Step<T> = (usize, Tensor<T>, Vec<Option<Tensor<T>>>);
+
+/// What one backward sweep passed through each op node it reached.
+#[derive(Default)]
+struct Flow<T: Float>(RefCell<Vec<Step<T>>>);
+
+impl<T: Float> Observer<T> for Flow<T> {
+    fn vjp_finished(
+        &self,
+        _tape: &Tape<T>,
+        node: usize,
+        dy: &Tensor<T>,
+        dxs: &[Option<Tensor<T>>],
+    ) {
+        self.0.borrow_mut().push((node, dy.clone(), dxs.to_vec()));
+    }
+}
+
+/// See [`Diagnostics::why_zero`](super::Diagnostics::why_zero).
+#[track_caller]
+pub(crate) fn why_zero<T: Float>(tape: &Tape<T>, y: Var<'_, T>, x: Var<'_, T>) -> WhyZero {
+    for v in [y, x] {
+        if let Err(e) = tape.check_var("why_zero", v) {
+            panic!("{e}");
         }
-        let (xi, yi) = (x.id, y.id);
-        {
-            let nodes = self.nodes.borrow();
-            if nodes[xi as usize].kind == NodeKind::Constant {
-                return WhyZero::Constant {
-                    x: NodeInfo::of(&nodes, xi),
-                };
+    }
+    let (xi, yi) = (x.id(), y.id());
+    if x.kind() == NodeKind::Constant {
+        return WhyZero::Constant {
+            x: NodeInfo::at(tape, xi),
+        };
+    }
+    if yi < xi || !depends_on(tape, xi, yi)[yi] {
+        return detached_or_disconnected(tape, xi, yi);
+    }
+    // One recorded sweep from y under an observer that notes what each VJP got and gave;
+    // its nodes are forgotten afterwards.
+    let flow = Rc::new(Flow::default());
+    let dx = {
+        let _watching = tape.observe(flow.clone());
+        tape.scratch(|| {
+            let seed = y.constant(Tensor::ones(&y.shape()));
+            tape.grad_with(y, seed, &[x])[0].value()
+        })
+    };
+    if !is_zero(&dx) {
+        let max_abs = dx.as_slice().iter().fold(0.0f64, |m, v| {
+            let a = v.to_f64().abs();
+            if a.is_nan() || m.is_nan() {
+                f64::NAN
+            } else {
+                m.max(a)
             }
-            if yi < xi || !depends_on(&nodes, xi, yi)[yi as usize] {
-                return detached_or_disconnected(&nodes, &self.values.borrow(), xi, yi);
-            }
-        }
-        let mut door = Eager::new(self);
-        let seed = Tensor::ones(&y.shape());
-        let mut cotangents: Vec<Option<Tensor<T>>> = vec![None; yi as usize + 1];
-        for (id, g) in sweep(self, yi, seed, xi, |_, _| true, &mut door) {
-            cotangents[id as usize] = Some(g);
-        }
-        if let Some(g) = &cotangents[xi as usize] {
-            if !is_zero(g) {
-                let max_abs = g.as_slice().iter().fold(0.0f64, |m, v| {
-                    let a = v.to_f64().abs();
-                    if a.is_nan() || m.is_nan() {
-                        f64::NAN
-                    } else {
-                        m.max(a)
-                    }
-                });
-                return WhyZero::NotZero { max_abs };
-            }
-        }
-        // The ops that received a non-zero cotangent but pass nothing (or zeros) on to an
-        // input that depends on x: the frontier where the gradient dies.
-        let depends = depends_on(&self.nodes.borrow(), xi, yi);
-        let mut blockers = Vec::new();
-        for id in xi + 1..=yi {
-            let Some(dy) = cotangents[id as usize].as_ref() else {
+        });
+        return WhyZero::NotZero { max_abs };
+    }
+    // The ops that received a non-zero cotangent but pass nothing (or zeros) on to an
+    // input that depends on x: the frontier where the gradient dies.
+    let depends = depends_on(tape, xi, yi);
+    let mut flow = flow.0.take();
+    flow.retain(|(id, dy, _)| *id > xi && *id <= yi && depends[*id] && !is_zero(dy));
+    flow.sort_by_key(|(id, _, _)| *id);
+    let mut blockers = Vec::new();
+    for (id, _, dxs) in flow {
+        let inputs: Vec<usize> = tape.node(id).expect("a node").inputs().collect();
+        for (pos, (input, dx)) in inputs.into_iter().zip(dxs).enumerate() {
+            if !depends[input] {
                 continue;
-            };
-            let (kind, inputs) = {
-                let nodes = self.nodes.borrow();
-                (nodes[id as usize].kind, nodes[id as usize].inputs.clone())
-            };
-            if kind != NodeKind::Op || !depends[id as usize] || is_zero(dy) {
-                continue;
             }
-            let dxs = door.vjp(id, dy.clone());
-            for (pos, (&input, dx)) in inputs.iter().zip(dxs).enumerate() {
-                if !depends[input as usize] {
-                    continue;
-                }
-                let reason = match dx {
-                    None => BlockReason::NoGradient,
-                    Some(dx) if is_zero(&dx) => BlockReason::ZeroGradient,
-                    Some(_) => continue,
-                };
-                blockers.push(Blocker {
-                    node: NodeInfo::of(&self.nodes.borrow(), id),
-                    input: pos,
-                    reason,
-                });
-            }
+            let reason = match dx {
+                None => BlockReason::NoGradient,
+                Some(dx) if is_zero(&dx) => BlockReason::ZeroGradient,
+                Some(_) => continue,
+            };
+            blockers.push(Blocker {
+                node: NodeInfo::at(tape, id),
+                input: pos,
+                reason,
+            });
         }
-        if blockers.is_empty() {
-            WhyZero::Cancelled
-        } else {
-            WhyZero::Blocked { blockers }
-        }
+    }
+    if blockers.is_empty() {
+        WhyZero::Cancelled
+    } else {
+        WhyZero::Blocked { blockers }
     }
 }
 
 /// `y` does not depend on `x`: is it using a detached copy of something that does?
-fn detached_or_disconnected<T: Float>(
-    nodes: &[Node<T>],
-    values: &[Tensor<T>],
-    x: NodeId,
-    y: NodeId,
-) -> WhyZero {
-    let last = nodes.len() as NodeId - 1;
-    let depends = depends_on(nodes, x, last.max(x));
-    let mut ancestor = vec![false; y as usize + 1];
-    ancestor[y as usize] = true;
-    for id in (0..=y as usize).rev() {
+fn detached_or_disconnected<T: Float>(tape: &Tape<T>, x: usize, y: usize) -> WhyZero {
+    let last = tape.len() - 1;
+    let depends = depends_on(tape, x, last.max(x));
+    let mut ancestor = vec![false; y + 1];
+    ancestor[y] = true;
+    for id in (0..=y).rev() {
         if ancestor[id] {
-            for &i in &nodes[id].inputs {
-                ancestor[i as usize] = true;
+            for i in tape.node(id).expect("a node").inputs() {
+                ancestor[i] = true;
             }
         }
     }
+    let is_constant = |id: usize| tape.node(id).expect("a node").kind() == NodeKind::Constant;
     // A constant output was computed from constants only, and such nodes keep no inputs:
     // then any constant made between x and y may be where the link was cut.
-    let y_constant = nodes[y as usize].kind == NodeKind::Constant;
-    let candidate = |c: usize| ancestor[c] || (y_constant && c > x as usize);
-    for c in (0..=y as usize).filter(|&c| candidate(c) && nodes[c].kind == NodeKind::Constant) {
-        let original = (x as usize..c.min(depends.len()))
-            .find(|&d| depends[d] && same_value(&values[d], &values[c]));
+    let y_constant = is_constant(y);
+    let candidate = |c: usize| ancestor[c] || (y_constant && c > x);
+    for c in (0..=y).filter(|&c| candidate(c) && is_constant(c)) {
+        let copy = tape.node(c).expect("a node").value().clone();
+        let original = (x..c.min(depends.len()))
+            .find(|&d| depends[d] && same_value(&tape.node(d).expect("a node").value(), &copy));
         if let Some(d) = original {
             return WhyZero::Detached {
-                copy: NodeInfo::of(nodes, c as NodeId),
-                original: NodeInfo::of(nodes, d as NodeId),
+                copy: NodeInfo::at(tape, c),
+                original: NodeInfo::at(tape, d),
             };
         }
     }
     WhyZero::Disconnected {
-        x: NodeInfo::of(nodes, x),
-        y: NodeInfo::of(nodes, y),
+        x: NodeInfo::at(tape, x),
+        y: NodeInfo::at(tape, y),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{BlockReason, WhyZero};
+    use crate::diagnostics::Diagnostics;
     use crate::gradcheck::tests::ops::relu;
-    use crate::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
+    use tapegrad_core::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
 
     /// `y = sign(x)`: no gradient (piecewise constant).
     struct Sign;

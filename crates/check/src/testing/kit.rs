@@ -1,85 +1,17 @@
-//! The op-author's kit: [`check_op`] checks a new op over generated cases in one call,
-//! and the proptest strategies behind it (random shapes of rank 0 to 4 with size-1 axes,
-//! broadcasting pairs, tensors with values kept away from kinks and domain edges) are here
-//! for your own property tests. Compiled for this crate's tests and, for users, behind the
-//! `testing` feature.
+//! The op-author's kit: [`check_op`] checks an op over generated cases in one call, and
+//! [`assert_gradients`] checks one function at one point. The strategies are in
+//! `strategies.rs`.
 
+use super::strategies::{broadcast_pair, broadcast_shapes, shape};
 use crate::gradcheck::{self, Config, Function, Report};
-use crate::tensor::numel;
-use crate::{Float, Op, Tape, Tensor, Var};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::Cell;
 use std::fmt;
+use tapegrad_core::tensor::numel;
+use tapegrad_core::{Float, Op, Tape, Tensor, Var};
 
-/// A shape of rank `0..=max_rank` with axes of size 1 to 3 (small, so full gradient
-/// checks stay cheap, and size 1 comes up often).
-pub fn shape(max_rank: usize) -> impl Strategy<Value = Vec<usize>> {
-    proptest::collection::vec(1usize..=3, 0..=max_rank)
-}
-
-/// Two shapes that broadcast together: a full shape and a partner with some leading axes
-/// dropped and some axes set to 1, in either order.
-pub fn broadcast_pair(max_rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
-    shape(max_rank)
-        .prop_flat_map(|full| {
-            let rank = full.len();
-            (
-                Just(full),
-                0..=rank,
-                proptest::collection::vec(any::<bool>(), rank),
-                any::<bool>(),
-            )
-        })
-        .prop_map(|(full, dropped, ones, swap)| {
-            let partner: Vec<usize> = full[dropped..]
-                .iter()
-                .zip(&ones[dropped..])
-                .map(|(&d, &one)| if one { 1 } else { d })
-                .collect();
-            if swap {
-                (partner, full)
-            } else {
-                (full, partner)
-            }
-        })
-}
-
-/// A tensor of `shape` with values uniform in `[low, high)`.
-pub fn tensor_in(shape: Vec<usize>, low: f64, high: f64) -> impl Strategy<Value = Tensor<f64>> {
-    let n = numel(&shape);
-    proptest::collection::vec(low..high, n).prop_map(move |v| Tensor::from_vec(v, &shape))
-}
-
-/// A tensor of `shape` whose values have magnitude in `[low, high)` and a random sign:
-/// away from 0 for ops with a kink or a pole there (`relu`, `abs`, `recip`, `log|x|`).
-pub fn tensor_away_from_zero(
-    shape: Vec<usize>,
-    low: f64,
-    high: f64,
-) -> impl Strategy<Value = Tensor<f64>> {
-    let n = numel(&shape);
-    proptest::collection::vec((low..high, any::<bool>()), n).prop_map(move |v| {
-        let data = v
-            .into_iter()
-            .map(|(m, neg)| if neg { -m } else { m })
-            .collect();
-        Tensor::from_vec(data, &shape)
-    })
-}
-
-/// A tensor of random shape (rank 0 to 4) with values in `[low, high)`.
-pub fn any_tensor(low: f64, high: f64) -> impl Strategy<Value = Tensor<f64>> {
-    shape(4).prop_flat_map(move |s| tensor_in(s, low, high))
-}
-
-/// Two broadcast-compatible tensors with values in `[low, high)`.
-pub fn broadcast_tensors(low: f64, high: f64) -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {
-    broadcast_pair(4)
-        .prop_flat_map(move |(a, b)| (tensor_in(a, low, high), tensor_in(b, low, high)))
-}
-
-/// Runs the gradient check of orders `1..=order` (both doors, default f64 config) and
+/// Runs the gradient check of orders `1..=order` (both sweeps, default f64 config) and
 /// panics with its report table, the first wrong node and the inputs on failure.
 #[track_caller]
 pub fn assert_gradients(f: impl crate::gradcheck::TestFn, inputs: &[Tensor<f64>], order: usize) {
@@ -87,29 +19,6 @@ pub fn assert_gradients(f: impl crate::gradcheck::TestFn, inputs: &[Tensor<f64>]
         let shapes: Vec<_> = inputs.iter().map(|x| x.shape().to_vec()).collect();
         panic!("{e}inputs of shapes {shapes:?}: {inputs:?}");
     }
-}
-
-/// `n` shapes that broadcast together: a full shape of rank `0..=max_rank`, and for each
-/// input the full shape with some leading axes dropped and some axes set to 1.
-pub fn broadcast_shapes(n: usize, max_rank: usize) -> impl Strategy<Value = Vec<Vec<usize>>> {
-    shape(max_rank)
-        .prop_flat_map(move |full| {
-            let rank = full.len();
-            let partner = (0..=rank, proptest::collection::vec(any::<bool>(), rank));
-            (Just(full), proptest::collection::vec(partner, n))
-        })
-        .prop_map(|(full, partners)| {
-            partners
-                .into_iter()
-                .map(|(dropped, ones)| {
-                    full[dropped..]
-                        .iter()
-                        .zip(&ones[dropped..])
-                        .map(|(&d, &one)| if one { 1 } else { d })
-                        .collect()
-                })
-                .collect()
-        })
 }
 
 /// How [`check_op`] draws the shapes of an op's inputs.
@@ -143,7 +52,7 @@ pub struct OpCheck<F> {
 /// [`run`](OpCheck::run) (or [`assert`](OpCheck::assert)) then draws `cases` sets of
 /// inputs (shapes of rank 0 to 4 with size-1 axes, broadcasting pairs for ops with
 /// several inputs, values in `[-2, 2)` unless told otherwise) and for each checks, with
-/// [`gradcheck`], derivatives of orders 1 and 2 through both doors:
+/// [`gradcheck`], derivatives of orders 1 and 2 through both sweeps:
 /// - in f64;
 /// - in f32, against finite differences in f64 (promotion);
 /// - with the same variable passed as every input (`op(x, x)`; `Σop(x)·Σx` for one input).
@@ -154,7 +63,7 @@ pub struct OpCheck<F> {
 /// small case and reported with the checker's table and the first wrong node.
 ///
 /// ```
-/// use tapegrad_core::testing::check_op;
+/// use tapegrad_check::testing::check_op;
 /// use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
 ///
 /// /// `y = x³`, `dx = 3x²·dy`.
@@ -530,160 +439,6 @@ where
                 .iter()
                 .find(|s| !e.message.contains(&format!("{s:?}")))
                 .map(|s| format!("error for shapes {shapes:?} does not name {s:?}: {e}")),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gradcheck::tests::ops::BadSquare;
-    use crate::{InputGrads, TensorError};
-    use proptest::strategy::ValueTree;
-
-    /// `y = a·b + a` (broadcasting), right: `da = dy·(b + 1)`, `db = dy·a`.
-    struct MulAdd;
-
-    impl<T: Float> Op<T> for MulAdd {
-        fn name(&self) -> &str {
-            "mul_add"
-        }
-        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-            xs[0].zip_map(xs[1], |a, b| a * b + a)
-        }
-        fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-            [Some(dy * (xs[1] + T::ONE)), Some(dy * xs[0])].into()
-        }
-    }
-
-    /// `MulAdd` whose VJP forgets the `+ a` term for `a`.
-    struct MulAddWrong;
-
-    impl<T: Float> Op<T> for MulAddWrong {
-        fn name(&self) -> &str {
-            "mul_add_wrong"
-        }
-        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-            xs[0].zip_map(xs[1], |a, b| a * b + a)
-        }
-        fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-            [Some(dy * xs[1]), Some(dy * xs[0])].into()
-        }
-    }
-
-    /// Right derivatives, but it accepts any shapes and answers with the first input's.
-    struct Lax;
-
-    impl<T: Float> Op<T> for Lax {
-        fn name(&self) -> &str {
-            "lax"
-        }
-        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-            Ok(xs[0].clone())
-        }
-        fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-            [Some(dy), None].into()
-        }
-    }
-
-    /// `a·b` for equal shapes only, refused with a message that names no shape.
-    struct Vague;
-
-    impl<T: Float> Op<T> for Vague {
-        fn name(&self) -> &str {
-            "vague"
-        }
-        fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-            if xs[0].shape() != xs[1].shape() {
-                return Err(TensorError::new(
-                    crate::ErrorKind::ShapeMismatch {
-                        shapes: vec![xs[0].shape().to_vec(), xs[1].shape().to_vec()],
-                    },
-                    "shapes differ",
-                ));
-            }
-            xs[0].zip_map(xs[1], |a, b| a * b)
-        }
-        fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-            [Some(dy * xs[1]), Some(dy * xs[0])].into()
-        }
-    }
-
-    #[test]
-    fn kit_passes_a_correct_op_on_every_generated_case() {
-        let summary = check_op(2, || MulAdd).cases(24).assert();
-        assert_eq!(
-            (summary.op.as_str(), summary.cases, summary.rejected),
-            ("mul_add", 24, 1)
-        );
-        // per case: f64, f32, and the same variable twice
-        assert_eq!(summary.checks, 24 * 3, "{summary}");
-    }
-
-    #[test]
-    fn kit_catches_and_localises_a_wrong_vjp() {
-        let failure = check_op(2, || MulAddWrong).run().unwrap_err();
-        assert!(
-            failure.what.contains("gradient check in f64 failed"),
-            "{failure}"
-        );
-        let report = failure.report.as_ref().unwrap();
-        assert_eq!(
-            report.culprit.as_ref().unwrap().node.op,
-            "mul_add_wrong",
-            "{failure}"
-        );
-        assert_eq!(failure.inputs.len(), 2, "{failure}");
-        let unary = check_op(1, || BadSquare).run().unwrap_err();
-        assert!(
-            unary
-                .to_string()
-                .contains("first wrong node: #1 `bad_square`"),
-            "{unary}"
-        );
-    }
-
-    #[test]
-    fn kit_checks_the_error_path() {
-        let failure = check_op(2, || Lax).run().unwrap_err();
-        assert_eq!(
-            failure.what,
-            "accepted incompatible shapes [[2, 3], [4]] in f64 (gave shape [2, 3])"
-        );
-        let failure = check_op(1, || BadSquare)
-            .rejects(&[&[2, 3]])
-            .run()
-            .unwrap_err();
-        assert_eq!(
-            failure.what,
-            "accepted incompatible shapes [[2, 3]] in f64 (gave shape [2, 3])"
-        );
-        let failure = check_op(2, || Vague)
-            .shapes(Shapes::Same)
-            .rejects(&[&[2, 3], &[3, 2]])
-            .run()
-            .unwrap_err();
-        assert!(
-            failure.what.starts_with(
-                "error for shapes [[2, 3], [3, 2]] does not name [2, 3]: vague: shapes differ"
-            ),
-            "{failure}"
-        );
-        check_op(2, || Vague).shapes(Shapes::Same).cases(4).assert();
-    }
-
-    #[test]
-    fn broadcast_shapes_broadcast_together() {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..64 {
-            let shapes = broadcast_shapes(3, 4)
-                .new_tree(&mut runner)
-                .unwrap()
-                .current();
-            assert_eq!(shapes.len(), 3);
-            let b = crate::tensor::broadcast_shapes(&shapes[0], &shapes[1])
-                .and_then(|s| crate::tensor::broadcast_shapes(&s, &shapes[2]));
-            assert!(b.is_some(), "{shapes:?}");
         }
     }
 }

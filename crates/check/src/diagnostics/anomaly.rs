@@ -3,32 +3,32 @@
 //!
 //! # Design
 //! The report is made while the program runs, from what the tape already holds, so there
-//! is nothing to re-run. Off (the default), the cost is one `Cell<bool>` read per op
-//! applied and one per node visited by the backward sweep. On, every op's output and every
-//! gradient is scanned once; only the first anomaly is kept, since later ones are usually
-//! its consequences.
+//! is nothing to re-run. Anomaly mode is an [`Observer`] of the tape: off (the default),
+//! the cost is the tape's one flag read per op applied and per node visited by the
+//! backward sweep. On, every op's output and every gradient is scanned once; only the
+//! first anomaly is kept, since later ones are usually its consequences.
 
 use super::{NodeInfo, Summary};
-use crate::tape::{Node, NodeId};
-use crate::{Float, Op, Tape, Tensor, Var};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
-use std::panic::Location;
+use std::rc::Rc;
+use tapegrad_core::{Float, NodeKind, Observer, Op, Tape, Tensor, Var};
 
-/// Which pass produced an anomaly.
+/// Which phase (forward or backward pass) produced an anomaly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pass {
+pub enum Phase {
     /// An op's output.
     Forward,
     /// A gradient computed by an op's VJP.
     Backward,
 }
 
-/// The first NaN or infinity seen in anomaly mode (see [`Tape::detect_anomalies`]).
+/// The first NaN or infinity seen in anomaly mode (see
+/// [`Diagnostics::detect_anomalies`](super::Diagnostics::detect_anomalies)).
 #[derive(Clone, Debug)]
 pub struct Anomaly {
     /// Forward (an op's output) or backward (a gradient).
-    pub pass: Pass,
+    pub phase: Phase,
     /// Forward: the node whose value is not finite. Backward: the node whose VJP produced
     /// the non-finite gradient.
     pub node: NodeInfo,
@@ -40,7 +40,7 @@ pub struct Anomaly {
     pub cotangent: Option<Summary>,
     /// Backward: the input whose gradient is not finite, when the VJP returned it.
     pub gradient_of: Option<usize>,
-    /// Backward through the recorded door ([`Tape::grad`]): the op recorded by the VJP
+    /// Backward through the recorded sweep ([`Tape::grad`]): the op recorded by the VJP
     /// that first produced the non-finite value (its site is in the op's VJP code).
     pub inside: Option<NodeInfo>,
 }
@@ -48,13 +48,13 @@ pub struct Anomaly {
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = non_finite_words(&self.value);
-        match self.pass {
-            Pass::Forward => writeln!(
+        match self.phase {
+            Phase::Forward => writeln!(
                 f,
                 "anomaly in the forward pass: {} produced {what}",
                 self.node
             )?,
-            Pass::Backward => {
+            Phase::Backward => {
                 write!(
                     f,
                     "anomaly in the backward pass: the VJP of {} produced {what}",
@@ -90,34 +90,57 @@ fn non_finite_words(s: &Summary) -> String {
     words.join(" and ")
 }
 
-/// The tape's anomaly-mode state.
+/// Anomaly mode's observer: what it keeps while it watches a tape. Installed by
+/// [`Diagnostics::detect_anomalies`](super::Diagnostics::detect_anomalies).
 #[derive(Default)]
-pub(crate) struct AnomalyWatch {
-    on: Cell<bool>,
-    /// The node whose VJP is running (recorded door) and its cotangent, so that a non-finite
-    /// value produced by an op the VJP records is attributed to that node.
-    in_vjp: RefCell<Option<(NodeInfo, Summary)>>,
+pub struct AnomalyWatch {
+    /// The nodes whose VJPs are running (innermost last) with their cotangents, so that a
+    /// non-finite value produced by an op a VJP records is attributed to its node.
+    in_vjp: RefCell<Vec<(NodeInfo, Summary)>>,
     first: RefCell<Option<Box<Anomaly>>>,
+}
+
+/// Turns anomaly mode on (a fresh watch, unless one is installed) or off on `tape`.
+pub(crate) fn detect<T: Float>(tape: &Tape<T>, on: bool) {
+    let watching = tape.observer::<AnomalyWatch>().is_some();
+    if on && !watching {
+        tape.set_observer(Rc::new(AnomalyWatch::default()));
+    } else if !on && watching {
+        tape.remove_observer();
+    }
 }
 
 fn all_finite<T: Float>(t: &Tensor<T>) -> bool {
     t.as_slice().iter().all(|x| x.is_finite())
 }
 
+/// Each of `ids` described, with a summary of its value.
 fn inputs_of<T: Float>(
-    nodes: &[Node<T>],
-    values: &[Tensor<T>],
-    ids: impl Iterator<Item = NodeId>,
+    tape: &Tape<T>,
+    ids: impl Iterator<Item = usize>,
 ) -> Vec<(NodeInfo, Summary)> {
-    ids.map(|i| (NodeInfo::of(nodes, i), Summary::of(&values[i as usize])))
-        .collect()
+    ids.map(|i| {
+        let node = tape.node(i).expect("an input of a node");
+        let summary = Summary::of(&node.value());
+        (NodeInfo::of(&node), summary)
+    })
+    .collect()
+}
+
+/// The input ids of node `id`.
+fn input_ids<T: Float>(tape: &Tape<T>, id: usize) -> Vec<usize> {
+    tape.node(id).map_or(Vec::new(), |n| n.inputs().collect())
 }
 
 impl AnomalyWatch {
-    /// True in anomaly mode. The only cost of the hooks when off.
-    #[inline]
-    pub(crate) fn is_on(&self) -> bool {
-        self.on.get()
+    /// The first anomaly seen, if any.
+    pub fn first(&self) -> Option<Anomaly> {
+        self.first.borrow().as_deref().cloned()
+    }
+
+    /// The first anomaly seen, forgotten here so the next one can be caught.
+    pub fn take(&self) -> Option<Anomaly> {
+        self.first.take().map(|a| *a)
     }
 
     fn has_first(&self) -> bool {
@@ -130,42 +153,38 @@ impl AnomalyWatch {
             *first = Some(Box::new(a));
         }
     }
+}
 
-    /// Hook in `Tape::try_apply_at`: `value` is the output `op` computed from `xs`, about to
-    /// become node `values.len()`.
-    pub(crate) fn forward<T: Float>(
-        &self,
-        nodes: &[Node<T>],
-        values: &[Tensor<T>],
-        op: &dyn Op<T>,
-        xs: &[Var<'_, T>],
-        value: &Tensor<T>,
-        site: &'static Location<'static>,
-    ) {
-        if self.has_first() || all_finite(value) {
+impl<T: Float> Observer<T> for AnomalyWatch {
+    fn applied(&self, op: &dyn Op<T>, xs: &[Var<'_, T>], y: Var<'_, T>) {
+        if self.has_first() || all_finite(&y.value()) {
             return;
         }
+        let Some(site) = y.site() else {
+            return;
+        };
+        let tape = y.tape();
         let this = NodeInfo {
-            id: values.len(),
-            kind: crate::NodeKind::Op,
+            id: y.id(),
+            kind: NodeKind::Op,
             op: op.label(),
             site,
         };
-        let anomaly = match &*self.in_vjp.borrow() {
+        let anomaly = match self.in_vjp.borrow().last() {
             None => Anomaly {
-                pass: Pass::Forward,
+                phase: Phase::Forward,
                 node: this,
-                inputs: inputs_of(nodes, values, xs.iter().map(|x| x.id)),
-                value: Summary::of(value),
+                inputs: inputs_of(tape, xs.iter().map(|x| x.id())),
+                value: Summary::of(&y.value()),
                 cotangent: None,
                 gradient_of: None,
                 inside: None,
             },
             Some((owner, dy)) => Anomaly {
-                pass: Pass::Backward,
-                inputs: inputs_of(nodes, values, owner_inputs(nodes, owner.id)),
+                phase: Phase::Backward,
+                inputs: inputs_of(tape, input_ids(tape, owner.id).into_iter()),
                 node: owner.clone(),
-                value: Summary::of(value),
+                value: Summary::of(&y.value()),
                 cotangent: Some(dy.clone()),
                 gradient_of: None,
                 inside: Some(this),
@@ -174,97 +193,41 @@ impl AnomalyWatch {
         self.record(anomaly);
     }
 
-    /// Hook in the backward sweep before node `id`'s VJP runs with cotangent `dy`; returns
-    /// what [`leave_vjp`](Self::leave_vjp) restores.
-    pub(crate) fn enter_vjp<T: Float>(
-        &self,
-        tape: &Tape<T>,
-        id: NodeId,
-        dy: &Tensor<T>,
-    ) -> Option<(NodeInfo, Summary)> {
-        let owner = NodeInfo::of(&tape.nodes.borrow(), id);
-        self.in_vjp.replace(Some((owner, Summary::of(dy))))
+    fn vjp_started(&self, tape: &Tape<T>, node: usize, dy: &Tensor<T>) {
+        // Described now: the recorded sweep holds the op out of its node while it runs.
+        let owner = NodeInfo::at(tape, node);
+        self.in_vjp.borrow_mut().push((owner, Summary::of(dy)));
     }
 
-    /// Hook in the backward sweep after a VJP returned.
-    pub(crate) fn leave_vjp(&self, outer: Option<(NodeInfo, Summary)>) {
-        self.in_vjp.replace(outer);
-    }
-
-    /// Hook in the backward sweep: `dx` is the gradient node `id`'s VJP returned for its
-    /// input `input`, given cotangent `dy`.
-    pub(crate) fn gradient<T: Float>(
-        &self,
-        tape: &Tape<T>,
-        id: NodeId,
-        input: usize,
-        dy: &Tensor<T>,
-        dx: &Tensor<T>,
-    ) {
-        if self.has_first() || all_finite(dx) {
+    fn vjp_finished(&self, tape: &Tape<T>, node: usize, dy: &Tensor<T>, dxs: &[Option<Tensor<T>>]) {
+        self.in_vjp.borrow_mut().pop();
+        if self.has_first() {
             return;
         }
-        let nodes = tape.nodes.borrow();
-        let values = tape.values.borrow();
-        self.record(Anomaly {
-            pass: Pass::Backward,
-            node: NodeInfo::of(&nodes, id),
-            inputs: inputs_of(&nodes, &values, owner_inputs(&nodes, id as usize)),
-            value: Summary::of(dx),
-            cotangent: Some(Summary::of(dy)),
-            gradient_of: Some(input),
-            inside: None,
+        let bad = dxs.iter().enumerate().find_map(|(input, dx)| {
+            dx.as_ref()
+                .filter(|dx| !all_finite(dx))
+                .map(|dx| (input, dx))
         });
-    }
-}
-
-fn owner_inputs<T: Float>(nodes: &[Node<T>], id: usize) -> impl Iterator<Item = NodeId> + '_ {
-    nodes[id].inputs.iter().copied()
-}
-
-impl<T: Float> Tape<T> {
-    /// Turns anomaly mode on or off. On, the first NaN or infinity produced by an op
-    /// (forward) or by a VJP (backward, either door) is kept with the op's name, the line
-    /// that created it and summaries of its inputs; read it with [`anomaly`](Self::anomaly).
-    /// Off (the default) it costs one flag read per op and per backward step.
-    ///
-    /// ```
-    /// use tapegrad_core::{diagnostics::Pass, Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// tape.detect_anomalies(true);
-    /// let x = tape.leaf(Tensor::vector(vec![1.0, 0.0]));
-    /// let y = (x / x).sum(); // 0/0 = NaN
-    /// let a = tape.anomaly().expect("NaN seen");
-    /// assert_eq!((a.pass, a.node.op.as_str()), (Pass::Forward, "div"));
-    /// assert_eq!(a.node.site.line(), line!() - 3);
-    /// assert_eq!(a.value.nan, 1);
-    /// # let _ = y;
-    /// ```
-    pub fn detect_anomalies(&self, on: bool) {
-        self.anomaly.on.set(on);
-    }
-
-    /// True in anomaly mode.
-    pub fn is_detecting_anomalies(&self) -> bool {
-        self.anomaly.is_on()
-    }
-
-    /// The first anomaly seen since anomaly mode was turned on (or since
-    /// [`take_anomaly`](Self::take_anomaly)).
-    pub fn anomaly(&self) -> Option<Anomaly> {
-        self.anomaly.first.borrow().as_deref().cloned()
-    }
-
-    /// Returns the first anomaly and forgets it, so the next one can be caught.
-    pub fn take_anomaly(&self) -> Option<Anomaly> {
-        self.anomaly.first.take().map(|a| *a)
+        if let Some((input, dx)) = bad {
+            self.record(Anomaly {
+                phase: Phase::Backward,
+                node: NodeInfo::at(tape, node),
+                inputs: inputs_of(tape, input_ids(tape, node).into_iter()),
+                value: Summary::of(dx),
+                cotangent: Some(Summary::of(dy)),
+                gradient_of: Some(input),
+                inside: None,
+            });
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Pass;
-    use crate::{Tape, Tensor, Var};
+    use super::Phase;
+    use crate::diagnostics::Diagnostics;
+    use tapegrad_core::{Tape, Tensor, Var};
 
     /// Forty ops around `log(0 · x)`; returns the output and the line of the `log`.
     fn deep_graph<'t>(x: Var<'t, f64>) -> (Var<'t, f64>, u32) {
@@ -288,7 +251,7 @@ mod tests {
         let (y, line) = deep_graph(x);
         let _ = y.backward(); // later NaNs (inf - inf, 0 · inf) do not replace the first
         let a = tape.anomaly().expect("the -inf of log(0) is caught");
-        assert_eq!(a.pass, Pass::Forward);
+        assert_eq!(a.phase, Phase::Forward);
         assert_eq!(a.node.op, "log");
         assert_eq!((a.node.site.file(), a.node.site.line()), (file!(), line));
         assert_eq!((a.value.neg_inf, a.value.nan), (3, 0));
@@ -322,32 +285,32 @@ mod tests {
     }
 
     #[test]
-    fn backward_infinity_is_attributed_to_the_vjp_through_both_doors() {
+    fn backward_infinity_is_attributed_to_the_vjp_through_both_sweeps() {
         let tape = Tape::<f64>::new();
         tape.detect_anomalies(true);
         let x = tape.leaf(Tensor::vector(vec![0.0, 4.0]));
         let line = line!() + 1;
         let y = (x.sqrt() * 3.0).sum();
         assert!(tape.anomaly().is_none(), "the forward pass is finite");
-        // tensor door: the VJP's returned gradient is checked
+        // tensor sweep: the VJP's returned gradient is checked
         let _ = y.backward();
         let a = tape.take_anomaly().expect("d sqrt(0) = inf");
         assert_eq!(
-            (a.pass, a.node.op.as_str(), a.node.site.line()),
-            (Pass::Backward, "sqrt", line)
+            (a.phase, a.node.op.as_str(), a.node.site.line()),
+            (Phase::Backward, "sqrt", line)
         );
         assert_eq!((a.gradient_of, a.value.pos_inf), (Some(0), 1));
         assert_eq!(a.cotangent.as_ref().unwrap().values, Some(vec![3.0, 3.0]));
         assert_eq!(a.inputs[0].1.values, Some(vec![0.0, 4.0]));
         assert!(a.inside.is_none());
-        // recorded door: the op inside the VJP that produced the infinity is named too
+        // recorded sweep: the op inside the VJP that produced the infinity is named too
         let _ = tape.grad(y, &[x]);
         let a = tape.take_anomaly().expect("d sqrt(0) = inf");
         assert_eq!(
-            (a.pass, a.node.op.as_str(), a.node.site.line()),
-            (Pass::Backward, "sqrt", line)
+            (a.phase, a.node.op.as_str(), a.node.site.line()),
+            (Phase::Backward, "sqrt", line)
         );
-        let inside = a.inside.as_ref().expect("recorded door");
+        let inside = a.inside.as_ref().expect("recorded sweep");
         // the division inside sqrt's VJP, created in that op's file
         assert_eq!(inside.op.as_str(), "div");
         assert!(inside.site.file().ends_with("sqrt.rs"), "{}", inside.site);

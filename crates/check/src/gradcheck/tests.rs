@@ -1,8 +1,8 @@
 //! Tests of the checker itself, with deliberately wrong ops defined here.
 
 use super::*;
-use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::cell::Cell;
+use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// Test ops, shared with the diagnostics tests.
 pub(crate) mod ops {
@@ -85,7 +85,7 @@ fn accepts_correct_composite_at_order_two() {
 }
 
 #[test]
-fn full_jacobian_compares_every_entry_of_each_order_by_both_doors() {
+fn full_jacobian_compares_every_entry_of_each_order_by_both_routes() {
     // f(x) = Σ x³ on 3 elements: order 1 has a 1×3 Jacobian, order 2 the 3×3 Hessian
     // (times the random cotangent c₁), each compared through grad and backward.
     let x = Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3]);
@@ -102,7 +102,7 @@ fn report_names_worst_elements_with_analytic_and_numeric_values() {
     let x = Tensor::from_vec(vec![1.5, -2.0], &[2]);
     let report = check(|xs| bad_square(xs[0]), &[x], 1, &Config::f64());
     assert_eq!(report.verdict, Verdict::Fail);
-    assert_eq!(report.failures, 4, "{report}"); // two diagonal entries, two doors
+    assert_eq!(report.failures, 4, "{report}"); // two diagonal entries, two routes
     assert!((report.max_abs_err - 2.0).abs() < 1e-6 && (report.max_rel_err - 0.5).abs() < 1e-6);
     let worst = &report.worst[0];
     assert_eq!(
@@ -245,7 +245,7 @@ fn directional_strategy_for_large_inputs_catches_a_wrong_op_reproducibly() {
     // per direction: <v, J u> through grad and backward, and every element of J u (one
     // at order 1, where F₁ is the scalar mean; 400 at order 2, where F₂ is a gradient)
     assert_eq!(good.compared, 3 * (2 + 1) + 3 * (2 + 400), "{good}");
-    assert!(good.worst.iter().any(|e| e.door == Door::Jvp));
+    assert!(good.worst.iter().any(|e| e.route == GradientRoute::Jvp));
     fn f<'t>(xs: &[Var<'t, f64>]) -> Var<'t, f64> {
         bad_square(xs[0]).exp().mean()
     }
@@ -262,7 +262,7 @@ fn directional_strategy_for_large_inputs_catches_a_wrong_op_reproducibly() {
 }
 
 #[test]
-fn jvp_door_checks_every_element_of_j_u() {
+fn jvp_route_checks_every_element_of_j_u() {
     // F = x ⊙ b (300 elements): J u = b ⊙ u is compared element by element.
     let x = Tensor::rand_uniform(&[300], -1.0, 1.0, 1);
     let b = Tensor::rand_uniform(&[300], -1.0, 1.0, 2);

@@ -2,45 +2,58 @@
 //! inputs had in the expression, and name the first one whose own VJP is wrong.
 //!
 //! # Design
-//! The op of a recorded node is owned by the tape (`StoredOp`). To check it alone it
-//! must be applied again on fresh tapes, so it is moved out of (a private copy of) the
-//! expression's tape into an `Rc` and lent to those tapes through [`Lent`]. Nothing is
-//! cloned and ops need no `Clone` bound; the lending tape is thrown away afterwards.
+//! The op of a recorded node is owned by the tape. To check it alone it must be applied
+//! again on fresh tapes, so (a private copy of) the expression's tape is shared behind an
+//! `Rc` and the op is lent to those tapes through [`Lent`], which reaches it through the
+//! tape's public view. Nothing is cloned and ops need no `Clone` bound; the lending tape
+//! is thrown away afterwards.
 
 use super::report::{Culprit, Verdict};
 use super::{run, Config, Function};
 use crate::diagnostics::NodeInfo;
-use crate::stored_op::StoredOp;
-use crate::tape::{NodeId, NodeKind};
-use crate::{Float, InputGrads, Op, Tape, Tensor, TensorError, Var};
 use smallvec::SmallVec;
 use std::rc::Rc;
+use tapegrad_core::{Float, InputGrads, NodeKind, Op, Tape, Tensor, TensorError, Var};
 
-/// An op borrowed from another tape's node.
-struct Lent<T: Float>(Rc<StoredOp<T>>);
+/// The op of node `id` of another tape, lent. Its calls borrow that tape only: the VJP
+/// records on the tape it is applied to, never on the lending one.
+struct Lent<T: Float> {
+    tape: Rc<Tape<T>>,
+    id: usize,
+    /// The op's name, kept here because [`Op::name`] returns a borrow.
+    name: String,
+}
+
+impl<T: Float> Lent<T> {
+    fn with<R>(&self, f: impl FnOnce(&dyn Op<T>) -> R) -> R {
+        let node = self.tape.node(self.id).expect("a node of the lending tape");
+        f(node.op().expect("an op node"))
+    }
+}
 
 impl<T: Float> Op<T> for Lent<T> {
     fn name(&self) -> &str {
-        self.0.get().name()
+        &self.name
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        self.0.get().forward(xs)
+        self.with(|op| op.forward(xs))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        self.0.get().vjp(xs, y, dy)
+        self.with(|op| op.vjp(xs, y, dy))
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
-        self.0.get().is_at_kink(xs)
+        self.with(|op| op.is_at_kink(xs))
     }
     fn label(&self) -> String {
-        self.0.get().label()
+        self.with(|op| op.label())
     }
 }
 
 /// One node's op as a function of its differentiable inputs; its constant inputs stay
 /// fixed at their values.
 struct Alone<T: Float> {
-    op: Rc<StoredOp<T>>,
+    tape: Rc<Tape<T>>,
+    id: usize,
     /// Per op input: `Some(value)` for a constant input, `None` for a checked one.
     fixed: Vec<Option<Tensor<T>>>,
 }
@@ -57,7 +70,12 @@ impl<T: Float> Function<T> for Alone<T> {
                 None => *free.next().expect("one variable per checked input"),
             })
             .collect();
-        tape.apply(Lent(self.op.clone()), &args)
+        let lent = Lent {
+            tape: self.tape.clone(),
+            id: self.id,
+            name: self.tape.node(self.id).expect("a node").name().to_string(),
+        };
+        tape.apply(lent, &args)
     }
 }
 
@@ -71,7 +89,7 @@ pub(crate) fn localise<T: Float>(
     cfg: &Config,
     dtype: &'static str,
 ) -> Option<Culprit> {
-    let tape = Tape::<T>::new();
+    let tape = Rc::new(Tape::<T>::new());
     let xs: Vec<_> = inputs.iter().map(|x| tape.leaf(x.clone())).collect();
     let _ = f.eval(&xs);
     let sub = Config {
@@ -79,41 +97,28 @@ pub(crate) fn localise<T: Float>(
         ..cfg.clone()
     };
     for id in 0..tape.len() {
-        let (op, fixed, free, info) = {
-            let mut nodes = tape.nodes.borrow_mut();
-            let values = tape.values.borrow();
-            if nodes[id].kind != NodeKind::Op {
-                continue;
-            }
-            let info = NodeInfo::of(&nodes, id as NodeId);
-            let inputs = nodes[id].inputs.clone();
-            let at_kink = {
-                let values: SmallVec<[&Tensor<T>; 4]> =
-                    inputs.iter().map(|&i| &values[i as usize]).collect();
-                nodes[id]
-                    .op
-                    .as_ref()
-                    .is_some_and(|op| op.get().is_at_kink(&values))
-            };
-            if at_kink {
+        let (fixed, free, info) = {
+            let node = tape.node(id).expect("id below len");
+            if node.kind() != NodeKind::Op || node.is_at_kink() {
                 continue;
             }
             let mut fixed = Vec::new();
             let mut free = Vec::new();
-            for &i in &inputs {
-                let value = values[i as usize].clone();
-                if nodes[i as usize].requires_grad() {
+            for input in node.inputs() {
+                let input = tape.node(input).expect("an input");
+                let value = input.value().clone();
+                if input.kind() == NodeKind::Constant {
+                    fixed.push(Some(value));
+                } else {
                     fixed.push(None);
                     free.push(value);
-                } else {
-                    fixed.push(Some(value));
                 }
             }
-            let op = nodes[id].op.take().expect("op node without op");
-            (op, fixed, free, info)
+            (fixed, free, NodeInfo::of(&node))
         };
         let alone = Alone {
-            op: Rc::new(op),
+            tape: tape.clone(),
+            id,
             fixed,
         };
         let report = run(&alone, &alone, &free, order, &sub, dtype);

@@ -1,0 +1,154 @@
+//! The kit and the strategies checked: right ops pass, wrong ones fail with their table.
+
+use super::*;
+use crate::gradcheck::tests::ops::BadSquare;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
+
+/// `y = a·b + a` (broadcasting), right: `da = dy·(b + 1)`, `db = dy·a`.
+struct MulAdd;
+
+impl<T: Float> Op<T> for MulAdd {
+    fn name(&self) -> &str {
+        "mul_add"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        xs[0].zip_map(xs[1], |a, b| a * b + a)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * (xs[1] + T::ONE)), Some(dy * xs[0])].into()
+    }
+}
+
+/// `MulAdd` whose VJP forgets the `+ a` term for `a`.
+struct MulAddWrong;
+
+impl<T: Float> Op<T> for MulAddWrong {
+    fn name(&self) -> &str {
+        "mul_add_wrong"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        xs[0].zip_map(xs[1], |a, b| a * b + a)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * xs[1]), Some(dy * xs[0])].into()
+    }
+}
+
+/// Right derivatives, but it accepts any shapes and answers with the first input's.
+struct Lax;
+
+impl<T: Float> Op<T> for Lax {
+    fn name(&self) -> &str {
+        "lax"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        Ok(xs[0].clone())
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy), None].into()
+    }
+}
+
+/// `a·b` for equal shapes only, refused with a message that names no shape.
+struct Vague;
+
+impl<T: Float> Op<T> for Vague {
+    fn name(&self) -> &str {
+        "vague"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        if xs[0].shape() != xs[1].shape() {
+            return Err(TensorError::new(
+                tapegrad_core::ErrorKind::ShapeMismatch {
+                    shapes: vec![xs[0].shape().to_vec(), xs[1].shape().to_vec()],
+                },
+                "shapes differ",
+            ));
+        }
+        xs[0].zip_map(xs[1], |a, b| a * b)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * xs[1]), Some(dy * xs[0])].into()
+    }
+}
+
+#[test]
+fn kit_passes_a_correct_op_on_every_generated_case() {
+    let summary = check_op(2, || MulAdd).cases(24).assert();
+    assert_eq!(
+        (summary.op.as_str(), summary.cases, summary.rejected),
+        ("mul_add", 24, 1)
+    );
+    // per case: f64, f32, and the same variable twice
+    assert_eq!(summary.checks, 24 * 3, "{summary}");
+}
+
+#[test]
+fn kit_catches_and_localises_a_wrong_vjp() {
+    let failure = check_op(2, || MulAddWrong).run().unwrap_err();
+    assert!(
+        failure.what.contains("gradient check in f64 failed"),
+        "{failure}"
+    );
+    let report = failure.report.as_ref().unwrap();
+    assert_eq!(
+        report.culprit.as_ref().unwrap().node.op,
+        "mul_add_wrong",
+        "{failure}"
+    );
+    assert_eq!(failure.inputs.len(), 2, "{failure}");
+    let unary = check_op(1, || BadSquare).run().unwrap_err();
+    assert!(
+        unary
+            .to_string()
+            .contains("first wrong node: #1 `bad_square`"),
+        "{unary}"
+    );
+}
+
+#[test]
+fn kit_checks_the_error_path() {
+    let failure = check_op(2, || Lax).run().unwrap_err();
+    assert_eq!(
+        failure.what,
+        "accepted incompatible shapes [[2, 3], [4]] in f64 (gave shape [2, 3])"
+    );
+    let failure = check_op(1, || BadSquare)
+        .rejects(&[&[2, 3]])
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        failure.what,
+        "accepted incompatible shapes [[2, 3]] in f64 (gave shape [2, 3])"
+    );
+    let failure = check_op(2, || Vague)
+        .shapes(Shapes::Same)
+        .rejects(&[&[2, 3], &[3, 2]])
+        .run()
+        .unwrap_err();
+    assert!(
+        failure.what.starts_with(
+            "error for shapes [[2, 3], [3, 2]] does not name [2, 3]: vague: shapes differ"
+        ),
+        "{failure}"
+    );
+    check_op(2, || Vague).shapes(Shapes::Same).cases(4).assert();
+}
+
+#[test]
+fn broadcast_shapes_broadcast_together() {
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..64 {
+        let shapes = broadcast_shapes(3, 4)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        assert_eq!(shapes.len(), 3);
+        let b = tapegrad_core::tensor::broadcast_shapes(&shapes[0], &shapes[1])
+            .and_then(|s| tapegrad_core::tensor::broadcast_shapes(&s, &shapes[2]));
+        assert!(b.is_some(), "{shapes:?}");
+    }
+}

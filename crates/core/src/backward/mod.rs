@@ -1,0 +1,225 @@
+//! Reverse mode: the one sweep over the tape, and its two entry points.
+//!
+//! - [`Tape::grad`] records the gradient computation on the tape, so the gradients are
+//!   variables that can be differentiated again (Hessian-vector products, Newton steps).
+//! - [`Var::backward`] returns plain tensors and records nothing: the fast path for
+//!   training loops.
+//!
+//! Both run the same loop (`sweep.rs`); they differ only in what a gradient is (a `Var` or
+//! a `Tensor`) and where the op's VJP is evaluated: `recorded.rs` and `eager.rs`.
+//! `grads.rs` holds what `backward` returns.
+
+mod eager;
+mod grads;
+mod recorded;
+mod sweep;
+#[cfg(test)]
+mod tests;
+
+pub use grads::Grads;
+
+use crate::tape::{NodeId, NodeKind};
+use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
+use eager::Eager;
+use recorded::Recorded;
+use std::panic::Location;
+use sweep::sweep;
+
+impl<T: Float> Tape<T> {
+    /// Gradients of `y` (which must have one element) with respect to each of `xs`,
+    /// recorded on the tape so they can be differentiated again.
+    ///
+    /// A variable that does not influence `y` gets zeros. See [`Tape`] for an example.
+    #[track_caller]
+    pub fn grad<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>]) -> Vec<Var<'t, T>> {
+        match self.try_grad(y, None, xs) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like [`grad`](Self::grad) with an explicit cotangent `seed` for a `y` of any shape
+    /// (a vector-Jacobian product `seedᵀ·∂y/∂x`).
+    #[track_caller]
+    pub fn grad_with<'t>(
+        &'t self,
+        y: Var<'t, T>,
+        seed: Var<'t, T>,
+        xs: &[Var<'t, T>],
+    ) -> Vec<Var<'t, T>> {
+        match self.try_grad(y, Some(seed), xs) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The fallible form of [`grad`](Self::grad) / [`grad_with`](Self::grad_with).
+    #[track_caller]
+    pub fn try_grad<'t>(
+        &'t self,
+        y: Var<'t, T>,
+        seed: Option<Var<'t, T>>,
+        xs: &[Var<'t, T>],
+    ) -> Result<Vec<Var<'t, T>>, Error> {
+        let site = Location::caller();
+        for v in xs.iter().chain(seed.as_ref()).chain([&y]) {
+            self.check_owns("grad", *v, site)?;
+        }
+        if self.values_only.get() {
+            // Nested in a VJP that the tensor sweep evaluates without recording: ask the
+            // sweep to evaluate that VJP again, recorded, and answer zeros meanwhile.
+            self.nested_request.set(true);
+            return Ok(xs
+                .iter()
+                .map(|x| self.constant_at(Tensor::zeros(&x.shape()), site))
+                .collect());
+        }
+        let seed = match seed {
+            Some(s) => {
+                check_seed_shape("grad", &s.shape(), &y.shape(), site)?;
+                s
+            }
+            None => self.constant_at(unit_seed(y, "grad", site)?, site),
+        };
+        let lowest = xs.iter().map(|x| x.id).min().unwrap_or(y.id).min(y.id);
+        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
+        let kept = sweep(
+            self,
+            y.id,
+            seed,
+            lowest,
+            |id, _| wanted.contains(&id),
+            &mut Recorded { tape: self },
+        );
+        Ok(xs
+            .iter()
+            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
+                Some(&(_, g)) => g,
+                None => self.constant_at(Tensor::zeros(&x.shape()), site),
+            })
+            .collect())
+    }
+}
+
+/// The error for an explicit seed whose shape is not the output's.
+fn check_seed_shape(
+    entry: &str,
+    seed: &[usize],
+    output: &[usize],
+    site: &'static Location<'static>,
+) -> Result<(), Error> {
+    if seed == output {
+        return Ok(());
+    }
+    Err(Error::at(
+        ErrorKind::ShapeMismatch {
+            shapes: vec![seed.to_vec(), output.to_vec()],
+        },
+        entry,
+        format!("seed of shape {seed:?} for an output of shape {output:?}"),
+        site,
+    ))
+}
+
+/// A ones seed for a one-element output, or the error for any other shape.
+fn unit_seed<T: Float>(
+    y: Var<'_, T>,
+    entry: &str,
+    site: &'static Location<'static>,
+) -> Result<Tensor<T>, Error> {
+    let shape = y.shape();
+    if crate::tensor::numel(&shape) != 1 {
+        return Err(Error::at(
+            ErrorKind::NonScalarRoot {
+                shape: shape.to_vec(),
+            },
+            entry,
+            format!(
+                "output has shape {shape:?}, not one element; reduce it (e.g. `.sum()`) or pass a seed"
+            ),
+            site,
+        ));
+    }
+    Ok(Tensor::ones(&shape))
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// First-order gradients of this one-element variable with respect to every leaf, as
+    /// tensors. Records nothing; calling it twice gives the same answer twice.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+    /// let x = tape.constant(Tensor::vector(vec![3.0, 4.0]));
+    /// let loss = (w * x).sum();
+    /// let grads = loss.backward();
+    /// assert_eq!(grads.wrt(w).as_slice(), &[3.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn backward(self) -> Grads<T> {
+        match self.try_backward(None) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`backward`](Self::backward) with an explicit cotangent for an output of any shape.
+    #[track_caller]
+    pub fn backward_with(self, seed: Tensor<T>) -> Grads<T> {
+        match self.try_backward(Some(seed)) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The fallible form of [`backward`](Self::backward) / [`backward_with`](Self::backward_with).
+    #[track_caller]
+    pub fn try_backward(self, seed: Option<Tensor<T>>) -> Result<Grads<T>, Error> {
+        let site = Location::caller();
+        let tape = self.tape;
+        if tape.values_only.get() {
+            // Nested in a VJP that the tensor sweep evaluates (see `Tape::try_grad`).
+            tape.nested_request.set(true);
+            return Ok(Grads {
+                identity: tape.identity(),
+                by_leaf: Vec::new(),
+                placeholder: true,
+            });
+        }
+        if tape.kind(self) == NodeKind::Constant {
+            return Err(Error::at(
+                ErrorKind::ConstantRoot,
+                "backward",
+                format!(
+                    "variable #{} does not depend on any leaf (it was computed under `no_grad`, detached, or from constants only), so it has no gradient",
+                    self.id
+                ),
+                site,
+            ));
+        }
+        let shape = self.shape();
+        let seed = match seed {
+            Some(s) => {
+                check_seed_shape("backward", s.shape(), &shape, site)?;
+                s
+            }
+            None => unit_seed(self, "backward", site)?,
+        };
+        let mut runner = Eager::new(self.tape);
+        let mut by_leaf = sweep(
+            self.tape,
+            self.id,
+            seed,
+            0,
+            |_, kind| kind == NodeKind::Leaf,
+            &mut runner,
+        );
+        by_leaf.reverse();
+        Ok(Grads {
+            identity: tape.identity(),
+            by_leaf,
+            placeholder: false,
+        })
+    }
+}

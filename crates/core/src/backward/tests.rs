@@ -1,0 +1,190 @@
+//! The sweep through its two entry points: values, seeds, refusals, higher orders.
+
+use crate::{NodeKind, Tape, Tensor};
+
+#[test]
+fn backward_twice_gives_the_same_fresh_gradients() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::vector(vec![1.0, -2.0]));
+    let y = (x * x * 3.0).sum();
+    let first = y.backward().wrt(x);
+    let second = y.backward().wrt(x);
+    assert_eq!(first.as_slice(), &[6.0, -12.0]);
+    assert_eq!(first, second);
+}
+
+#[test]
+fn non_scalar_root_without_seed_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+    let y = x * 2.0;
+    let e = y
+        .try_backward(None)
+        .err()
+        .expect("two-element root must be refused");
+    assert_eq!(e.op, "backward");
+    assert!(e.message.contains("[2]"), "{e}");
+    let e = tape.try_grad(y, None, &[x]).unwrap_err();
+    assert_eq!(e.op, "grad");
+    // with a seed it is a vector-Jacobian product
+    let g = y.backward_with(Tensor::vector(vec![1.0, 10.0]));
+    assert_eq!(g.wrt(x).as_slice(), &[2.0, 20.0]);
+    let seed = tape.constant(Tensor::vector(vec![1.0, 10.0]));
+    assert_eq!(
+        tape.grad_with(y, seed, &[x])[0].value().as_slice(),
+        &[2.0, 20.0]
+    );
+}
+
+#[test]
+fn seed_of_wrong_shape_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+    let e = (x * 2.0)
+        .try_backward(Some(Tensor::zeros(&[3])))
+        .err()
+        .unwrap();
+    assert!(
+        e.message.contains("[3]") && e.message.contains("[2]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unconnected_variable_gets_zero_gradient() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(1.0));
+    let unused = tape.leaf(Tensor::from_vec(vec![1.0; 6], &[2, 3]));
+    let y = x.exp();
+    assert!(y.backward().get(unused).is_none());
+    assert_eq!(y.backward().wrt(unused), Tensor::zeros(&[2, 3]));
+    let g = tape.grad(y, &[x, unused]);
+    assert_eq!(g[1].value(), Tensor::zeros(&[2, 3]));
+    assert_eq!(g[1].kind(), NodeKind::Constant);
+}
+
+#[test]
+fn gradient_with_respect_to_an_intermediate_variable() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(3.0));
+    let h = x * x; // 9
+    let y = h * h; // dy/dh = 2h = 18
+    assert_eq!(tape.grad(y, &[h])[0].item(), 18.0);
+    assert_eq!(tape.grad(y, &[y])[0].item(), 1.0);
+}
+
+#[test]
+fn grads_refuse_an_intermediate_naming_its_op_and_line() {
+    let tape = Tape::<f32>::new();
+    let x = tape.leaf(Tensor::scalar(3.0));
+    let line = line!() + 1;
+    let h = x * x;
+    let grads = (h * h).backward();
+    let err = grads.try_wrt(h).unwrap_err();
+    assert!(err.message.contains("intermediate"), "{err}");
+    assert!(err.message.contains("`mul`"), "{err}");
+    assert!(
+        err.message.contains(&format!("{}:{line}", file!())),
+        "{err}"
+    );
+    assert!(grads.try_get(h).is_err());
+    // never a silent zero through the panicking forms either
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.wrt(h)));
+    assert!(caught.is_err(), "wrt(intermediate) answered");
+    // leaves and constants still answer
+    assert_eq!(grads.wrt(x).item(), 108.0); // d(x⁴)/dx = 4x³
+    let c = tape.constant(Tensor::scalar(1.0));
+    assert_eq!(grads.wrt(c).item(), 0.0);
+}
+
+#[test]
+fn backward_of_a_root_without_leaves_is_refused() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(2.0));
+    let y = tape.no_grad(|| x.exp() * x);
+    let err = y
+        .try_backward(None)
+        .err()
+        .expect("no_grad root must be refused");
+    assert_eq!(err.op, "backward");
+    assert!(err.message.contains("does not depend on any leaf"), "{err}");
+    let c = tape.constant(Tensor::scalar(1.0));
+    assert!((c * c).try_backward(None).is_err());
+    // the recorded sweep answers zeros (a Hessian of a linear function is zero)
+    assert_eq!(tape.grad(y, &[x])[0].item(), 0.0);
+}
+
+#[test]
+fn detach_and_constants_block_gradients() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(2.0));
+    let y = x * x.detach(); // d/dx = x (the detached factor is a constant)
+    assert_eq!(y.backward().wrt(x).item(), 2.0);
+    let c = tape.constant(Tensor::scalar(5.0));
+    assert_eq!((c * c).kind(), NodeKind::Constant);
+    assert_eq!(tape.grad(c * x, &[c])[0].item(), 0.0);
+}
+
+#[test]
+fn no_grad_records_nothing_and_restores_recording() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(2.0));
+    let y = tape.no_grad(|| x.exp() * x);
+    assert_eq!(y.kind(), NodeKind::Constant);
+    assert!(tape.is_recording());
+    assert_eq!((y * x).backward().wrt(x).item(), y.item());
+}
+
+#[test]
+fn variables_of_two_tapes_do_not_mix() {
+    let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
+    let a = t1.leaf(Tensor::scalar(1.0));
+    let b = t2.leaf(Tensor::scalar(2.0));
+    let e = a.try_add(b).unwrap_err();
+    assert_eq!(e.op, "add");
+    assert!(e.message.contains("another tape"), "{e}");
+    assert!(t1.try_grad(a, None, &[b]).is_err());
+}
+
+#[test]
+#[should_panic(expected = "another tape")]
+fn grads_refuse_a_variable_of_another_tape() {
+    let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
+    let a = t1.leaf(Tensor::scalar(1.0));
+    let b = t2.leaf(Tensor::scalar(1.0));
+    let _ = (a * 2.0).backward().get(b);
+}
+
+#[test]
+fn third_derivative_through_repeated_grad() {
+    // f = x⁴: f' = 4x³, f'' = 12x², f''' = 24x
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(1.5));
+    let f = x * x * x * x;
+    let d1 = tape.grad(f, &[x])[0];
+    let d2 = tape.grad(d1, &[x])[0];
+    let d3 = tape.grad(d2, &[x])[0];
+    assert_eq!((d1.item(), d2.item(), d3.item()), (13.5, 27.0, 36.0));
+}
+
+#[test]
+fn the_tensor_sweep_holds_no_backward_nodes() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(0.5));
+    let y = (x * x).exp() * x;
+    let before = tape.len();
+    let _ = y.backward();
+    assert_eq!(tape.len(), before, "backward() must not record");
+    let _ = tape.grad(y, &[x]);
+    assert!(tape.len() > before, "grad() records its computation");
+}
+
+#[test]
+fn f32_tapes_work_like_f64() {
+    let tape = Tape::<f32>::new();
+    let x = tape.leaf(Tensor::scalar(2.0f32));
+    let y = x * x * x;
+    assert_eq!(y.backward().wrt(x).item(), 12.0f32);
+    let d1 = tape.grad(y, &[x])[0];
+    assert_eq!(tape.grad(d1, &[x])[0].item(), 12.0f32);
+}
