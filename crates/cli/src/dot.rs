@@ -1,7 +1,7 @@
 //! `--dot FILE`: the engine's graph of the expression at the point, in Graphviz DOT, drawn
-//! by the check crate's export (`Diagnostics::graph`): one node per engine op and constant, one per
-//! variable (shared by its occurrences, named as in `--at`), with values and each
-//! variable's derivative.
+//! by the check crate's export (`Diagnostics::graph`): one node per engine op and
+//! constant, one per variable (shared by its occurrences, named as in `--at`), with values
+//! and each variable's derivative.
 
 use crate::ast::Ast;
 use crate::eval::at_point;
