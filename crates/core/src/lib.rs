@@ -24,6 +24,9 @@
 //! assert_eq!(grads.wrt(b).as_slice(), &[4.6, 11.2]); // d mean(y²)/dy = y
 //! ```
 #![warn(missing_docs)]
+// The one crate with `unsafe`: the GEMM call (`float.rs`) and inline op storage
+// (`stored_op.rs`). Every block says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 mod backward;
 mod error;
