@@ -73,4 +73,4 @@ pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{ParamGrads, Pass};
 #[cfg(feature = "safetensors")]
-pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsErrorKind};
+pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsProblem};

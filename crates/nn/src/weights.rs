@@ -17,7 +17,7 @@ const METADATA_KEY: &str = "__metadata__";
 /// Why weights could not be saved or loaded: the file (for the functions that take a
 /// path), what is wrong, and the caller's source line.
 ///
-/// Displays as `file: what (at caller.rs:line:column)`. The field `kind` holds the
+/// Displays as `file: what (at caller.rs:line:column)`. The field `problem` holds the
 /// safetensors details (every mismatch, the I/O error); [`kind()`](Self::kind) says what
 /// went wrong in the engine's terms, as for every tapegrad error:
 ///
@@ -32,14 +32,14 @@ pub struct WeightsError {
     /// The file, for the functions that take a path; `None` for buffers.
     pub path: Option<String>,
     /// What is wrong.
-    pub kind: WeightsErrorKind,
+    pub problem: WeightsProblem,
     /// The caller's source location.
     pub location: &'static Location<'static>,
 }
 
 /// What is wrong, for a [`WeightsError`].
 #[derive(Debug)]
-pub enum WeightsErrorKind {
+pub enum WeightsProblem {
     /// Reading or writing the file failed.
     Io(std::io::Error),
     /// The bytes are not a valid safetensors file (truncated, a header that claims more
@@ -109,14 +109,14 @@ impl fmt::Display for WeightsError {
         if let Some(path) = &self.path {
             write!(f, "{path}: ")?;
         }
-        match &self.kind {
-            WeightsErrorKind::Io(e) => write!(f, "{e}")?,
-            WeightsErrorKind::Format(m) => write!(f, "not a valid safetensors file: {m}")?,
-            WeightsErrorKind::ReservedName(name) => write!(
+        match &self.problem {
+            WeightsProblem::Io(e) => write!(f, "{e}")?,
+            WeightsProblem::Format(m) => write!(f, "not a valid safetensors file: {m}")?,
+            WeightsProblem::ReservedName(name) => write!(
                 f,
                 "cannot save a parameter named `{name}`: safetensors reserves that name for metadata"
             )?,
-            WeightsErrorKind::Mismatch(m) => write!(f, "{m}")?,
+            WeightsProblem::Mismatch(m) => write!(f, "{m}")?,
         }
         let at = self.location;
         write!(f, " (at {}:{}:{})", at.file(), at.line(), at.column())
@@ -168,8 +168,8 @@ impl fmt::Display for Mismatch {
 
 impl std::error::Error for WeightsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            WeightsErrorKind::Io(source) => Some(source),
+        match &self.problem {
+            WeightsProblem::Io(source) => Some(source),
             _ => None,
         }
     }
@@ -178,12 +178,12 @@ impl std::error::Error for WeightsError {
 impl WeightsError {
     /// What went wrong, in the engine's terms: [`ErrorKind::Io`], [`ErrorKind::Format`],
     /// or [`ErrorKind::InvalidArgument`] for a reserved name or a file that does not fit
-    /// the parameters (the field `kind` lists how).
+    /// the parameters (the field `problem` lists how).
     pub fn kind(&self) -> ErrorKind {
-        match &self.kind {
-            WeightsErrorKind::Io(e) => ErrorKind::Io(e.kind()),
-            WeightsErrorKind::Format(_) => ErrorKind::Format,
-            WeightsErrorKind::ReservedName(_) | WeightsErrorKind::Mismatch(_) => {
+        match &self.problem {
+            WeightsProblem::Io(e) => ErrorKind::Io(e.kind()),
+            WeightsProblem::Format(_) => ErrorKind::Format,
+            WeightsProblem::ReservedName(_) | WeightsProblem::Mismatch(_) => {
                 ErrorKind::InvalidArgument
             }
         }
@@ -191,12 +191,12 @@ impl WeightsError {
 
     fn new(
         path: Option<&Path>,
-        kind: WeightsErrorKind,
+        problem: WeightsProblem,
         location: &'static Location<'static>,
     ) -> Self {
         WeightsError {
             path: path.map(|p| p.display().to_string()),
-            kind,
+            problem,
             location,
         }
     }
@@ -211,16 +211,16 @@ impl<T: Float> Params<T> {
     pub fn to_safetensors(&self) -> Result<Vec<u8>, WeightsError> {
         let at = Location::caller();
         self.encode()
-            .map_err(|kind| WeightsError::new(None, kind, at))
+            .map_err(|problem| WeightsError::new(None, problem, at))
     }
 
     /// Writes [`to_safetensors`](Self::to_safetensors) to `path`; errors name the file.
     #[track_caller]
     pub fn save_safetensors(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
         let (path, at) = (path.as_ref(), Location::caller());
-        let fail = |kind| WeightsError::new(Some(path), kind, at);
+        let fail = |problem| WeightsError::new(Some(path), problem, at);
         let bytes = self.encode().map_err(fail)?;
-        std::fs::write(path, bytes).map_err(|e| fail(WeightsErrorKind::Io(e)))
+        std::fs::write(path, bytes).map_err(|e| fail(WeightsProblem::Io(e)))
     }
 
     /// Loads every parameter from a safetensors buffer with the default [`LoadOptions`]
@@ -244,7 +244,7 @@ impl<T: Float> Params<T> {
     ) -> Result<(), WeightsError> {
         let at = Location::caller();
         self.decode(bytes, options)
-            .map_err(|kind| WeightsError::new(None, kind, at))
+            .map_err(|problem| WeightsError::new(None, problem, at))
     }
 
     /// Reads `path` and loads it with the default [`LoadOptions`] (non-finite weights
@@ -264,14 +264,14 @@ impl<T: Float> Params<T> {
         options: LoadOptions,
     ) -> Result<(), WeightsError> {
         let (path, at) = (path.as_ref(), Location::caller());
-        let fail = |kind| WeightsError::new(Some(path), kind, at);
-        let bytes = std::fs::read(path).map_err(|e| fail(WeightsErrorKind::Io(e)))?;
+        let fail = |problem| WeightsError::new(Some(path), problem, at);
+        let bytes = std::fs::read(path).map_err(|e| fail(WeightsProblem::Io(e)))?;
         self.decode(&bytes, options).map_err(fail)
     }
 
-    fn encode(&self) -> Result<Vec<u8>, WeightsErrorKind> {
+    fn encode(&self) -> Result<Vec<u8>, WeightsProblem> {
         if let Some(name) = self.names().find(|&n| n == METADATA_KEY) {
-            return Err(WeightsErrorKind::ReservedName(name.to_string()));
+            return Err(WeightsProblem::ReservedName(name.to_string()));
         }
         let dtype = if T::NAME == "f32" {
             Dtype::F32
@@ -301,22 +301,21 @@ impl<T: Float> Params<T> {
             .map(|(name, shape, data)| {
                 TensorView::new(dtype, shape.clone(), data)
                     .map(|v| (name.as_str(), v))
-                    .map_err(|e| WeightsErrorKind::Format(e.to_string()))
+                    .map_err(|e| WeightsProblem::Format(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
-        safetensors::serialize(views, Some(meta))
-            .map_err(|e| WeightsErrorKind::Format(e.to_string()))
+        safetensors::serialize(views, Some(meta)).map_err(|e| WeightsProblem::Format(e.to_string()))
     }
 
-    fn decode(&self, bytes: &[u8], options: LoadOptions) -> Result<(), WeightsErrorKind> {
+    fn decode(&self, bytes: &[u8], options: LoadOptions) -> Result<(), WeightsProblem> {
         let file =
-            SafeTensors::deserialize(bytes).map_err(|e| WeightsErrorKind::Format(e.to_string()))?;
+            SafeTensors::deserialize(bytes).map_err(|e| WeightsProblem::Format(e.to_string()))?;
         // `safetensors` reads the header into a map, where a repeated name silently
         // replaces the earlier one: look for repeats in the header text itself.
         let repeated = repeated_keys(header(bytes));
         if !repeated.is_empty() {
-            return Err(WeightsErrorKind::Format(format!(
+            return Err(WeightsProblem::Format(format!(
                 "tensor names given more than once in the header: {repeated:?}"
             )));
         }
@@ -346,7 +345,7 @@ impl<T: Float> Params<T> {
             .collect();
         m.unexpected.sort();
         if m != Mismatch::default() {
-            return Err(WeightsErrorKind::Mismatch(Box::new(m)));
+            return Err(WeightsProblem::Mismatch(Box::new(m)));
         }
         for (p, v) in self.params().zip(values) {
             p.set(v);
@@ -595,7 +594,7 @@ mod tests {
         let before = target.snapshot();
         let target = target.with("1.weight", &Param::new(Tensor::zeros(&[5])));
         let e = target.load_safetensors_bytes(&file).unwrap_err();
-        let WeightsErrorKind::Mismatch(m) = &e.kind else {
+        let WeightsProblem::Mismatch(m) = &e.problem else {
             panic!("{e}")
         };
         assert_eq!(m.missing, ["out.scale"]);
@@ -626,7 +625,7 @@ mod tests {
         let ps = Params::new()
             .with("w", &Param::new(Tensor::<f32>::zeros(&[3])))
             .with("v", &Param::new(Tensor::<f32>::zeros(&[1])));
-        let WeightsErrorKind::Mismatch(m) = ps.load_safetensors_bytes(&bytes).unwrap_err().kind
+        let WeightsProblem::Mismatch(m) = ps.load_safetensors_bytes(&bytes).unwrap_err().problem
         else {
             panic!()
         };
@@ -647,7 +646,7 @@ mod tests {
             },
         ] {
             let e = ps.load_safetensors_bytes_with(&bytes, options).unwrap_err();
-            let WeightsErrorKind::Mismatch(m) = &e.kind else {
+            let WeightsProblem::Mismatch(m) = &e.problem else {
                 panic!("{e}")
             };
             assert_eq!(
@@ -685,7 +684,7 @@ mod tests {
             let w = Param::new(Tensor::<T>::zeros(&[4]));
             let ps = Params::new().with("w", &w);
             let e = ps.load_safetensors_bytes(&bytes).unwrap_err();
-            let WeightsErrorKind::Mismatch(m) = &e.kind else {
+            let WeightsProblem::Mismatch(m) = &e.problem else {
                 panic!("{e}")
             };
             assert_eq!((m.values[0].index, m.values[0].count), (1, 2));
@@ -748,7 +747,7 @@ mod tests {
     fn metadata_key_is_refused_as_a_parameter_name_at_save() {
         let ps = Params::new().with("__metadata__", &Param::new(Tensor::<f32>::zeros(&[1])));
         let e = ps.to_safetensors().unwrap_err();
-        assert!(matches!(&e.kind, WeightsErrorKind::ReservedName(n) if n == "__metadata__"));
+        assert!(matches!(&e.problem, WeightsProblem::ReservedName(n) if n == "__metadata__"));
         assert!(e.to_string().starts_with(
             "cannot save a parameter named `__metadata__`: safetensors reserves that name"
         ));

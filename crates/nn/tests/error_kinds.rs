@@ -4,7 +4,7 @@
 use std::error::Error as _;
 use tapegrad_core::{Error, ErrorKind, Tensor};
 use tapegrad_nn::data::{read_csv, Dataset, Standardizer, Table};
-use tapegrad_nn::{Param, Params, WeightsErrorKind};
+use tapegrad_nn::{Param, Params, WeightsProblem};
 
 /// Asserts the error's kind, op and line (this file's, where the call was written).
 #[track_caller]
@@ -47,7 +47,7 @@ fn weights_errors_are_io_format_or_a_mismatch_and_keep_the_io_source() {
     let bytes = Params::<f32>::new().to_safetensors().unwrap();
     let err = params.load_safetensors_bytes(&bytes).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    assert!(matches!(&err.kind, WeightsErrorKind::Mismatch(m) if m.missing == ["w"]));
+    assert!(matches!(&err.problem, WeightsProblem::Mismatch(m) if m.missing == ["w"]));
 }
 
 #[test]

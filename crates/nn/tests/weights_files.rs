@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use tapegrad_core::{Float, Tensor};
-use tapegrad_nn::{Param, Params, WeightsErrorKind};
+use tapegrad_nn::{Param, Params, WeightsProblem};
 
 /// A file name of its own under the temp directory for each test and element type.
 fn temp_file(test: &str) -> PathBuf {
@@ -27,7 +27,7 @@ fn load_damaged<T: Float>(test: &str, damage: impl Fn(&mut Vec<u8>)) -> (String,
     std::fs::write(&path, &bytes).unwrap();
     let e = model::<T>().load_safetensors(&path).unwrap_err();
     std::fs::remove_file(&path).unwrap();
-    assert!(matches!(e.kind, WeightsErrorKind::Format(_)), "{e}");
+    assert!(matches!(e.problem, WeightsProblem::Format(_)), "{e}");
     (e.to_string(), path.display().to_string())
 }
 
@@ -80,7 +80,7 @@ fn mismatch_and_io_errors_name_the_file_and_the_caller() {
     );
     let missing = std::env::temp_dir().join("tapegrad-no-such-dir/x.safetensors");
     let e = model::<f32>().save_safetensors(&missing).unwrap_err();
-    assert!(matches!(e.kind, WeightsErrorKind::Io(_)));
+    assert!(matches!(e.problem, WeightsProblem::Io(_)));
     assert!(e
         .to_string()
         .starts_with(&format!("{}: ", missing.display())));
