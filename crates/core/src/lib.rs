@@ -31,6 +31,7 @@
 mod backward;
 mod error;
 mod float;
+pub mod func;
 mod op;
 pub mod ops;
 mod stored_op;
