@@ -51,6 +51,19 @@ struct Transposed {
 /// and [`jvp`](Linearization::jvp)s. Errors if `xs` is empty.
 ///
 /// Cost: one forward pass, recorded.
+///
+/// ```
+/// use tapegrad_core::{func, Tensor, Var};
+/// // y = x0 · x1 (a [2] times a scalar): two VJPs and a JVP, one recording
+/// let x = [Tensor::vector(vec![1.0, 2.0]), Tensor::scalar(3.0)];
+/// let lin = func::linearize(|xs: &[Var<'_, f64>]| xs[0] * xs[1], &x).unwrap();
+/// assert_eq!((lin.input_shapes(), lin.output_shape()), (&[vec![2], vec![]][..], vec![2]));
+/// let rows: Vec<_> = [[1.0, 0.0], [0.0, 1.0]]
+///     .map(|e| lin.vjp(&Tensor::vector(e.to_vec())).unwrap()[1].item()).to_vec();
+/// assert_eq!(rows, [1.0, 2.0]); // ∂y/∂x1 = x0
+/// let t = [Tensor::vector(vec![0.0, 0.0]), Tensor::scalar(1.0)];
+/// assert_eq!(lin.jvp(&t).unwrap().as_slice(), &[1.0, 2.0]);
+/// ```
 #[track_caller]
 pub fn linearize<T, F>(f: F, xs: &[Tensor<T>]) -> Result<Linearization<T>, Error>
 where
