@@ -8,6 +8,8 @@
 //! - [`Error`]: which op refused, where in your code, and its [`ErrorKind`] to match on
 //!   (the tensor layer's [`TensorError`] carries the same kinds).
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
+//! - [`func`]: gradients, Jacobians, Hessians and JVPs of a function in one call, in the
+//!   manner of `torch.func` and `jax`.
 //! - [`Tape::nodes`] and [`Observer`]: a read-only view of a tape and a hook on ops and
 //!   VJPs, on which the tools (the `tapegrad-check` crate: gradient checker, diagnostics,
 //!   the op-author's kit) are written.
@@ -31,6 +33,7 @@
 mod backward;
 mod error;
 mod float;
+pub mod func;
 mod op;
 pub mod ops;
 mod stored_op;

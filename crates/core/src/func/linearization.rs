@@ -1,0 +1,236 @@
+//! [`Linearization`]: a function recorded once at a point, through which any number of
+//! cotangents (reverse sweeps) and tangents (by transposing the recorded backward) are
+//! pushed without recording the function again. Every transform is built on it.
+
+use super::inputs::{check_scalar, check_shapes, Site};
+use crate::tape::{NodeId, NodeKind};
+use crate::tensor::numel;
+use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
+use std::cell::OnceCell;
+use std::panic::Location;
+
+/// `f` recorded at one point, kept to push many seeds through it: the batched form of
+/// [`vjp`](super::vjp) and [`jvp`](super::jvp).
+///
+/// Cost: recording `f` once (its graph stays in memory while this lives); each
+/// [`vjp`](Self::vjp) is one reverse sweep; the first [`jvp`](Self::jvp) records the
+/// backward once more (about the graph's size again), then each is one reverse sweep of
+/// that transposed graph.
+///
+/// ```
+/// use tapegrad_core::{func, Tensor, Var};
+/// // y = 3x, elementwise: J = 3I
+/// let lin = func::linearize(|xs: &[Var<'_, f64>]| xs[0] * 3.0, &[Tensor::vector(vec![1.0, 2.0])])
+///     .unwrap();
+/// assert_eq!(lin.value().as_slice(), &[3.0, 6.0]);
+/// for seed in [vec![1.0, 0.0], vec![0.0, 1.0]] {
+///     let seed = Tensor::vector(seed);
+///     assert_eq!(lin.vjp(&seed).unwrap()[0], seed.map(|s| 3.0 * s));
+///     assert_eq!(lin.jvp(&[seed.clone()]).unwrap(), seed.map(|s| 3.0 * s));
+/// }
+/// ```
+pub struct Linearization<T: Float> {
+    tape: Tape<T>,
+    inputs: Vec<NodeId>,
+    input_shapes: Vec<Vec<usize>>,
+    output: NodeId,
+    /// Recorded by the first `jvp`: a leaf `u` shaped like the output, and `Jᵀu` for
+    /// every input, flattened and concatenated. `Jᵀu` is linear in `u`, so its VJP with
+    /// respect to `u` against a tangent `v` is `J v`: forward mode with no per-op code.
+    transposed: OnceCell<Transposed>,
+}
+
+/// The node ids of the transposed graph (see [`Linearization::transposed`]).
+#[derive(Clone, Copy)]
+struct Transposed {
+    cotangent: NodeId,
+    flat_vjp: NodeId,
+}
+
+/// Records `f` at `xs` (leaves on a fresh tape) for many [`vjp`](Linearization::vjp)s
+/// and [`jvp`](Linearization::jvp)s. Errors if `xs` is empty.
+///
+/// Cost: one forward pass, recorded.
+///
+/// ```
+/// use tapegrad_core::{func, Tensor, Var};
+/// // y = x0 · x1 (a [2] times a scalar): two VJPs and a JVP, one recording
+/// let x = [Tensor::vector(vec![1.0, 2.0]), Tensor::scalar(3.0)];
+/// let lin = func::linearize(|xs: &[Var<'_, f64>]| xs[0] * xs[1], &x).unwrap();
+/// assert_eq!((lin.input_shapes(), lin.output_shape()), (&[vec![2], vec![]][..], vec![2]));
+/// let rows: Vec<_> = [[1.0, 0.0], [0.0, 1.0]]
+///     .map(|e| lin.vjp(&Tensor::vector(e.to_vec())).unwrap()[1].item()).to_vec();
+/// assert_eq!(rows, [1.0, 2.0]); // ∂y/∂x1 = x0
+/// let t = [Tensor::vector(vec![0.0, 0.0]), Tensor::scalar(1.0)];
+/// assert_eq!(lin.jvp(&t).unwrap().as_slice(), &[1.0, 2.0]);
+/// ```
+#[track_caller]
+pub fn linearize<T, F>(f: F, xs: &[Tensor<T>]) -> Result<Linearization<T>, Error>
+where
+    T: Float,
+    F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>,
+{
+    Linearization::record("linearize", Location::caller(), xs, |leaves| Ok(f(leaves)))
+}
+
+impl<T: Float> Linearization<T> {
+    /// Records `f` at `xs`; `f` may refuse (with an error naming `entry` and `site`).
+    pub(crate) fn record<F>(entry: &str, site: Site, xs: &[Tensor<T>], f: F) -> Result<Self, Error>
+    where
+        F: for<'t> FnOnce(&[Var<'t, T>]) -> Result<Var<'t, T>, Error>,
+    {
+        if xs.is_empty() {
+            return Err(Error::at(
+                ErrorKind::InvalidArgument,
+                entry,
+                "no input tensors: f needs at least one to differentiate by",
+                site,
+            ));
+        }
+        let tape = Tape::new();
+        let (inputs, output) = {
+            let leaves: Vec<Var<'_, T>> = xs.iter().map(|x| tape.leaf(x.clone())).collect();
+            let y = f(&leaves)?;
+            tape.check_owns(entry, y, site)?;
+            (leaves.iter().map(|x| x.id).collect(), y.id)
+        };
+        Ok(Linearization {
+            tape,
+            inputs,
+            input_shapes: xs.iter().map(|x| x.shape().to_vec()).collect(),
+            output,
+            transposed: OnceCell::new(),
+        })
+    }
+
+    /// `f`'s value at the point.
+    pub fn value(&self) -> Tensor<T> {
+        self.var(self.output).value()
+    }
+
+    /// The shapes of `f`'s inputs, in order.
+    pub fn input_shapes(&self) -> &[Vec<usize>] {
+        &self.input_shapes
+    }
+
+    /// The shape of `f`'s output.
+    pub fn output_shape(&self) -> Vec<usize> {
+        self.var(self.output).shape().to_vec()
+    }
+
+    /// `cotangentᵀ·∂f/∂xᵢ` for each input: one reverse sweep. The cotangent has the
+    /// output's shape ([`ErrorKind::ShapeMismatch`](crate::ErrorKind::ShapeMismatch)
+    /// otherwise).
+    #[track_caller]
+    pub fn vjp(&self, cotangent: &Tensor<T>) -> Result<Vec<Tensor<T>>, Error> {
+        let site = Location::caller();
+        check_shapes(
+            "vjp",
+            "cotangent",
+            std::slice::from_ref(cotangent),
+            &[self.output_shape()],
+            site,
+        )?;
+        self.pull(cotangent.clone())
+    }
+
+    /// `Σᵢ ∂f/∂xᵢ·tangentᵢ`, shaped like the output: one reverse sweep of the transposed
+    /// graph (recorded by the first call). One tangent per input, of its shape.
+    #[track_caller]
+    pub fn jvp(&self, tangents: &[Tensor<T>]) -> Result<Tensor<T>, Error> {
+        let site = Location::caller();
+        check_shapes("jvp", "tangents", tangents, &self.input_shapes, site)?;
+        let flat = tangents
+            .iter()
+            .flat_map(|v| v.as_slice().iter().copied())
+            .collect();
+        self.push(Tensor::vector(flat))
+    }
+
+    /// The total number of input elements (the length of a flat tangent).
+    pub(crate) fn input_len(&self) -> usize {
+        self.input_shapes.iter().map(|s| numel(s)).sum()
+    }
+
+    /// The VJP against `seed` (of the output's shape, unchecked), for each input.
+    pub(crate) fn pull(&self, seed: Tensor<T>) -> Result<Vec<Tensor<T>>, Error> {
+        let root = self.var(self.output);
+        if self.tape.kind(root) == NodeKind::Constant {
+            // `f` does not depend on its inputs: there is no path to sweep.
+            return Ok(self.input_shapes.iter().map(|s| Tensor::zeros(s)).collect());
+        }
+        let grads = root.try_backward(Some(seed))?;
+        Ok(self
+            .inputs
+            .iter()
+            .map(|&x| grads.wrt(self.var(x)))
+            .collect())
+    }
+
+    /// The JVP against a tangent given flat (all inputs' elements, concatenated).
+    pub(crate) fn push(&self, flat_tangent: Tensor<T>) -> Result<Tensor<T>, Error> {
+        let transposed = match self.transposed.get() {
+            Some(t) => *t,
+            None => {
+                let t = self.record_transposed()?;
+                *self.transposed.get_or_init(|| t)
+            }
+        };
+        let u = self.var(transposed.cotangent);
+        let flat_vjp = self.var(transposed.flat_vjp);
+        if self.tape.kind(flat_vjp) == NodeKind::Constant {
+            return Ok(Tensor::zeros(&self.output_shape()));
+        }
+        Ok(flat_vjp.try_backward(Some(flat_tangent))?.wrt(u))
+    }
+
+    /// Records `Jᵀu` for a fresh leaf `u` (see [`Linearization::transposed`]).
+    fn record_transposed(&self) -> Result<Transposed, Error> {
+        let y = self.var(self.output);
+        let u = self.tape.leaf(Tensor::zeros(&y.shape()));
+        let xs: Vec<Var<'_, T>> = self.inputs.iter().map(|&x| self.var(x)).collect();
+        let vjps = self.tape.try_grad(y, Some(u), &xs)?;
+        Ok(Transposed {
+            cotangent: u.id,
+            flat_vjp: flat_concat(&vjps).id,
+        })
+    }
+
+    /// The handle of node `id` of this linearization's tape.
+    fn var(&self, id: NodeId) -> Var<'_, T> {
+        Var {
+            tape: &self.tape,
+            id,
+        }
+    }
+}
+
+/// The variables flattened and concatenated into one vector.
+pub(crate) fn flat_concat<'t, T: Float>(vars: &[Var<'t, T>]) -> Var<'t, T> {
+    let flat: Vec<Var<'t, T>> = vars.iter().map(|v| v.flatten()).collect();
+    match flat.as_slice() {
+        [one] => *one,
+        _ => Var::concat(&flat, 0),
+    }
+}
+
+/// The gradient of a scalar `f`, flattened and concatenated over the inputs, recorded so
+/// it can be differentiated again: what [`hessian`](super::hessian) and
+/// [`hvp`](super::hvp) linearize.
+pub(crate) fn gradient_of<T, F>(
+    entry: &str,
+    site: Site,
+    f: F,
+    xs: &[Tensor<T>],
+) -> Result<Linearization<T>, Error>
+where
+    T: Float,
+    F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>,
+{
+    Linearization::record(entry, site, xs, |leaves| {
+        let y = f(leaves);
+        check_scalar(entry, &y.shape(), site)?;
+        let tape = leaves[0].tape();
+        Ok(flat_concat(&tape.try_grad(y, None, leaves)?))
+    })
+}

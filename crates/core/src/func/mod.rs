@@ -1,0 +1,74 @@
+//! Functional transforms in the manner of `torch.func` and `jax`: a function of tensors in,
+//! its gradient, Jacobian, Hessian or products with them out, each in one call.
+//! They are compositions of the engine's public API (`Tape::grad`, `Var::backward`): no
+//! per-op code lives here. Sparse (coloured) Jacobians and Hessians do not, yet.
+//!
+//! Every transform takes `f: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>`, calls it once on
+//! leaves holding the given tensors on a fresh tape, and returns tensors. A Jacobian's
+//! shape is the output's shape followed by the input's, one Jacobian per input. `f` is a
+//! closure written in the call, an `fn` item, or a closure named through [`function`]
+//! (Rust infers a closure's signature from the call it is written in; a closure bound to
+//! a variable first would not accept leaves of every tape).
+//!
+//! Transforms compose through the tape: inside `f`, `Tape::grad` records a gradient that
+//! a transform differentiates again (the [`hessian`] is the Jacobian of the gradient).
+//!
+//! | transform | sweeps (after recording `f` once) | memory |
+//! |---|---|---|
+//! | [`value_and_grad`], [`grad`], [`vjp`] | 1 reverse | the recorded graph |
+//! | [`jvp`] | 1 recorded reverse + 1 reverse (about 2) | the graph, about twice |
+//! | [`jacrev`] | 1 reverse per output element | the graph + the result |
+//! | [`jacfwd`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
+//! | [`hessian`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
+//! | [`hvp`] | 1 recorded reverse + 1 reverse | the graph, about twice |
+//!
+//! [`linearize`] keeps the recorded graph to push many seeds through it without
+//! recording `f` again (the batched form the transforms above are built on).
+//!
+//! ```
+//! use tapegrad_core::{func, Tensor, Var};
+//! // f(x) = x0² x1, at (1, 2)
+//! let x = Tensor::vector(vec![1.0, 2.0]);
+//! let f = func::function(|xs: &[Var<'_, f64>]| {
+//!     let x0 = xs[0].narrow(0, 0, 1);
+//!     let x1 = xs[0].narrow(0, 1, 1);
+//!     (x0 * x0 * x1).sum()
+//! });
+//! let (value, grad) = func::value_and_grad(f, &[x.clone()]).unwrap();
+//! assert_eq!((value.item(), grad[0].as_slice()), (2.0, &[4.0, 1.0][..])); // (2 x0 x1, x0²)
+//! let h = func::hessian(f, &[x]).unwrap();
+//! assert_eq!(h[0][0].shape(), &[2, 2]);
+//! assert_eq!(h[0][0].as_slice(), &[4.0, 2.0, 2.0, 0.0]); // [[2 x1, 2 x0], [2 x0, 0]]
+//! ```
+
+mod grad;
+mod hessian;
+mod inputs;
+mod jacobian;
+mod linearization;
+
+use crate::{Float, Var};
+
+pub use grad::{grad, jvp, value_and_grad, vjp};
+pub use hessian::{hessian, hvp};
+pub use jacobian::{jacfwd, jacobian, jacrev};
+pub use linearization::{linearize, Linearization};
+
+/// Returns `f` unchanged, its signature fixed to the one every transform takes, so a
+/// closure can be named once and passed to several transforms (by reference, `&f`, or by
+/// copy).
+///
+/// ```
+/// use tapegrad_core::{func, Tensor, Var};
+/// let f = func::function(|xs: &[Var<'_, f64>]| (xs[0] * xs[0]).sum());
+/// let x = [Tensor::vector(vec![1.0, 2.0])];
+/// assert_eq!(func::grad(&f, &x).unwrap()[0].as_slice(), &[2.0, 4.0]);
+/// assert_eq!(func::hessian(&f, &x).unwrap()[0][0].as_slice(), &[2.0, 0.0, 0.0, 2.0]);
+/// ```
+pub fn function<T, F>(f: F) -> F
+where
+    T: Float,
+    F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>,
+{
+    f
+}
