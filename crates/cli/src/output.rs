@@ -150,30 +150,34 @@ pub fn text(point: &Point, d: &Derivatives, check: Option<&Report>) -> String {
         out.push_str("hessian\n");
         let names = &point.names;
         let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0) + 2;
-        let cells: Vec<Vec<String>> = h
-            .iter()
-            .map(|row| row.iter().map(|&x| number(x)).collect())
-            .collect();
-        let col_w: Vec<usize> = (0..names.len())
-            .map(|j| {
-                cells
-                    .iter()
-                    .map(|r| r[j].len())
-                    .chain([names[j].chars().count()])
-                    .max()
-                    .unwrap_or(0)
-                    + 2
-            })
-            .collect();
+        // Every cell formatted once into one buffer, with its length: n² numbers as n²
+        // `String`s took six times the memory of the Hessian itself (2,500 variables).
+        let mut cells = String::new();
+        let mut lens: Vec<u8> = Vec::with_capacity(h.len() * names.len());
+        for &x in h.iter().flatten() {
+            let before = cells.len();
+            cells.push_str(&number(x));
+            lens.push(u8::try_from(cells.len() - before).expect("a number is a few characters"));
+        }
+        let mut col_w: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+        for row in lens.chunks(names.len().max(1)) {
+            for (w, &len) in col_w.iter_mut().zip(row) {
+                *w = (*w).max(usize::from(len));
+            }
+        }
+        col_w.iter_mut().for_each(|w| *w += 2);
         let mut header = format!("  {:name_w$}", "");
         for (n, w) in names.iter().zip(&col_w) {
             let _ = write!(header, "{n:w$}");
         }
         let _ = writeln!(out, "{}", header.trim_end());
-        for (n, row) in names.iter().zip(&cells) {
+        let mut start = 0;
+        for (n, row) in names.iter().zip(lens.chunks(names.len().max(1))) {
             let mut line = format!("  {n:name_w$}");
-            for (c, w) in row.iter().zip(&col_w) {
-                let _ = write!(line, "{c:w$}");
+            for (&len, w) in row.iter().zip(&col_w) {
+                let end = start + usize::from(len);
+                let _ = write!(line, "{:w$}", &cells[start..end]);
+                start = end;
             }
             let _ = writeln!(out, "{}", line.trim_end());
         }
