@@ -5,7 +5,7 @@
 use crate::ast::{Ast, BinOp, Id, Kind};
 use crate::functions::{power, Func, V};
 use crate::point::Point;
-use tapegrad_core::{NodeKind, Tape, Tensor};
+use tapegrad_core::{Tape, Tensor};
 
 /// The variable of every node of `ast` on `tape`; `vars[i]` stands for `ast.vars[i]`.
 ///
@@ -94,11 +94,7 @@ pub fn differentiate(ast: &Ast, point: &Point, binding: &[usize], hessian: bool)
     let (leaves, nodes) = at_point(ast, &tape, point, binding);
     let f = nodes[ast.root()];
     let grad = tape.grad(f, &leaves);
-    let hessian = hessian.then(|| {
-        grad.iter()
-            .map(|&g| hessian_row(&tape, g, &leaves))
-            .collect()
-    });
+    let hessian = hessian.then(|| grad.iter().map(|&g| hessian_row(g, &leaves)).collect());
     Derivatives {
         nodes: nodes.iter().map(|v| v.item()).collect(),
         grad: grad.iter().map(|g| g.item()).collect(),
@@ -115,13 +111,12 @@ pub fn differentiate(ast: &Ast, point: &Point, binding: &[usize], hessian: bool)
 /// row kept n copies of that graph: 1.6 GB for the 2,500-variable product
 /// `v0*v1*…*v2499`, whose Hessian is 50 MB. Both sweeps evaluate the same VJPs, so the
 /// numbers are the same.
-fn hessian_row<'t>(tape: &'t Tape<f64>, g: V<'t>, leaves: &[V<'t>]) -> Vec<f64> {
-    if tape.kind(g) == NodeKind::Constant {
-        // A component that depends on no variable (`x + y`'s gradient is 1, 1).
-        return vec![0.0; leaves.len()];
+/// A component that depends on no variable (`x + y`'s gradient is 1, 1) has a zero row.
+fn hessian_row<'t>(g: V<'t>, leaves: &[V<'t>]) -> Vec<f64> {
+    match g.try_backward_wrt(None, leaves) {
+        Ok(row) => row.iter().map(|d| d.item()).collect(),
+        Err(e) => panic!("{e}"),
     }
-    let row = g.backward();
-    leaves.iter().map(|&x| row.wrt(x).item()).collect()
 }
 
 /// The value of every node of `ast` at `vars` (one value per `ast.vars`), root last,
@@ -181,9 +176,7 @@ pub fn local(ast: &Ast, id: Id, args: &[f64], second: bool) -> Local {
     let y = apply(ast, id, &xs);
     let g = tape.grad(y, &xs);
     let hessian = if second {
-        g.iter()
-            .map(|&gi| tape.grad(gi, &xs).iter().map(|h| h.item()).collect())
-            .collect()
+        g.iter().map(|&gi| hessian_row(gi, &xs)).collect()
     } else {
         Vec::new()
     };

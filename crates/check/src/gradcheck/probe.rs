@@ -9,7 +9,7 @@ use super::Function;
 use crate::diagnostics::NodeInfo;
 use rand::rngs::StdRng;
 use tapegrad_core::tensor::numel;
-use tapegrad_core::{Float, NodeKind, Tape, Tensor, Var};
+use tapegrad_core::{Float, Tape, Tensor, Var};
 
 /// The random cotangents that turn `f` into the scalars `L₁, L₂, …`: `cots[0]` is shaped
 /// like `f`'s output, `cots[j]` (j ≥ 1) like the inputs.
@@ -137,21 +137,17 @@ fn locate(r: usize, shapes: &[Vec<usize>]) -> (usize, usize) {
 /// The tensor sweep's gradients of `out` (seeded with `seed`, or ones) for each of `xs`.
 ///
 /// An output that depends on no leaf (a VJP that computes its gradient off the tape
-/// makes one at the next order) has zero gradients; `backward` refuses such an output
-/// to users, but its answer is not in doubt.
+/// makes one at the next order) has zero gradients (`try_backward_wrt`); `backward`
+/// refuses such an output to users, but its answer is not in doubt.
 fn eager_grads<T: Float>(
     out: Var<'_, T>,
     seed: Option<Tensor<T>>,
     xs: &[Var<'_, T>],
 ) -> Vec<Tensor<T>> {
-    if out.kind() == NodeKind::Constant {
-        return xs.iter().map(|x| Tensor::zeros(&x.shape())).collect();
+    match out.try_backward_wrt(seed, xs) {
+        Ok(grads) => grads,
+        Err(e) => panic!("{e}"),
     }
-    let grads = match seed {
-        Some(seed) => out.backward_with(seed),
-        None => out.backward(),
-    };
-    xs.iter().map(|&x| grads.wrt(x)).collect()
 }
 
 /// Checks that gradient shapes match, that backward twice gives the same, and that a zero

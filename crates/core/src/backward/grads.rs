@@ -151,7 +151,7 @@ impl<T: Float> Grads<T> {
         Ok(self.of_node(x.id))
     }
 
-    fn try_wrt_at(
+    pub(crate) fn try_wrt_at(
         &self,
         x: Var<'_, T>,
         site: &'static Location<'static>,

@@ -176,7 +176,59 @@ impl<'t, T: Float> Var<'t, T> {
     /// The fallible form of [`backward`](Self::backward) / [`backward_with`](Self::backward_with).
     #[track_caller]
     pub fn try_backward(self, seed: Option<Tensor<T>>) -> Result<Grads<T>, Error> {
+        self.try_backward_at(seed, Location::caller())
+    }
+
+    /// The gradients with respect to the leaves `xs`, as tensors, by one values-only sweep
+    /// ([`try_backward`](Self::try_backward) read at `xs`), except that an output that
+    /// depends on no leaf has zero gradients instead of an error.
+    ///
+    /// `backward` refuses such an output because a user who calls it on one has usually
+    /// detached something by mistake. Code that differentiates a recorded gradient meets
+    /// them as a matter of course (the gradient of a linear function is constant), and for
+    /// it zero is the answer, as [`Tape::grad`] gives it.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::scalar(3.0));
+    /// let g = tape.grad(x * 2.0, &[x])[0]; // the constant 2
+    /// assert!(g.try_backward(None).is_err());
+    /// assert_eq!(g.try_backward_wrt(None, &[x]).unwrap()[0].item(), 0.0);
+    /// let h = tape.grad(x * x, &[x])[0]; // 2x
+    /// assert_eq!(h.try_backward_wrt(None, &[x]).unwrap()[0].item(), 2.0);
+    /// ```
+    #[track_caller]
+    pub fn try_backward_wrt(
+        self,
+        seed: Option<Tensor<T>>,
+        xs: &[Var<'t, T>],
+    ) -> Result<Vec<Tensor<T>>, Error> {
         let site = Location::caller();
+        let tape = self.tape;
+        if tape.kind(self) == NodeKind::Constant && !tape.values_only.get() {
+            let shape = self.shape();
+            match &seed {
+                Some(s) => check_seed_shape("backward", s.shape(), &shape, site)?,
+                None => drop(unit_seed(self, "backward", site)?),
+            }
+            return xs
+                .iter()
+                .map(|&x| {
+                    tape.check_owns("backward", x, site)?;
+                    Ok(Tensor::zeros(&x.shape()))
+                })
+                .collect();
+        }
+        let grads = self.try_backward_at(seed, site)?;
+        xs.iter().map(|&x| grads.try_wrt_at(x, site)).collect()
+    }
+
+    fn try_backward_at(
+        self,
+        seed: Option<Tensor<T>>,
+        site: &'static Location<'static>,
+    ) -> Result<Grads<T>, Error> {
         let tape = self.tape;
         if tape.values_only.get() {
             // Nested in a VJP that the tensor sweep evaluates (see `Tape::try_grad`).

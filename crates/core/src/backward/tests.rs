@@ -188,3 +188,34 @@ fn f32_tapes_work_like_f64() {
     let d1 = tape.grad(y, &[x])[0];
     assert_eq!(tape.grad(d1, &[x])[0].item(), 12.0f32);
 }
+
+#[test]
+fn backward_wrt_gives_zeros_for_a_constant_root_and_still_checks_its_arguments() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::vector(vec![1.0, -2.0]));
+    let y = tape.leaf(Tensor::scalar(0.5));
+    // A recorded gradient component that depends on no leaf: d(3x + y)/dy = 1.
+    let constant = tape.grad((x * 3.0).sum() + y, &[y])[0];
+    assert_eq!(tape.kind(constant), NodeKind::Constant);
+    assert!(constant.try_backward(None).is_err());
+    let zeros = constant.try_backward_wrt(None, &[x, y]).unwrap();
+    assert_eq!(zeros[0].as_slice(), &[0.0, 0.0]);
+    assert_eq!(zeros[1].shape(), &[] as &[usize]);
+    assert_eq!(zeros[1].item(), 0.0);
+    // a wrong seed and a variable of another tape are refused all the same
+    let seed = Some(Tensor::zeros(&[3]));
+    let (e, line) = (constant.try_backward_wrt(seed, &[x]).unwrap_err(), line!());
+    assert!(e.message.contains("seed of shape [3]"), "{e}");
+    assert_eq!(e.location.line(), line);
+    let other = Tape::<f64>::new();
+    let z = other.leaf(Tensor::scalar(1.0));
+    assert!(constant.try_backward_wrt(None, &[z]).is_err());
+    // otherwise it is `backward` read at the leaves
+    let f = (x * x).sum() * y;
+    let grads = f.backward();
+    let wrt = f.try_backward_wrt(None, &[x, y]).unwrap();
+    assert_eq!(
+        (wrt[0].clone(), wrt[1].clone()),
+        (grads.wrt(x), grads.wrt(y))
+    );
+}

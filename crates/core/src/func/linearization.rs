@@ -3,7 +3,7 @@
 //! pushed without recording the function again. Every transform is built on it.
 
 use super::inputs::{check_scalar, check_shapes, Site};
-use crate::tape::{NodeId, NodeKind};
+use crate::tape::NodeId;
 use crate::tensor::numel;
 use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
 use std::cell::OnceCell;
@@ -154,17 +154,8 @@ impl<T: Float> Linearization<T> {
 
     /// The VJP against `seed` (of the output's shape, unchecked), for each input.
     pub(crate) fn pull(&self, seed: Tensor<T>) -> Result<Vec<Tensor<T>>, Error> {
-        let root = self.var(self.output);
-        if self.tape.kind(root) == NodeKind::Constant {
-            // `f` does not depend on its inputs: there is no path to sweep.
-            return Ok(self.input_shapes.iter().map(|s| Tensor::zeros(s)).collect());
-        }
-        let grads = root.try_backward(Some(seed))?;
-        Ok(self
-            .inputs
-            .iter()
-            .map(|&x| grads.wrt(self.var(x)))
-            .collect())
+        let xs: Vec<Var<'_, T>> = self.inputs.iter().map(|&x| self.var(x)).collect();
+        self.var(self.output).try_backward_wrt(Some(seed), &xs)
     }
 
     /// The JVP against a tangent given flat (all inputs' elements, concatenated).
@@ -178,10 +169,10 @@ impl<T: Float> Linearization<T> {
         };
         let u = self.var(transposed.cotangent);
         let flat_vjp = self.var(transposed.flat_vjp);
-        if self.tape.kind(flat_vjp) == NodeKind::Constant {
-            return Ok(Tensor::zeros(&self.output_shape()));
-        }
-        Ok(flat_vjp.try_backward(Some(flat_tangent))?.wrt(u))
+        // One gradient, for `u`: the JVP, shaped like the output.
+        Ok(flat_vjp
+            .try_backward_wrt(Some(flat_tangent), &[u])?
+            .remove(0))
     }
 
     /// Records `Jᵀu` for a fresh leaf `u` (see [`Linearization::transposed`]).
