@@ -35,6 +35,7 @@
 //! assert_eq!(ddx.item(), 12.0); // 6·2
 //! ```
 
+use crate::structure::Structure;
 use crate::{Float, Tensor, TensorError, Var};
 use smallvec::SmallVec;
 
@@ -74,6 +75,18 @@ pub trait Op<T: Float>: 'static {
     /// A longer label for graph dumps, including the op's parameters (`"powi(3)"`).
     fn label(&self) -> String {
         self.name().to_string()
+    }
+
+    /// Which input elements each output element depends on, and which second
+    /// derivatives may be nonzero, given the inputs' and the output's shapes: what sparse
+    /// Jacobians and Hessians are detected from (`func::sparse_hessian`).
+    ///
+    /// The default, [`Structure::dense`], is always correct; a tighter answer makes sparse
+    /// derivatives cheaper. An answer that is too tight makes them wrong: the op-author's
+    /// kit checks it against the op's derivatives. For `cube` above:
+    /// `Structure::elementwise(Curvature::Nonlinear)`.
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::dense()
     }
 }
 

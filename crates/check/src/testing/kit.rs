@@ -3,6 +3,7 @@
 //! `strategies.rs`.
 
 use super::strategies::{broadcast_pair, broadcast_shapes, shape};
+use super::structure;
 use crate::gradcheck::{self, Config, Function, Report};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -57,6 +58,10 @@ pub struct OpCheck<F> {
 /// - in f32, against finite differences in f64 (promotion);
 /// - with the same variable passed as every input (`op(x, x)`; `Σop(x)·Σx` for one input).
 ///
+/// and that the op's [`structure`](Op::structure) is true: the sparsity it implies holds
+/// every nonzero entry of the op's Jacobian and of its second derivatives (cases of at most
+/// 64 input elements).
+///
 /// It also checks the error path: inputs of incompatible shapes (for [`Shapes::Broadcast`],
 /// `[2, 3]` with `[4]`, plus any given to [`rejects`](OpCheck::rejects)) must be refused
 /// with an error naming the op and every shape. A failure is shrunk (by proptest) to a
@@ -109,7 +114,8 @@ pub struct KitSummary {
     pub op: String,
     /// Generated input sets.
     pub cases: u32,
-    /// Gradient checks run (several per case).
+    /// Checks run (several per case: gradients in f64 and f32, the same variable twice,
+    /// the op's structure).
     pub checks: usize,
     /// Incompatible-shape cases refused as they should be.
     pub rejected: usize,
@@ -119,8 +125,8 @@ impl fmt::Display for KitSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "op `{}`: {} generated cases, {} gradient checks (f64, f32, same variable twice), \
-             {} incompatible-shape cases refused",
+            "op `{}`: {} generated cases, {} checks (gradients in f64 and f32, the same variable \
+             twice, the structure), {} incompatible-shape cases refused",
             self.op, self.cases, self.checks, self.rejected
         )
     }
@@ -379,6 +385,18 @@ where
                     "gradient check with the same variable as every input failed".into(),
                     r,
                 ));
+            }
+            n += 1;
+        }
+        let elements: usize = xs.iter().map(|x| x.as_slice().len()).sum();
+        if elements <= structure::MAX_ELEMENTS {
+            if let Some(what) = structure::uncovered::<O>(&self.make, xs) {
+                return Err(KitFailure {
+                    op: self.name(),
+                    what,
+                    inputs: xs.to_vec(),
+                    report: None,
+                });
             }
             n += 1;
         }

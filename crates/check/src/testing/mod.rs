@@ -6,6 +6,7 @@
 
 mod kit;
 mod strategies;
+mod structure;
 #[cfg(test)]
 mod tests;
 

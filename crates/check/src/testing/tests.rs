@@ -5,7 +5,7 @@ use crate::gradcheck::tests::ops::BadSquare;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use tapegrad_core::{Float, InputGrads, Op, Tensor, TensorError, Var};
+use tapegrad_core::{Curvature, Float, InputGrads, Op, Structure, Tensor, TensorError, Var};
 
 /// `y = a·b + a` (broadcasting), right: `da = dy·(b + 1)`, `db = dy·a`.
 struct MulAdd;
@@ -34,6 +34,32 @@ impl<T: Float> Op<T> for MulAddWrong {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * xs[1]), Some(dy * xs[0])].into()
+    }
+}
+
+/// `MulAdd` whose stated structure is too tight: `how` says element-wise and linear
+/// (it is bilinear), or that only input 0 matters.
+struct MulAddClaims {
+    linear: bool,
+}
+
+impl<T: Float> Op<T> for MulAddClaims {
+    fn name(&self) -> &str {
+        "mul_add_claims"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        Op::<T>::forward(&MulAdd, xs)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        Op::<T>::vjp(&MulAdd, xs, y, dy)
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        if self.linear {
+            Structure::elementwise(Curvature::Linear)
+        } else {
+            // Each output element copies input 0's: input 1 left out.
+            Structure::moved(&inputs[..1], |xs| Ok(xs[0].clone()))
+        }
     }
 }
 
@@ -82,8 +108,9 @@ fn kit_passes_a_correct_op_on_every_generated_case() {
         (summary.op.as_str(), summary.cases, summary.rejected),
         ("mul_add", 24, 1)
     );
-    // per case: f64, f32, and the same variable twice
-    assert_eq!(summary.checks, 24 * 3, "{summary}");
+    // per case: f64, f32, the same variable twice, and the structure (cases this small
+    // are all under the structure check's size limit)
+    assert_eq!(summary.checks, 24 * 4, "{summary}");
 }
 
 #[test]
@@ -151,4 +178,29 @@ fn broadcast_shapes_broadcast_together() {
             .and_then(|s| tapegrad_core::tensor::broadcast_shapes(&s, &shapes[2]));
         assert!(b.is_some(), "{shapes:?}");
     }
+}
+
+#[test]
+fn kit_catches_a_structure_that_hides_derivatives() {
+    let linear = check_op(2, || MulAddClaims { linear: true })
+        .shapes(Shapes::Same)
+        .cases(4)
+        .run()
+        .unwrap_err();
+    assert!(linear.what.contains("second derivative"), "{linear}");
+    assert!(
+        linear.what.contains("input 0 element") && linear.what.contains("input 1 element"),
+        "{linear}"
+    );
+    let one_input = check_op(2, || MulAddClaims { linear: false })
+        .shapes(Shapes::Same)
+        .cases(4)
+        .run()
+        .unwrap_err();
+    assert!(
+        // The shrunk case may have a = 0, where ∂y/∂b = a vanishes and only the
+        // second derivative ∂²y/∂a∂b = 1 shows input 1.
+        one_input.what.contains("input 1 element"),
+        "{one_input}"
+    );
 }

@@ -188,6 +188,23 @@ impl<T: Float> Linearization<T> {
     }
 
     /// The handle of node `id` of this linearization's tape.
+    /// The tape, the input leaves and the output, for analyses of the recorded graph.
+    pub(crate) fn graph(&self) -> (&Tape<T>, &[NodeId], NodeId) {
+        (&self.tape, &self.inputs, self.output)
+    }
+
+    /// The same recording, extended by the recorded gradient of its one-element output,
+    /// which becomes the output (flat): its Jacobian is the Hessian.
+    pub(crate) fn into_gradient(mut self, entry: &str, site: Site) -> Result<Self, Error> {
+        let y = self.var(self.output);
+        check_scalar(entry, &y.shape(), site)?;
+        let xs: Vec<Var<'_, T>> = self.inputs.iter().map(|&x| self.var(x)).collect();
+        let gradient = flat_concat(&self.tape.try_grad(y, None, &xs)?).id;
+        self.output = gradient;
+        self.transposed = OnceCell::new();
+        Ok(self)
+    }
+
     fn var(&self, id: NodeId) -> Var<'_, T> {
         Var {
             tape: &self.tape,

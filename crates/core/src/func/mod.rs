@@ -1,7 +1,8 @@
 //! Functional transforms in the manner of `torch.func` and `jax`: a function of tensors in,
 //! its gradient, Jacobian, Hessian or products with them out, each in one call.
 //! They are compositions of the engine's public API (`Tape::grad`, `Var::backward`): no
-//! per-op code lives here. Sparse (coloured) Jacobians and Hessians do not, yet.
+//! per-op code lives here, except that sparse Jacobians and Hessians read each op's
+//! [`Structure`](crate::Structure) to find their pattern.
 //!
 //! Every transform takes `f: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>`, calls it once on
 //! leaves holding the given tensors on a fresh tape, and returns tensors. A Jacobian's
@@ -21,6 +22,12 @@
 //! | [`jacfwd`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
 //! | [`hessian`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
 //! | [`hvp`] | 1 recorded reverse + 1 reverse | the graph, about twice |
+//! | [`sparse_jacobian`] | 1 reverse per row colour (or 1 recorded reverse + 1 per column colour) | the graph + the dependency sets + the triplets |
+//! | [`sparse_hessian`] | 1 recorded reverse + 1 reverse per colour | the graph about twice + the sets + the triplets |
+//!
+//! The sparse forms first find the pattern in one pass over the recording, from each
+//! op's [`Structure`](crate::Structure), then colour it: a band of width `w` takes `w`
+//! sweeps whatever the size (see [`sparse_hessian`]).
 //!
 //! [`linearize`] keeps the recorded graph to push many seeds through it without
 //! recording `f` again (the batched form the transforms above are built on).
@@ -46,6 +53,7 @@ mod hessian;
 mod inputs;
 mod jacobian;
 mod linearization;
+mod sparse;
 
 use crate::{Float, Var};
 
@@ -53,6 +61,10 @@ pub use grad::{grad, jvp, value_and_grad, vjp};
 pub use hessian::{hessian, hvp};
 pub use jacobian::{jacfwd, jacobian, jacrev};
 pub use linearization::{linearize, Linearization};
+pub use sparse::{
+    hessian_sparsity, jacobian_sparsity, sparse_hessian, sparse_jacobian, Colouring, SparseMatrix,
+    Sparsity,
+};
 
 /// Returns `f` unchanged, its signature fixed to the one every transform takes, so a
 /// closure can be named once and passed to several transforms (by reference, `&f`, or by

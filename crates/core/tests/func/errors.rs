@@ -75,3 +75,17 @@ fn a_wrong_number_of_tangents_is_refused() {
     assert_eq!(e.kind(), &ErrorKind::InvalidArgument);
     assert!(e.message.contains("2 tangents for 1 inputs"), "{e}");
 }
+
+#[test]
+fn sparse_hessians_of_a_non_scalar_output_are_refused() {
+    let x = [Tensor::<f64>::zeros(&[2, 3])];
+    let non_scalar = ErrorKind::NonScalarRoot { shape: vec![2, 3] };
+    let (e, line) = (func::sparse_hessian(vector_out, &x).unwrap_err(), line!());
+    at_line(&e, "sparse_hessian", line);
+    assert_eq!(e.kind(), &non_scalar);
+    let (e, line) = (func::hessian_sparsity(vector_out, &x).unwrap_err(), line!());
+    at_line(&e, "hessian_sparsity", line);
+    assert_eq!(e.kind(), &non_scalar);
+    let (e, line) = (func::sparse_jacobian(vector_out, &[]).unwrap_err(), line!());
+    at_line(&e, "sparse_jacobian", line);
+}

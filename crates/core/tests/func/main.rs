@@ -7,4 +7,5 @@ mod composition;
 mod differences;
 mod errors;
 mod proptests;
+mod sparse;
 mod support;

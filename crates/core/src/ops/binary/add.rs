@@ -1,5 +1,6 @@
 //! `add`: element-wise `a + b` with broadcasting.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = a + b` (broadcasting). `da = dy`, `db = dy`.
@@ -14,6 +15,9 @@ impl<T: Float> Op<T> for Add {
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy), Some(dy)].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `div`: element-wise `a / b` with broadcasting.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = a / b` (broadcasting). `da = dy / b`, `db = -dy · y / b` (`= -dy·a/b²`).
@@ -18,6 +19,9 @@ impl<T: Float> Op<T> for Div {
         let b = xs[1];
         let da = dy / b;
         [Some(da), Some(-(da * y))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `maximum`: element-wise `max(a, b)` with broadcasting. The tie rule it shares with
 //! `minimum` (half the cotangent to each side) lives here too.
 
+use crate::structure::{Curvature, Structure};
 use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -25,6 +26,9 @@ impl<T: Float> Op<T> for Maximum {
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         any_tie(xs[0], xs[1])
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

@@ -2,6 +2,7 @@
 //! tie rule it shares.
 
 use super::maximum::{any_tie, pick, winner_vjp};
+use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = min(a, b)` (broadcasting; NaN if either is NaN).
@@ -21,6 +22,9 @@ impl<T: Float> Op<T> for Minimum {
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         any_tie(xs[0], xs[1])
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `mul`: element-wise `a · b` with broadcasting.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = a · b` (broadcasting). `da = dy · b`, `db = dy · a`.
@@ -14,6 +15,9 @@ impl<T: Float> Op<T> for Mul {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * xs[1]), Some(dy * xs[0])].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Bilinear)
     }
 }
 

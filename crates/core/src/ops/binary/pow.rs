@@ -1,6 +1,7 @@
 //! `pow`: element-wise `a^b` of two variables with broadcasting, with the guards of
 //! CONVENTIONS.md at a zero base. Constant exponents (`powf`, `powi`) are unary ops.
 
+use crate::structure::{Curvature, Structure};
 use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -47,6 +48,9 @@ impl<T: Float> Op<T> for Pow {
         let da = guarded(&base_live, a, |a| dy * b * a.pow(b - T::ONE));
         let db = guarded(&exponent_live, a, |a| dy * y * a.log());
         [Some(da), Some(db)].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

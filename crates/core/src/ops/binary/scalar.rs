@@ -5,6 +5,7 @@
 //! expression costs a node and the VJP of `mul` computes a gradient for the constant that
 //! nobody wants. These one-input ops halve the tape of scalar-heavy code.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x + c`. `dx = dy`.
@@ -33,6 +34,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
     fn label(&self) -> String {
         format!("add_scalar({})", self.0)
     }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
+    }
 }
 
 impl<T: Float> Op<T> for MulScalar<T> {
@@ -48,6 +52,9 @@ impl<T: Float> Op<T> for MulScalar<T> {
     }
     fn label(&self) -> String {
         format!("mul_scalar({})", self.0)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 
@@ -65,6 +72,9 @@ impl<T: Float> Op<T> for XOverScalar<T> {
     fn label(&self) -> String {
         format!("x_over_scalar({})", self.0)
     }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
+    }
 }
 
 impl<T: Float> Op<T> for ScalarOverX<T> {
@@ -80,6 +90,9 @@ impl<T: Float> Op<T> for ScalarOverX<T> {
     }
     fn label(&self) -> String {
         format!("scalar_over_x({})", self.0)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

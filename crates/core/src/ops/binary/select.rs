@@ -1,6 +1,7 @@
 //! `select`: element-wise choice between two variables by a constant mask (NumPy's
 //! `where`). The mask is data, not a variable: it has no gradient.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = cond ? on_true : on_false`, element-wise, with `cond`, `on_true` and `on_false`
@@ -67,6 +68,9 @@ impl<T: Float> Op<T> for Select<T> {
     }
     fn label(&self) -> String {
         format!("select(mask {:?})", self.mask.shape())
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

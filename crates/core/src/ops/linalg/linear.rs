@@ -2,6 +2,8 @@
 //! the bias is added while the product is still in cache.
 
 use super::MatMul;
+use crate::structure::{Curvature, Source, Sources, Structure};
+use crate::tensor::numel;
 use crate::tensor::try_numel;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -49,6 +51,30 @@ impl<T: Float> Op<T> for Linear {
                 ),
             )),
         }
+    }
+    fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
+        // y[r, o] = Σₗ x[r, l]·w[o, l] + b[o]: a product of x and w, linear in b.
+        let (outs, k) = (inputs[1][0], inputs[1][1]);
+        let rows = numel(output).checked_div(outs).unwrap_or(0);
+        let mut sources = Sources::new();
+        for r in 0..rows {
+            for o in 0..outs {
+                let x = (0..k).map(|l| Source {
+                    input: 0,
+                    element: r * k + l,
+                });
+                let w = (0..k).map(|l| Source {
+                    input: 1,
+                    element: o * k + l,
+                });
+                let b = (inputs.len() > 2).then_some(Source {
+                    input: 2,
+                    element: o,
+                });
+                sources.push(x.chain(w).chain(b));
+            }
+        }
+        Structure::listed(sources, Curvature::Bilinear)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (x, w) = (xs[0], xs[1]);

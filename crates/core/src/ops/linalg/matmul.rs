@@ -1,6 +1,7 @@
 //! `matmul`: matrix products with NumPy's rules (vectors, matrices, broadcast batches),
 //! on top of one op, `MatMul`, that can read either operand transposed for free.
 
+use crate::structure::{Curvature, Sources, Structure};
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `C = op(A)·op(B)` over the last two axes, batch axes broadcasting, where `op`
@@ -50,6 +51,10 @@ impl<T: Float> Op<T> for MatMul {
             (false, false) => "matmul".into(),
             (ta, tb) => format!("matmul(ta={ta}, tb={tb})"),
         }
+    }
+    fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
+        let sources = Sources::matmul(inputs[0], inputs[1], self.ta, self.tb, output);
+        Structure::listed(sources, Curvature::Bilinear)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::sum::keepdim_shape;
 use super::{forward_axes, reduced_axes};
+use crate::structure::{Curvature, Sources, Structure};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -60,6 +61,15 @@ impl<T: Float> Op<T> for LogSumExp {
                 a.as_slice(),
                 self.keepdim
             ),
+        }
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        match reduced_axes(self.axes.as_deref(), inputs[0]) {
+            Ok(axes) => Structure::listed(
+                Sources::reduced(inputs[0], &axes, false),
+                Curvature::Nonlinear,
+            ),
+            Err(_) => Structure::dense(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::sum::keepdim_shape;
 use super::{forward_axes, reduced_axes};
 use crate::error::ErrorKind;
+use crate::structure::{Curvature, Sources, Structure};
 use crate::tensor::{accepted, try_numel};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -46,6 +47,14 @@ impl<T: Float> Op<T> for MaxAxes {
         match &self.axes {
             None => "max".into(),
             Some(a) => format!("max(axes={:?}, keepdim={})", a.as_slice(), self.keepdim),
+        }
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        match reduced_axes(self.axes.as_deref(), inputs[0]) {
+            Ok(axes) => {
+                Structure::listed(Sources::reduced(inputs[0], &axes, false), Curvature::Linear)
+            }
+            Err(_) => Structure::dense(),
         }
     }
 }

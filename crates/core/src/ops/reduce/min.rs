@@ -2,6 +2,8 @@
 //! mirror of `max`, whose forward, VJP and tie rule it shares.
 
 use super::max::{extremum, extremum_vjp, MaxAxes};
+use super::reduced_axes;
+use crate::structure::{Curvature, Sources, Structure};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -45,6 +47,14 @@ impl<T: Float> Op<T> for MinAxes {
         match &self.axes {
             None => "min".into(),
             Some(a) => format!("min(axes={:?}, keepdim={})", a.as_slice(), self.keepdim),
+        }
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        match reduced_axes(self.axes.as_deref(), inputs[0]) {
+            Ok(axes) => {
+                Structure::listed(Sources::reduced(inputs[0], &axes, false), Curvature::Linear)
+            }
+            Err(_) => Structure::dense(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
 
 use super::{forward_axes, reduced_axes};
+use crate::structure::{Curvature, Sources, Structure};
 use crate::tensor::resolve_axes;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -42,6 +43,14 @@ impl<T: Float> Op<T> for SumAxes {
         match &self.axes {
             None => "sum".into(),
             Some(a) => format!("sum(axes={:?}, keepdim={})", a.as_slice(), self.keepdim),
+        }
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        match reduced_axes(self.axes.as_deref(), inputs[0]) {
+            Ok(axes) => {
+                Structure::listed(Sources::reduced(inputs[0], &axes, false), Curvature::Linear)
+            }
+            Err(_) => Structure::dense(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `broadcast_to` and `sum_to`: repeat along broadcast axes, and its adjoint.
 //! The backward sweep uses `sum_to` to return a broadcast gradient to its input's shape.
 
+use crate::structure::Structure;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
@@ -23,6 +24,9 @@ impl<T: Float> Op<T> for BroadcastTo {
     fn label(&self) -> String {
         format!("broadcast_to({:?})", self.shape.as_slice())
     }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].broadcast_to(&self.shape))
+    }
 }
 
 /// `y` = `x` summed over the axes along which `shape` broadcasts to `shape(x)`.
@@ -44,6 +48,9 @@ impl<T: Float> Op<T> for SumTo {
     }
     fn label(&self) -> String {
         format!("sum_to({:?})", self.shape.as_slice())
+    }
+    fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
+        Structure::adjoint_of_moved(output, |xs| xs[0].broadcast_to(inputs[0]))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::narrow::Narrow;
 use crate::ops::resolve_axis_for;
+use crate::structure::Structure;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = [x₀ x₁ … xₙ₋₁]` along `axis`: the parts one after another, all other axes equal.
@@ -36,6 +37,9 @@ impl<T: Float> Op<T> for Concat {
     }
     fn label(&self) -> String {
         format!("concat(axis={})", self.axis)
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| Tensor::concat(xs, self.axis))
     }
 }
 

@@ -3,6 +3,7 @@
 //! kernels live in `tensor/gather.rs`.
 
 use crate::ops::resolve_axis_for;
+use crate::structure::Structure;
 use crate::tensor::gather::IndexTensor;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
@@ -36,6 +37,9 @@ impl<T: Float> Op<T> for Gather {
     }
     fn label(&self) -> String {
         format!("gather(axis={}, index {:?})", self.axis, self.index.shape())
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].gather(self.axis, &self.index))
     }
 }
 
@@ -71,6 +75,9 @@ impl<T: Float> Op<T> for ScatterAdd {
             self.axis,
             self.shape.as_slice()
         )
+    }
+    fn structure(&self, _inputs: &[&[usize]], output: &[usize]) -> Structure {
+        Structure::adjoint_of_moved(output, |xs| xs[0].gather(self.axis, &self.index))
     }
 }
 

@@ -2,6 +2,7 @@
 //! `IndexAdd`, its adjoint, which adds slices back into zeros. Each one's VJP is the other.
 
 use crate::ops::resolve_axis_for;
+use crate::structure::Structure;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ impl<T: Float> Op<T> for IndexSelect {
             self.axis,
             self.indices.len()
         )
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].index_select(self.axis, &self.indices))
     }
 }
 
@@ -76,6 +80,9 @@ impl<T: Float> Op<T> for IndexAdd {
             self.size,
             self.indices.len()
         )
+    }
+    fn structure(&self, _inputs: &[&[usize]], output: &[usize]) -> Structure {
+        Structure::adjoint_of_moved(output, |xs| xs[0].index_select(self.axis, &self.indices))
     }
 }
 

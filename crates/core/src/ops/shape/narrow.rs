@@ -2,6 +2,7 @@
 //! a range back into zeros. Each one's VJP is the other, so both differentiate to any order.
 
 use crate::ops::resolve_axis_for;
+use crate::structure::Structure;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x[…, start..start + len, …]` along `axis` (PyTorch's `narrow`).
@@ -37,6 +38,9 @@ impl<T: Float> Op<T> for Narrow {
             self.start,
             self.start + self.len
         )
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].narrow(self.axis, self.start, self.len))
     }
 }
 
@@ -109,6 +113,11 @@ impl<T: Float> Op<T> for PadNarrow {
             "pad_narrow(axis={}, start={}, size={})",
             self.axis, self.start, self.size
         )
+    }
+    fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
+        Structure::adjoint_of_moved(output, |xs| {
+            xs[0].narrow(self.axis, self.start, inputs[0][self.axis])
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! `permute`: reorder the axes; `transpose` and `t` are permutations that swap two axes.
 
 use crate::ops::resolve_axis_for;
+use crate::structure::Structure;
 use crate::tensor::shape_of;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
@@ -28,6 +29,9 @@ impl<T: Float> Op<T> for Permute {
     }
     fn label(&self) -> String {
         format!("permute({:?})", self.axes.as_slice())
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].permute(&self.axes))
     }
 }
 

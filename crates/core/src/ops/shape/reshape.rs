@@ -1,5 +1,6 @@
 //! `reshape`: the same elements under a new shape.
 
+use crate::structure::Structure;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
@@ -22,6 +23,9 @@ impl<T: Float> Op<T> for Reshape {
     }
     fn label(&self) -> String {
         format!("reshape({:?})", self.shape.as_slice())
+    }
+    fn structure(&self, inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::moved(inputs, |xs| xs[0].reshape(&self.shape))
     }
 }
 

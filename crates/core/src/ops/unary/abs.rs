@@ -1,5 +1,6 @@
 //! `abs`: element-wise absolute value.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = |x|`. `dx = dy · sign(x)` with `sign(0) = 0`.
@@ -29,6 +30,9 @@ impl<T: Float> Op<T> for Abs {
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         xs[0].as_slice().contains(&T::ZERO)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `cos`: element-wise cosine.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = cos x`. `dx = -dy · sin x`.
@@ -14,6 +15,9 @@ impl<T: Float> Op<T> for Cos {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(-(dy * xs[0].sin()))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

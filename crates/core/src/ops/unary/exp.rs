@@ -1,5 +1,6 @@
 //! `exp`: element-wise natural exponential.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = eˣ`. `dx = dy · y`.
@@ -14,6 +15,9 @@ impl<T: Float> Op<T> for Exp {
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * y)].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

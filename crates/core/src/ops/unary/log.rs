@@ -1,5 +1,6 @@
 //! `log`: element-wise natural logarithm.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = ln x`. `dx = dy / x`.
@@ -28,6 +29,9 @@ impl<T: Float> Op<T> for Log {
             return [Some(dx * x.constant(nan_where_negative))].into();
         }
         [Some(dx)].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `powf`: element-wise power with a constant float exponent. (Both operands variables:
 //! not here.)
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = xᵖ` for a constant `p`. `dx = dy · p · xᵖ⁻¹`.
@@ -35,6 +36,9 @@ impl<T: Float> Op<T> for Powf<T> {
     }
     fn label(&self) -> String {
         format!("powf({})", self.p)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `powi`: element-wise power with a constant integer exponent.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = xⁿ` for a constant integer `n`. `dx = dy · n · xⁿ⁻¹`.
@@ -36,6 +37,9 @@ impl<T: Float> Op<T> for Powi {
     }
     fn label(&self) -> String {
         format!("powi({})", self.n)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

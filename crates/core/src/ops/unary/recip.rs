@@ -1,5 +1,6 @@
 //! `recip`: element-wise `1/x`.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = 1/x`. `dx = -dy · y²` (`= -dy/x²`).
@@ -19,6 +20,9 @@ impl<T: Float> Op<T> for Recip {
         // In terms of `y`: no division, and `y` is recorded as a function of `x`, so the
         // second derivative (`2y³`) comes out of this same VJP.
         [Some(-(dy * y * y))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `relu`: element-wise `max(x, 0)`.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = max(x, 0)`. `dx = dy · [x > 0]`.
@@ -45,6 +46,9 @@ impl<T: Float> Op<T> for Relu {
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         xs[0].as_slice().contains(&T::ZERO)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Linear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `sigmoid`: element-wise logistic function.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = 1 / (1 + e⁻ˣ)`. `dx = dy · y · (1 - y)`.
@@ -28,6 +29,9 @@ impl<T: Float> Op<T> for Sigmoid {
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * y * (y.scalar(T::ONE) - y))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `softplus`: element-wise `ln(1 + eˣ)`, a smooth `relu`.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = ln(1 + eˣ)`. `dx = dy · sigmoid(x)`.
@@ -19,6 +20,9 @@ impl<T: Float> Op<T> for Softplus {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * xs[0].sigmoid())].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `sqrt`: element-wise square root.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = √x`. `dx = dy / (2y)`.
@@ -22,6 +23,9 @@ impl<T: Float> Op<T> for Sqrt {
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         xs[0].as_slice().contains(&T::ZERO)
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `tan`: element-wise tangent.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = tan x`. `dx = dy · (1 + y²)` (`= dy / cos² x`).
@@ -16,6 +17,9 @@ impl<T: Float> Op<T> for Tan {
         // `1 + y²` reuses the output instead of computing `cos x` again; it differentiates
         // through `y` to the second derivative `2y(1 + y²)`.
         [Some(dy * (y * y + T::ONE))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 

@@ -1,5 +1,6 @@
 //! `tanh`: element-wise hyperbolic tangent.
 
+use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = tanh x`. `dx = dy · (1 - y²)`.
@@ -21,6 +22,9 @@ impl<T: Float> Op<T> for Tanh {
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * (y.scalar(T::ONE) - y * y))].into()
+    }
+    fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
+        Structure::elementwise(Curvature::Nonlinear)
     }
 }
 
