@@ -44,7 +44,8 @@ impl Sparsity {
     /// ```
     pub fn colour_columns(&self) -> Colouring {
         let [nrows, ncols] = self.shape;
-        let cols_of_row = Grouped::new(nrows, &self.rows, &self.cols);
+        // The pattern is row-major already: its rows need no grouping, only their starts.
+        let cols_of_row = Grouped::sorted(nrows, &self.rows, &self.cols);
         let rows_of_col = Grouped::new(ncols, &self.cols, &self.rows);
         let mut colours = vec![0; ncols];
         // `taken[c] == j + 1`: colour c is used by a neighbour of column j.
@@ -77,21 +78,23 @@ impl Sparsity {
 }
 
 /// Values grouped by key (a counting sort): `of(k)` lists the values paired with `k`.
-struct Grouped {
+struct Grouped<'a> {
     starts: Vec<usize>,
-    values: Vec<usize>,
+    values: std::borrow::Cow<'a, [usize]>,
 }
 
-impl Grouped {
+impl<'a> Grouped<'a> {
+    /// Groups `values[e]` under `keys[e]` when `keys` is sorted: `values` is borrowed.
+    fn sorted(len: usize, keys: &[usize], values: &'a [usize]) -> Self {
+        Grouped {
+            starts: starts_of(len, keys),
+            values: values.into(),
+        }
+    }
+
     /// Groups `values[e]` under `keys[e]`, for keys below `len`.
     fn new(len: usize, keys: &[usize], values: &[usize]) -> Self {
-        let mut starts = vec![0usize; len + 1];
-        for &k in keys {
-            starts[k + 1] += 1;
-        }
-        for k in 0..len {
-            starts[k + 1] += starts[k];
-        }
+        let starts = starts_of(len, keys);
         let mut next = starts[..len].to_vec();
         let mut grouped = vec![0usize; values.len()];
         for (&k, &v) in keys.iter().zip(values) {
@@ -100,11 +103,23 @@ impl Grouped {
         }
         Grouped {
             starts,
-            values: grouped,
+            values: grouped.into(),
         }
     }
 
     fn of(&self, k: usize) -> &[usize] {
         &self.values[self.starts[k]..self.starts[k + 1]]
     }
+}
+
+/// Where each key's group starts, for keys below `len` (a counting sort's first pass).
+fn starts_of(len: usize, keys: &[usize]) -> Vec<usize> {
+    let mut starts = vec![0usize; len + 1];
+    for &k in keys {
+        starts[k + 1] += 1;
+    }
+    for k in 0..len {
+        starts[k + 1] += starts[k];
+    }
+    starts
 }
