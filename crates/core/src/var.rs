@@ -64,6 +64,20 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.kind(self)
     }
 
+    /// Whether a gradient can flow into this variable: false for a constant. The backward
+    /// sweep drops a constant's gradient, so a VJP may skip computing it and return
+    /// `None` (a product with a constant matrix then costs one product, not two).
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let (x, c) = (tape.leaf(Tensor::scalar(1.0)), tape.constant(Tensor::scalar(2.0)));
+    /// assert_eq!((x.needs_grad(), c.needs_grad(), (x * c).needs_grad()), (true, false, true));
+    /// ```
+    pub fn needs_grad(self) -> bool {
+        self.kind() != NodeKind::Constant
+    }
+
     /// The same value as a constant: gradients do not flow through it.
     #[track_caller]
     pub fn detach(self) -> Self {

@@ -79,27 +79,33 @@ impl<T: Float> Op<T> for Linear {
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (x, w) = (xs[0], xs[1]);
         let tape = x.tape();
-        let dx = tape.apply(
-            MatMul {
-                ta: false,
-                tb: false,
-            },
-            &[dy, w],
-        );
+        // A constant operand's gradient would be dropped: it is not computed (the input
+        // batch of a first layer, typically).
+        let dx = x.needs_grad().then(|| {
+            tape.apply(
+                MatMul {
+                    ta: false,
+                    tb: false,
+                },
+                &[dy, w],
+            )
+        });
         // dW = dyᵀ·x over the flattened batch: reshape both to 2-d
         // The batch axes multiply past usize::MAX only when `dy`'s last axis is 0, and then
         // so is `x`'s (both tensors exist): the product has no rows, and `dw` is `[0, 0]`.
-        let rows = try_numel(&dy.shape()[..dy.shape().len() - 1]).unwrap_or(0);
-        let dy2 = dy.reshape(&[rows, w.shape()[0]]);
-        let x2 = x.reshape(&[rows, w.shape()[1]]);
-        let dw = tape.apply(
-            MatMul {
-                ta: true,
-                tb: false,
-            },
-            &[dy2, x2],
-        );
-        let mut grads = vec![Some(dx), Some(dw)];
+        let dw = w.needs_grad().then(|| {
+            let rows = try_numel(&dy.shape()[..dy.shape().len() - 1]).unwrap_or(0);
+            let dy2 = dy.reshape(&[rows, w.shape()[0]]);
+            let x2 = x.reshape(&[rows, w.shape()[1]]);
+            tape.apply(
+                MatMul {
+                    ta: true,
+                    tb: false,
+                },
+                &[dy2, x2],
+            )
+        });
+        let mut grads = vec![dx, dw];
         if xs.len() == 3 {
             grads.push(Some(dy));
         }

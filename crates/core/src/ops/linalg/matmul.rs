@@ -34,17 +34,22 @@ impl<T: Float> Op<T> for MatMul {
             return [Some(zeros(a)), Some(zeros(b))].into();
         }
         let mm = |ta, tb, l: Var<'t, T>, r: Var<'t, T>| l.tape.apply(MatMul { ta, tb }, &[l, r]);
-        let da = if self.ta {
-            mm(self.tb, true, b, dy)
-        } else {
-            mm(false, !self.tb, dy, b)
-        };
-        let db = if self.tb {
-            mm(true, self.ta, dy, a)
-        } else {
-            mm(!self.ta, false, a, dy)
-        };
-        [Some(da), Some(db)].into()
+        // A constant operand's gradient would be dropped: it is not computed.
+        let da = a.needs_grad().then(|| {
+            if self.ta {
+                mm(self.tb, true, b, dy)
+            } else {
+                mm(false, !self.tb, dy, b)
+            }
+        });
+        let db = b.needs_grad().then(|| {
+            if self.tb {
+                mm(true, self.ta, dy, a)
+            } else {
+                mm(!self.ta, false, a, dy)
+            }
+        });
+        [da, db].into()
     }
     fn label(&self) -> String {
         match (self.ta, self.tb) {

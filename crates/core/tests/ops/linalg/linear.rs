@@ -87,3 +87,22 @@ proptest! {
         assert_gradients(|v| { let y = v[0].linear(v[1], None); y * y }, &[x, w], 2);
     }
 }
+
+#[test]
+fn a_constant_inputs_gradient_is_not_computed() {
+    // x·Wᵀ with x a constant batch (a first layer): dx = dy·W (which involves the leaf W,
+    // so it would be recorded) is skipped; dW = dyᵀ·x involves no leaf: a constant value.
+    let tape = Tape::<f64>::new();
+    let x = tape.constant(Tensor::from_vec(vec![1., 2., 3., 4.], &[2, 2]));
+    let w = tape.leaf(Tensor::from_vec(vec![1., 0., 0., 1., 1., 1.], &[3, 2]));
+    let y = x.linear(w, None).sum();
+    let before = tape.nodes().len();
+    let dw = tape.grad(y, &[w])[0];
+    assert_eq!(dw.value().as_slice(), &[4., 6., 4., 6., 4., 6.]);
+    let products = tape
+        .nodes()
+        .skip(before)
+        .filter(|n| n.name() == "matmul")
+        .count();
+    assert_eq!(products, 0);
+}

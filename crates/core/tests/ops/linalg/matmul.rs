@@ -106,3 +106,31 @@ proptest! {
         assert_gradients(|x| { let c = x[0].matmul(x[1]); c * c }, &[a, b], 2);
     }
 }
+
+/// The matrix products `tape.grad` records for `Σ A·B` with `A` a constant or a leaf.
+fn products_recorded(a_is_constant: bool) -> usize {
+    let tape = Tape::<f64>::new();
+    let a = Tensor::from_vec(vec![1., 2., 3., 4.], &[2, 2]);
+    let a = if a_is_constant {
+        tape.constant(a)
+    } else {
+        tape.leaf(a)
+    };
+    let b = tape.leaf(Tensor::from_vec(vec![5., 6., 7., 8.], &[2, 2]));
+    let y = a.matmul(b).sum();
+    let before = tape.nodes().len();
+    let db = tape.grad(y, &[b])[0];
+    assert_eq!(db.value().as_slice(), &[4., 4., 6., 6.]);
+    tape.nodes()
+        .skip(before)
+        .filter(|n| n.name() == "matmul")
+        .count()
+}
+
+#[test]
+fn a_constant_operands_gradient_is_not_computed() {
+    // With A a leaf, the backward records dA = 1·Bᵀ and dB = Aᵀ·1. With A constant, dA
+    // (which involves the leaf B, so it would be recorded) is skipped, and dB = Aᵀ·1
+    // involves no leaf: a constant value, not a recorded product.
+    assert_eq!((products_recorded(false), products_recorded(true)), (2, 0));
+}
