@@ -71,11 +71,11 @@ fn main() {
                 }
             });
             let grad_us = median_us(101, || {
-                black_box(func::grad(&f, &x).unwrap());
+                black_box(func::grad(f, &x).unwrap());
             });
             let repeats = if n > 100 { 7 } else { 31 };
             let hessian_us = median_us(repeats, || {
-                black_box(func::hessian(&f, &x).unwrap());
+                black_box(func::hessian(f, &x).unwrap());
             });
             let ratio = hessian_us / grad_us;
             println!(
