@@ -6,7 +6,7 @@
 //!
 //! ```sh
 //! cargo run --release --example hessian_cost
-//! HESSIAN_COST_SIZES=10,100 cargo run --release --example hessian_cost
+//! HESSIAN_COST_SIZES=10,100 HESSIAN_COST_FUNCTIONS=rosenbrock cargo run --release --example hessian_cost
 //! ```
 //!
 //! The Hessian is the Jacobian of the recorded gradient: recording `f` and its gradient
@@ -54,7 +54,10 @@ fn main() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10, 30, 100, 300]);
     println!("function\tn\tgrad_us\thessian_us\tratio\tbound_n_plus_2");
-    for name in ["rosenbrock", "logsumexp_ax"] {
+    let names: Vec<String> = std::env::var("HESSIAN_COST_FUNCTIONS")
+        .map(|s| s.split(',').map(|f| f.trim().to_string()).collect())
+        .unwrap_or_else(|_| vec!["rosenbrock".into(), "logsumexp_ax".into()]);
+    for name in names.iter().map(String::as_str) {
         for &n in sizes.iter().filter(|&&n| n >= 2) {
             let x = [Tensor::from_fn(&[n], |i| 0.5 + 0.1 * (i as f64).sin())];
             // `logsumexp(A x)`: every pair of variables interacts, a dense Hessian.

@@ -215,7 +215,10 @@ impl<T: Float> Linearization<T> {
 
 /// The variables flattened and concatenated into one vector.
 pub(crate) fn flat_concat<'t, T: Float>(vars: &[Var<'t, T>]) -> Var<'t, T> {
-    let flat: Vec<Var<'t, T>> = vars.iter().map(|v| v.flatten()).collect();
+    // A vector is flat already: no reshape node for every later sweep to go through.
+    let flat: Vec<Var<'t, T>> = (vars.iter())
+        .map(|&v| if v.shape().len() == 1 { v } else { v.flatten() })
+        .collect();
     match flat.as_slice() {
         [one] => *one,
         _ => Var::concat(&flat, 0),

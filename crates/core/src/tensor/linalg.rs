@@ -82,19 +82,66 @@ impl<T: Float> Tensor<T> {
         let (pa, pb) = (self.as_slice(), other.as_slice());
         for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
             let c = &mut out[i * m * n..(i + 1) * m * n];
-            T::gemm(
-                m,
-                k,
-                n,
-                &pa[ia * ma..],
-                stride_a,
-                &pb[ib * mb..],
-                stride_b,
-                c,
-            );
+            let (a, b) = (&pa[ia * ma..], &pb[ib * mb..]);
+            if n == 1 {
+                // A matrix times a vector: a GEMM's packing would cost more than the sums.
+                matrix_vector(m, k, (a, stride_a), (b, stride_b.0), c);
+            } else if m == 1 {
+                // A vector times a matrix: the transposed case of the same.
+                let (b_t, a_t) = ((b, (stride_b.1, stride_b.0)), (a, stride_a.1));
+                matrix_vector(n, k, b_t, a_t, c);
+            } else {
+                T::gemm(m, k, n, a, stride_a, b, stride_b, c);
+            }
         });
         Ok(Self::from_parts(shape, out))
     }
+}
+
+/// `c = A·v` for an `m × k` matrix `A` (element `(i, p)` at `i·rs + p·cs` of `a`) and a
+/// `k`-vector `v` (element `p` at `p·vs`), reading `A` in its storage order: one dot
+/// product per row when rows are contiguous, else one scaled column added per `p`.
+fn matrix_vector<T: Float>(
+    m: usize,
+    k: usize,
+    (a, (rs, cs)): (&[T], (usize, usize)),
+    (v, vs): (&[T], usize),
+    c: &mut [T],
+) {
+    if cs == 1 {
+        for (i, ci) in c.iter_mut().enumerate().take(m) {
+            let row = &a[i * rs..i * rs + k];
+            *ci = if vs == 1 {
+                dot(row, &v[..k])
+            } else {
+                (0..k)
+                    .map(|p| row[p] * v[p * vs])
+                    .fold(T::ZERO, |s, x| s + x)
+            };
+        }
+    } else {
+        c[..m].fill(T::ZERO);
+        for p in 0..k {
+            let vp = v[p * vs];
+            for (i, ci) in c.iter_mut().enumerate().take(m) {
+                *ci += a[i * rs + p * cs] * vp;
+            }
+        }
+    }
+}
+
+/// `Σ xᵢ·yᵢ` over equal-length slices, in eight interleaved sums so that it vectorises.
+fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+    let mut lanes = [T::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (xs, ys) in xc.zip(yc) {
+        for l in 0..8 {
+            lanes[l] += xs[l] * ys[l];
+        }
+    }
+    let tail = xr.iter().zip(yr).fold(T::ZERO, |s, (&a, &b)| s + a * b);
+    lanes.iter().fold(tail, |s, &l| s + l)
 }
 
 #[cfg(test)]
@@ -117,6 +164,36 @@ mod tests {
             .matmul_t(&b, false, false)
             .unwrap()
             .approx_eq(&naive(&a, &b), 1e-12, 0.0));
+    }
+
+    #[test]
+    fn vector_products_match_the_naive_product_for_every_layout() {
+        // Both vector paths (A·v, vᵀ·B), every transpose, lengths around the 8 lanes.
+        for (m, k) in [(1, 1), (3, 7), (5, 8), (4, 19), (1, 30)] {
+            let a = Tensor::<f64>::rand_normal(&[m, k], 0.0, 1.0, 7);
+            let v = Tensor::<f64>::rand_normal(&[k, 1], 0.0, 1.0, 8);
+            let at = a.permute(&[1, 0]).unwrap();
+            let vt = v.permute(&[1, 0]).unwrap();
+            let want = naive(&a, &v);
+            for (l, r, ta, tb) in [
+                (&a, &v, false, false),
+                (&at, &v, true, false),
+                (&a, &vt, false, true),
+                (&at, &vt, true, true),
+            ] {
+                assert!(
+                    l.matmul_t(r, ta, tb)
+                        .unwrap()
+                        .approx_eq(&want, 1e-12, 1e-12),
+                    "{m}×{k} {ta} {tb}"
+                );
+            }
+            // vᵀ·Aᵀ = (A·v)ᵀ
+            let row = vt.matmul_t(&a, false, true).unwrap();
+            assert!(row.approx_eq(&want.permute(&[1, 0]).unwrap(), 1e-12, 1e-12));
+            let row = v.matmul_t(&at, true, false).unwrap();
+            assert!(row.approx_eq(&want.permute(&[1, 0]).unwrap(), 1e-12, 1e-12));
+        }
     }
 
     #[test]

@@ -168,6 +168,15 @@ fn products_across_inputs_pair_only_their_elements() {
     let linear = func::function(|xs: &[Var<'_, f64>]| (xs[0] * 3.0 - xs[1]).sum());
     let h = assert_sparse_hessian(linear, &xs);
     assert_eq!((h.nnz(), h.sweeps), (0, 0));
+    // A product with a constant tensor is linear too; a square is not.
+    let scaled = func::function(|xs: &[Var<'_, f64>]| {
+        (xs[0] * xs[0].constant(wavy(&[5], 0.9)) + xs[1] * xs[1]).sum()
+    });
+    let h = assert_sparse_hessian(scaled, &xs);
+    assert_eq!(
+        (h.rows.clone(), h.cols.clone()),
+        ((5..10).collect(), (5..10).collect())
+    );
 }
 
 #[test]

@@ -276,8 +276,15 @@ fn propagate(
         return Rc::new(Deps::Uniform(sorted_unique(all.concat())));
     };
     if let Some(shared) = shared_by_all(&origins, inputs) {
-        // y = g(x) or g(x, x, c) element-wise: the sets are x's, shared, not copied.
-        if wanted && curvature != Curvature::Linear {
+        // y = g(x) or g(x, x, c) element-wise: the sets are x's, shared, not copied. A
+        // bilinear op interacts x with itself only if x is both factors (x·x, not x·c).
+        let square = inputs.len() >= 2 && Rc::ptr_eq(inputs[0], inputs[1]);
+        let curved = match curvature {
+            Curvature::Linear => false,
+            Curvature::Bilinear => square,
+            Curvature::Nonlinear => true,
+        };
+        if wanted && curved {
             pairs.reserve(2 * len);
             for e in 0..len {
                 let set = shared.of(e);

@@ -16,9 +16,14 @@ impl<T: Float> Op<T> for Div {
         xs[0].zip_map(xs[1], |a, b| a / b)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        let b = xs[1];
+        let (a, b) = (xs[0], xs[1]);
         let da = dy / b;
-        [Some(da), Some(-(da * y))].into()
+        // A constant operand's gradient would be dropped by the sweep: not computed.
+        [
+            a.needs_grad().then_some(da),
+            b.needs_grad().then(|| -(da * y)),
+        ]
+        .into()
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Nonlinear)

@@ -3,7 +3,8 @@
 use crate::structure::{Curvature, Structure};
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
-/// `y = a · b` (broadcasting). `da = dy · b`, `db = dy · a`.
+/// `y = a · b` (broadcasting). `da = dy · b`, `db = dy · a` (one product for a square
+/// `a · a`; none for a constant operand).
 pub struct Mul;
 
 impl<T: Float> Op<T> for Mul {
@@ -14,7 +15,18 @@ impl<T: Float> Op<T> for Mul {
         xs[0].zip_map(xs[1], |a, b| a * b)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy * xs[1]), Some(dy * xs[0])].into()
+        let (a, b) = (xs[0], xs[1]);
+        if a.id == b.id {
+            // A square: both gradients are `dy · a`, computed once.
+            let g = a.needs_grad().then(|| dy * a);
+            return [g, g].into();
+        }
+        // A constant operand's gradient would be dropped by the sweep: not computed.
+        [
+            a.needs_grad().then(|| dy * b),
+            b.needs_grad().then(|| dy * a),
+        ]
+        .into()
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Bilinear)

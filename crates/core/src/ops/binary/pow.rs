@@ -45,9 +45,10 @@ impl<T: Float> Op<T> for Pow {
         // Exponent: guarded where a = 0 and b ≥ 0 (a NaN b is not guarded: NaN stays).
         let exponent_live =
             accepted(av.zip_map(&bv, |a, b| flag(a != T::ZERO || b < T::ZERO || b.is_nan())));
-        let da = guarded(&base_live, a, |a| dy * b * a.pow(b - T::ONE));
-        let db = guarded(&exponent_live, a, |a| dy * y * a.log());
-        [Some(da), Some(db)].into()
+        // A constant operand's gradient would be dropped by the sweep: not computed.
+        let da = (a.needs_grad()).then(|| guarded(&base_live, a, |a| dy * b * a.pow(b - T::ONE)));
+        let db = (b.needs_grad()).then(|| guarded(&exponent_live, a, |a| dy * y * a.log()));
+        [da, db].into()
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Nonlinear)

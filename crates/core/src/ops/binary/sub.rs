@@ -13,8 +13,9 @@ impl<T: Float> Op<T> for Sub {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| a - b)
     }
-    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy), Some(-dy)].into()
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        // A constant subtrahend's gradient would be dropped by the sweep: not computed.
+        [Some(dy), xs[1].needs_grad().then(|| -dy)].into()
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Linear)

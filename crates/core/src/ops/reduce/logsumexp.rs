@@ -2,7 +2,7 @@
 //! computed without overflow. `softmax` and `log_softmax` are built on it (`softmax.rs`).
 
 use super::sum::keepdim_shape;
-use super::{forward_axes, reduced_axes};
+use super::{forward_axes, reduced_axes, to_kept};
 use crate::structure::{Curvature, Sources, Structure};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -51,7 +51,7 @@ impl<T: Float> Op<T> for LogSumExp {
         let shape = x.shape();
         let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
-        [Some(dy.reshape(&kept) * (x - y.reshape(&kept)).exp())].into()
+        [Some(to_kept(dy, &kept) * (x - to_kept(y, &kept)).exp())].into()
     }
     fn label(&self) -> String {
         match &self.axes {

@@ -37,3 +37,17 @@ fn forward_axes(axes: Option<&[isize]>, rank: usize) -> SmallVec<[usize; 4]> {
             .collect(),
     }
 }
+
+/// `v` (a reduction's output or its cotangent) shaped to broadcast against the reduced
+/// input: reshaped to `kept` (the input's shape with the reduced axes of length 1) unless
+/// it has that shape already or is a scalar, which broadcasts as it is. A VJP's reshape
+/// node is then only there when needed: every later sweep over the recorded gradient
+/// skips it too.
+fn to_kept<'t, T: crate::Float>(v: crate::Var<'t, T>, kept: &[usize]) -> crate::Var<'t, T> {
+    let shape = v.shape();
+    if shape.is_empty() || shape.as_slice() == kept {
+        v
+    } else {
+        v.reshape(kept)
+    }
+}

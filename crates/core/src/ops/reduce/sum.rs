@@ -1,6 +1,6 @@
 //! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
 
-use super::{forward_axes, reduced_axes};
+use super::{forward_axes, reduced_axes, to_kept};
 use crate::structure::{Curvature, Sources, Structure};
 use crate::tensor::resolve_axes;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
@@ -37,7 +37,7 @@ impl<T: Float> Op<T> for SumAxes {
         let shape = xs[0].shape();
         let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
-        [Some(dy.reshape(&kept).broadcast_to(&shape))].into()
+        [Some(to_kept(dy, &kept).broadcast_to(&shape))].into()
     }
     fn label(&self) -> String {
         match &self.axes {
