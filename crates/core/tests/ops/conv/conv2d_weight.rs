@@ -1,0 +1,1 @@
+//! Tests of `src/ops/conv/conv2d_weight.rs`.

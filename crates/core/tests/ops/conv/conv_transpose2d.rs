@@ -1,0 +1,1 @@
+//! Tests of `src/ops/conv/conv_transpose2d.rs`.
