@@ -105,13 +105,12 @@ impl ConvGeometry {
     /// shapes and the parameters.
     pub fn check_conv(
         &self,
-        op: &str,
         x: &[usize],
         w: &[usize],
         spatial: usize,
     ) -> Result<Shape, TensorError> {
-        self.check_common(op, x, w, spatial)?;
-        let fail = |what: String| self.error(op, what, x, w, spatial);
+        self.check_common(x, w, spatial)?;
+        let fail = |what: String| self.error(what, x, w, spatial);
         let (c, o) = (x[1], w[0]);
         let g = self.groups;
         if w[1].checked_mul(g) != Some(c) {
@@ -149,13 +148,12 @@ impl ConvGeometry {
     /// `[N, C_out, …]`.
     pub fn check_transposed(
         &self,
-        op: &str,
         x: &[usize],
         w: &[usize],
         spatial: usize,
     ) -> Result<Shape, TensorError> {
-        self.check_common(op, x, w, spatial)?;
-        let fail = |what: String| self.error(op, what, x, w, spatial);
+        self.check_common(x, w, spatial)?;
+        let fail = |what: String| self.error(what, x, w, spatial);
         let g = self.groups;
         if x[1] != w[0] {
             return Err(fail(format!(
@@ -188,16 +186,10 @@ impl ConvGeometry {
     }
 
     /// Ranks, strides, dilations, groups and kernel sizes: what both forms check alike.
-    fn check_common(
-        &self,
-        op: &str,
-        x: &[usize],
-        w: &[usize],
-        spatial: usize,
-    ) -> Result<(), TensorError> {
-        let fail = |what: String| self.error(op, what, x, w, spatial);
+    fn check_common(&self, x: &[usize], w: &[usize], spatial: usize) -> Result<(), TensorError> {
+        let fail = |what: String| self.error(what, x, w, spatial);
         let refuse = |what: &str| {
-            let e = self.error(op, what.into(), x, w, spatial);
+            let e = self.error(what.into(), x, w, spatial);
             TensorError::new(ErrorKind::InvalidArgument, e.message())
         };
         let rank = spatial + 2;
@@ -227,19 +219,12 @@ impl ConvGeometry {
         Ok(())
     }
 
-    fn error(
-        &self,
-        op: &str,
-        what: String,
-        x: &[usize],
-        w: &[usize],
-        spatial: usize,
-    ) -> TensorError {
+    fn error(&self, what: String, x: &[usize], w: &[usize], spatial: usize) -> TensorError {
         tensor_error!(
             ErrorKind::ShapeMismatch {
                 shapes: vec![x.to_vec(), w.to_vec()]
             },
-            "{what}: input {x:?}, weight {w:?}, {} ({op})",
+            "{what}: input {x:?}, weight {w:?}, {}",
             self.describe(spatial)
         )
     }
@@ -420,7 +405,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(y.as_slice(), &[4.0, 6.0, 10.0, 12.0]); // x[i, j] + x[i + 1, j + 1]
     /// ```
     pub fn conv2d(&self, w: &Self, geom: &ConvGeometry) -> Result<Self, TensorError> {
-        let shape = geom.check_conv("conv2d", self.shape(), w.shape(), 2)?;
+        let shape = geom.check_conv(self.shape(), w.shape(), 2)?;
         let (xs, ws) = (self.shape(), w.shape());
         let (n, c, o, g) = (xs[0], xs[1], ws[0], geom.groups);
         let (cg, og) = (c / g, o / g);
@@ -468,7 +453,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(y.as_slice(), &[1.0, 12.0, 20.0]); // each input stamps the kernel
     /// ```
     pub fn conv_transpose2d(&self, w: &Self, geom: &ConvGeometry) -> Result<Self, TensorError> {
-        let shape = geom.check_transposed("conv_transpose2d", self.shape(), w.shape(), 2)?;
+        let shape = geom.check_transposed(self.shape(), w.shape(), 2)?;
         let (xs, ws) = (self.shape(), w.shape());
         let (n, cin, cout, g) = (xs[0], xs[1], shape[1], geom.groups);
         let (cig, cog) = (cin / g, cout / g);
@@ -526,8 +511,7 @@ impl<T: Float> Tensor<T> {
                 ErrorKind::ShapeMismatch {
                     shapes: vec![xs.to_vec(), ds.to_vec()]
                 },
-                "{what}: input {xs:?}, output gradient {ds:?}, kernel {kernel:?}, {} \
-                 (conv2d_weight)",
+                "{what}: input {xs:?}, output gradient {ds:?}, kernel {kernel:?}, {}",
                 geom.describe(2)
             )
         };
@@ -538,7 +522,7 @@ impl<T: Float> Tensor<T> {
         }
         let g = geom.groups;
         let wshape = [ds[1], xs[1] / g, kernel[0], kernel[1]];
-        let yshape = geom.check_conv("conv2d_weight", xs, &wshape, 2)?;
+        let yshape = geom.check_conv(xs, &wshape, 2)?;
         if yshape[..] != ds[..] {
             return Err(fail(
                 "the output gradient is not shaped as the convolution's output",
@@ -621,7 +605,7 @@ mod tests {
 
     /// The definition, one output element at a time.
     fn naive(x: &Tensor<f64>, w: &Tensor<f64>, geom: &ConvGeometry) -> Tensor<f64> {
-        let shape = geom.check_conv("naive", x.shape(), w.shape(), 2).unwrap();
+        let shape = geom.check_conv(x.shape(), w.shape(), 2).unwrap();
         let (cg, og) = (w.shape()[1], shape[1] / geom.groups);
         let (h, wd) = (x.shape()[2] as isize, x.shape()[3] as isize);
         let mut out = vec![0.0; numel(&shape)];

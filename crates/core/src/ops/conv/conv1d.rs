@@ -22,13 +22,11 @@ pub(super) fn check_1d<T: Float>(
     }
     let (xs, ws) = (x.shape(), w.shape());
     let tensor_err = |e| Error::from_tensor(op, e, site);
-    let geometry = opts
-        .geometry(op, 1, transposed, &xs, &ws)
-        .map_err(tensor_err)?;
+    let geometry = opts.geometry(1, transposed, &xs, &ws).map_err(tensor_err)?;
     let out = if transposed {
-        geometry.check_transposed(op, &xs, &ws, 1)
+        geometry.check_transposed(&xs, &ws, 1)
     } else {
-        geometry.check_conv(op, &xs, &ws, 1)
+        geometry.check_conv(&xs, &ws, 1)
     }
     .map_err(tensor_err)?;
     if let Some(b) = b {

@@ -89,7 +89,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn try_conv2d(self, w: Self, b: Option<Self>, opts: ConvOptions) -> Result<Self, Error> {
         let site = Location::caller();
         let geometry = opts
-            .geometry("conv2d", 2, false, &self.shape(), &w.shape())
+            .geometry(2, false, &self.shape(), &w.shape())
             .map_err(|e| Error::from_tensor("conv2d", e, site))?;
         let op = Conv2d { geometry };
         match b {

@@ -94,7 +94,7 @@ impl<'t, T: Float> Var<'t, T> {
         let site = Location::caller();
         let op = "conv_transpose2d";
         let geometry = opts
-            .geometry(op, 2, true, &self.shape(), &w.shape())
+            .geometry(2, true, &self.shape(), &w.shape())
             .map_err(|e| Error::from_tensor(op, e, site))?;
         let op = ConvTranspose2d { geometry };
         match b {

@@ -126,7 +126,6 @@ impl ConvOptions {
     /// the transposed forms (no `Same`; `output_padding` allowed).
     pub(crate) fn geometry(
         &self,
-        op: &str,
         spatial: usize,
         transposed: bool,
         x: &[usize],
@@ -142,7 +141,7 @@ impl ConvOptions {
         let refuse = |what: String| {
             TensorError::new(
                 ErrorKind::InvalidArgument,
-                format!("{what}: input {x:?}, weight {w:?}, {self:?} ({op})"),
+                format!("{what}: input {x:?}, weight {w:?}, {self:?}"),
             )
         };
         match self.padding {

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use tapegrad_check::testing::{assert_gradients, check_op, tensor_in, Shapes};
 use tapegrad_core::ops::conv::{Conv2d, ConvOptions, Padding};
 use tapegrad_core::tensor::ConvGeometry;
-use tapegrad_core::{ErrorKind, Tape, Tensor};
+use tapegrad_core::{Error, ErrorKind, Tape, Tensor};
 
 #[test]
 fn conv2d_matches_literal() {
@@ -135,81 +135,69 @@ fn conv2d_passes_the_kit() {
     assert_eq!(summary.rejected, 4);
 }
 
+/// Asserts that `e` comes from `op` at `line` of this file, has `kind`, says `what` and
+/// names every shape in `shapes` and the parameters.
+#[track_caller]
+pub fn assert_refusal(e: Error, op: &str, line: u32, what: &str, kind: ErrorKind, shapes: &[&str]) {
+    let text = e.to_string();
+    assert_eq!(e.op, op, "{text}");
+    assert_eq!(e.kind(), &kind, "{text}");
+    assert!(text.contains(what), "{text}");
+    for s in shapes {
+        assert!(text.contains(s), "{text} does not name {s}");
+    }
+    assert!(text.contains("stride") && text.contains("groups"), "{text}");
+    assert!(text.contains(&format!("(at {}:{line}:", file!())), "{text}");
+}
+
 #[test]
 fn conv2d_rejects_bad_input_naming_op_shapes_parameters_and_line() {
     let tape = Tape::<f64>::new();
     let x = tape.leaf(Tensor::zeros(&[2, 4, 5, 5]));
     let w = tape.leaf(Tensor::zeros(&[6, 2, 3, 3]));
     let d = ConvOptions::default();
-    let cases = [
-        (
-            x.try_conv2d(w, None, d),
-            line!(),
-            "input has 4 channels",
-            ErrorKind::ShapeMismatch {
-                shapes: vec![vec![2, 4, 5, 5], vec![6, 2, 3, 3]],
-            },
-        ),
-        (
-            x.try_conv2d(w, None, d.padding(Padding::Explicit([0, 0])).stride(0)),
-            line!(),
-            "stride must be at least 1",
-            ErrorKind::InvalidArgument,
-        ),
-        (
-            x.try_conv2d(w, None, d.groups(2).dilation([1, 0])),
-            line!(),
-            "dilation must be at least 1",
-            ErrorKind::InvalidArgument,
-        ),
-        (
-            x.try_conv2d(w, None, d.groups(2).dilation(3)),
-            line!(),
-            "larger than the padded input (5)",
-            ErrorKind::ShapeMismatch {
-                shapes: vec![vec![2, 4, 5, 5], vec![6, 2, 3, 3]],
-            },
-        ),
-        (
-            x.try_conv2d(w, None, d.groups(4)),
-            line!(),
-            "weight expects 2 per group x groups 4",
-            ErrorKind::ShapeMismatch {
-                shapes: vec![vec![2, 4, 5, 5], vec![6, 2, 3, 3]],
-            },
-        ),
-        (
-            x.try_conv2d(w, None, d.groups(0)),
-            line!(),
-            "groups must be at least 1",
-            ErrorKind::InvalidArgument,
-        ),
-        (
-            x.try_conv2d(w, None, d.padding(Padding::Same).stride(2)),
-            line!(),
-            "padding Same needs stride 1",
-            ErrorKind::InvalidArgument,
-        ),
-        (
-            x.try_conv2d(w, None, d.output_padding(1)),
-            line!(),
-            "output_padding applies to transposed",
-            ErrorKind::InvalidArgument,
-        ),
-    ];
-    for (result, line, what, kind) in cases {
-        let e = result.unwrap_err();
-        assert_eq!(e.op, "conv2d", "{e}");
-        assert_eq!(e.kind(), &kind, "{e}");
-        let text = e.to_string();
-        assert!(text.contains(what), "{text}");
-        assert!(
-            text.contains("[2, 4, 5, 5]") && text.contains("[6, 2, 3, 3]"),
-            "{text}"
-        );
-        assert!(text.contains("stride") && text.contains("groups"), "{text}");
-        assert!(text.contains(&format!("(at {}:{line}:", file!())), "{text}");
-    }
+    let shapes = ["[2, 4, 5, 5]", "[6, 2, 3, 3]"];
+    let mismatch = || ErrorKind::ShapeMismatch {
+        shapes: vec![vec![2, 4, 5, 5], vec![6, 2, 3, 3]],
+    };
+    let bad = || ErrorKind::InvalidArgument;
+    let check = |e, line, what, kind| assert_refusal(e, "conv2d", line, what, kind, &shapes);
+
+    let o = d;
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "input has 4 channels", mismatch());
+    let o = d.groups(2).stride(0);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "stride must be at least 1", bad());
+    let o = d.groups(2).dilation([1, 0]);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "dilation must be at least 1", bad());
+    let o = d.groups(2).dilation(3);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "larger than the padded input (5)", mismatch());
+    let o = d.groups(2).padding(1).dilation(4);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "larger than the padded input (7)", mismatch());
+    let o = d.groups(4);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "expects 2 per group x groups 4", mismatch());
+    let o = d.groups(0);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "groups must be at least 1", bad());
+    let o = d.padding(Padding::Same).stride(2);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "padding Same needs stride 1", bad());
+    let o = d.output_padding(1);
+    let (e, l) = (x.try_conv2d(w, None, o).unwrap_err(), line!());
+    check(e, l, "output_padding applies to transposed", bad());
+    let v = tape.leaf(Tensor::zeros(&[4, 5, 5]));
+    let e = v.try_conv2d(w, None, d).unwrap_err();
+    let want = ["[4, 5, 5]", "[6, 2, 3, 3]"];
+    let kind = ErrorKind::ShapeMismatch {
+        shapes: vec![vec![4, 5, 5], vec![6, 2, 3, 3]],
+    };
+    assert_refusal(e, "conv2d", line!() - 5, "must have rank 4", kind, &want);
+
     // groups that do not divide the output channels, and a bias of the wrong length
     let w5 = tape.leaf(Tensor::zeros(&[5, 2, 3, 3]));
     let e = x.try_conv2d(w5, None, d.groups(2)).unwrap_err();
@@ -226,7 +214,7 @@ fn conv2d_rejects_bad_input_naming_op_shapes_parameters_and_line() {
         "{e}"
     );
     assert!(e.message.contains("[2, 4, 5, 5]"), "{e}");
-    // the panicking form says the same at the caller's line
+    // the panicking form says the same
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         x.conv2d(w, None, d);
     }));
