@@ -1,11 +1,11 @@
 //! Tests of `src/ops/conv/conv2d.rs` (and the options it takes).
 
-use super::{assert_matches_torch, naive_conv2d};
+use super::{assert_matches_torch, assert_refusal, naive_conv2d};
 use proptest::prelude::*;
 use tapegrad_check::testing::{assert_gradients, check_op, tensor_in, Shapes};
 use tapegrad_core::ops::conv::{Conv2d, ConvOptions, Padding};
 use tapegrad_core::tensor::ConvGeometry;
-use tapegrad_core::{Error, ErrorKind, Tape, Tensor};
+use tapegrad_core::{ErrorKind, Tape, Tensor};
 
 #[test]
 fn conv2d_matches_literal() {
@@ -133,21 +133,6 @@ fn conv2d_passes_the_kit() {
         .rejects(&[&[1, 2, 4, 4], &[2, 1, 2]]) // rank 3 weight
         .assert();
     assert_eq!(summary.rejected, 4);
-}
-
-/// Asserts that `e` comes from `op` at `line` of this file, has `kind`, says `what` and
-/// names every shape in `shapes` and the parameters.
-#[track_caller]
-pub fn assert_refusal(e: Error, op: &str, line: u32, what: &str, kind: ErrorKind, shapes: &[&str]) {
-    let text = e.to_string();
-    assert_eq!(e.op, op, "{text}");
-    assert_eq!(e.kind(), &kind, "{text}");
-    assert!(text.contains(what), "{text}");
-    for s in shapes {
-        assert!(text.contains(s), "{text} does not name {s}");
-    }
-    assert!(text.contains("stride") && text.contains("groups"), "{text}");
-    assert!(text.contains(&format!("(at {}:{line}:", file!())), "{text}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod conv_transpose1d;
 mod conv_transpose2d;
 
 use tapegrad_core::ops::conv::ConvOptions;
-use tapegrad_core::{Tape, Tensor, Var};
+use tapegrad_core::{Error, ErrorKind, Tape, Tensor, Var};
 
 /// `((i·a) mod m − d) / s` for `i = 0, 1, …` in row-major order (as `pattern` in the
 /// Python script): exact binary fractions, so both engines start from the same numbers.
@@ -139,4 +139,63 @@ pub fn naive_conv2d(x: &Tensor<f64>, w: &Tensor<f64>, o: &ConvOptions) -> Tensor
         }
     }
     Tensor::from_vec(data, &[xs[0], ws[0], oh, ow])
+}
+
+/// The transposed 2-d convolution by its definition: each input element stamps the
+/// scaled kernel onto the output (symmetric explicit padding, `output_padding`).
+pub fn naive_conv_transpose2d(x: &Tensor<f64>, w: &Tensor<f64>, o: &ConvOptions) -> Tensor<f64> {
+    let (xs, ws) = (x.shape(), w.shape());
+    let pad = match o.padding {
+        tapegrad_core::ops::conv::Padding::Explicit(p) => p,
+        _ => panic!("naive_conv_transpose2d takes explicit padding"),
+    };
+    let size = |a: usize| {
+        ((xs[2 + a] - 1) * o.stride[a] + o.dilation[a] * (ws[2 + a] - 1) + o.output_padding[a] + 1)
+            - 2 * pad[a]
+    };
+    let (h, wd) = (size(0), size(1));
+    let (cig, cog) = (xs[1] / o.groups, ws[1]);
+    let shape = [xs[0], cog * o.groups, h, wd];
+    let mut y = vec![0.0; shape.iter().product()];
+    for n in 0..xs[0] {
+        for k in 0..xs[1] {
+            let g = k / cig;
+            for i in 0..xs[2] {
+                for j in 0..xs[3] {
+                    for c in 0..cog {
+                        for p in 0..ws[2] {
+                            for q in 0..ws[3] {
+                                let oh = (i * o.stride[0] + p * o.dilation[0]) as isize
+                                    - pad[0] as isize;
+                                let ow = (j * o.stride[1] + q * o.dilation[1]) as isize
+                                    - pad[1] as isize;
+                                if oh >= 0 && ow >= 0 && (oh as usize) < h && (ow as usize) < wd {
+                                    let at = ((n * shape[1] + g * cog + c) * h + oh as usize) * wd
+                                        + ow as usize;
+                                    y[at] += x.at(&[n, k, i, j]) * w.at(&[k, c, p, q]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Tensor::from_vec(y, &shape)
+}
+
+/// Asserts that `e` comes from `op` at `line` of this file, has `kind`, says `what` and
+/// names every shape in `shapes` and the parameters; `line` is in the caller's file.
+#[track_caller]
+pub fn assert_refusal(e: Error, op: &str, line: u32, what: &str, kind: ErrorKind, shapes: &[&str]) {
+    let text = e.to_string();
+    assert_eq!(e.op, op, "{text}");
+    assert_eq!(e.kind(), &kind, "{text}");
+    assert!(text.contains(what), "{text}");
+    for s in shapes {
+        assert!(text.contains(s), "{text} does not name {s}");
+    }
+    assert!(text.contains("stride") && text.contains("groups"), "{text}");
+    let file = std::panic::Location::caller().file();
+    assert!(text.contains(&format!("(at {file}:{line}:")), "{text}");
 }
