@@ -406,6 +406,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn conv2d(&self, w: &Self, geom: &ConvGeometry) -> Result<Self, TensorError> {
         let shape = geom.check_conv(self.shape(), w.shape(), 2)?;
+        if shape.contains(&0) {
+            return Ok(Self::empty(shape));
+        }
         let (xs, ws) = (self.shape(), w.shape());
         let (n, c, o, g) = (xs[0], xs[1], ws[0], geom.groups);
         let (cg, og) = (c / g, o / g);
@@ -454,6 +457,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn conv_transpose2d(&self, w: &Self, geom: &ConvGeometry) -> Result<Self, TensorError> {
         let shape = geom.check_transposed(self.shape(), w.shape(), 2)?;
+        if shape.contains(&0) {
+            return Ok(Self::empty(shape));
+        }
         let (xs, ws) = (self.shape(), w.shape());
         let (n, cin, cout, g) = (xs[0], xs[1], shape[1], geom.groups);
         let (cig, cog) = (cin / g, cout / g);
@@ -562,10 +568,15 @@ impl<T: Float> Tensor<T> {
                             &col
                         };
                         let a = &d[(i * o + gi * og) * p..][..og * p];
-                        // dw_g += dy_g · colᵀ
-                        gemm_or_zero(og, p, kg, a, (p, 1), b, (1, p), &mut tmp);
+                        // dw_gᵀ += col · dy_gᵀ: the large operand, col, is read row by row
+                        // (as `dy_g · colᵀ` its packing gathered columns of stride P)
+                        gemm_or_zero(kg, p, og, b, (p, 1), a, (1, p), &mut tmp);
                         let acc = &mut acc[gi * og * kg..(gi + 1) * og * kg];
-                        acc.iter_mut().zip(&tmp).for_each(|(a, &t)| *a += t);
+                        for (r, row) in tmp.chunks_exact(og.max(1)).enumerate() {
+                            for (o, &t) in row.iter().enumerate() {
+                                acc[o * kg + r] += t;
+                            }
+                        }
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! an OIHW weight, and an optional bias. Its adjoint and weight gradient are in the
 //! sibling files; the kernel is `Tensor::conv2d`.
 
-use super::{add_bias, fitted, zeros_like, Conv2dWeight, ConvOptions, ConvTranspose2d};
+use super::{add_bias, fitted, wanted, zeros_like, Conv2dWeight, ConvOptions, ConvTranspose2d};
 use crate::tensor::ConvGeometry;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::panic::Location;
@@ -38,24 +38,27 @@ impl<T: Float> Op<T> for Conv2d {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (x, w) = (xs[0], xs[1]);
-        let (xs_, ws, ds) = (x.shape(), w.shape(), dy.shape());
-        let empty = xs_.contains(&0) || ds.contains(&0);
-        let dx = if empty {
-            zeros_like(dy, x)
-        } else {
-            let geometry = fitted(&self.geometry, &xs_[2..], &ds[2..], &ws[2..]);
+        let (sx, sw, sd) = (x.shape(), w.shape(), dy.shape());
+        let empty = sx.contains(&0) || sd.contains(&0);
+        // a constant input gets no gradient: the sweep would drop it, so skip its kernel
+        let dx = wanted(x).then(|| {
+            if empty {
+                return zeros_like(dy, x);
+            }
+            let geometry = fitted(&self.geometry, &sx[2..], &sd[2..], &sw[2..]);
             dy.tape.apply(ConvTranspose2d { geometry }, &[dy, w])
-        };
-        let dw = if empty {
-            zeros_like(dy, w)
-        } else {
+        });
+        let dw = wanted(w).then(|| {
+            if empty {
+                return zeros_like(dy, w);
+            }
             let op = Conv2dWeight {
                 geometry: self.geometry,
-                kernel: [ws[2], ws[3]],
+                kernel: [sw[2], sw[3]],
             };
             dy.tape.apply(op, &[x, dy])
-        };
-        let mut grads = vec![Some(dx), Some(dw)];
+        });
+        let mut grads = vec![dx, dw];
         if xs.len() == 3 {
             grads.push(Some(dy.sum_axes(&[0, 2, 3], false)));
         }

@@ -2,7 +2,7 @@
 //! the input with the output's cotangent. An op of its own so that the three convolution
 //! ops are closed under differentiation.
 
-use super::{fitted, zeros_like, Conv2d, ConvTranspose2d};
+use super::{fitted, wanted, zeros_like, Conv2d, ConvTranspose2d};
 use crate::tensor::ConvGeometry;
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -38,18 +38,24 @@ impl<T: Float> Op<T> for Conv2dWeight {
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dw: Var<'t, T>) -> InputGrads<'t, T> {
         let (x, u) = (xs[0], xs[1]);
         let (sx, su) = (x.shape(), u.shape());
-        if sx.contains(&0) || su.contains(&0) || dw.shape().contains(&0) {
-            return [Some(zeros_like(dw, x)), Some(zeros_like(dw, u))].into();
-        }
-        let geometry = fitted(&self.geometry, &sx[2..], &su[2..], &self.kernel);
-        let dx = dw.tape.apply(ConvTranspose2d { geometry }, &[u, dw]);
-        let du = dw.tape.apply(
-            Conv2d {
-                geometry: self.geometry,
-            },
-            &[x, dw],
-        );
-        [Some(dx), Some(du)].into()
+        let empty = sx.contains(&0) || su.contains(&0) || dw.shape().contains(&0);
+        let dx = wanted(x).then(|| {
+            if empty {
+                return zeros_like(dw, x);
+            }
+            let geometry = fitted(&self.geometry, &sx[2..], &su[2..], &self.kernel);
+            dw.tape.apply(ConvTranspose2d { geometry }, &[u, dw])
+        });
+        let du = wanted(u).then(|| match empty {
+            true => zeros_like(dw, u),
+            false => dw.tape.apply(
+                Conv2d {
+                    geometry: self.geometry,
+                },
+                &[x, dw],
+            ),
+        });
+        [dx, du].into()
     }
     fn label(&self) -> String {
         format!(

@@ -1,7 +1,7 @@
 //! `conv_transpose2d`: the transposed 2-d convolution (the adjoint of `conv2d`, PyTorch's
 //! weight layout `[C_in, C_out/groups, KH, KW]`), with `output_padding` and a bias.
 
-use super::{add_bias, zeros_like, Conv2d, Conv2dWeight, ConvOptions};
+use super::{add_bias, wanted, zeros_like, Conv2d, Conv2dWeight, ConvOptions};
 use crate::tensor::ConvGeometry;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 use std::panic::Location;
@@ -37,25 +37,27 @@ impl<T: Float> Op<T> for ConvTranspose2d {
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (x, w) = (xs[0], xs[1]);
         let empty = x.shape().contains(&0) || dy.shape().contains(&0);
-        let (dx, dw) = if empty {
-            (zeros_like(dy, x), zeros_like(dy, w))
-        } else {
+        let dx = wanted(x).then(|| match empty {
+            true => zeros_like(dy, x),
+            false => dy.tape.apply(
+                Conv2d {
+                    geometry: self.geometry,
+                },
+                &[dy, w],
+            ),
+        });
+        let dw = wanted(w).then(|| {
+            if empty {
+                return zeros_like(dy, w);
+            }
             let ws = w.shape();
             let weight = Conv2dWeight {
                 geometry: self.geometry,
                 kernel: [ws[2], ws[3]],
             };
-            (
-                dy.tape.apply(
-                    Conv2d {
-                        geometry: self.geometry,
-                    },
-                    &[dy, w],
-                ),
-                dy.tape.apply(weight, &[dy, x]),
-            )
-        };
-        let mut grads = vec![Some(dx), Some(dw)];
+            dy.tape.apply(weight, &[dy, x])
+        });
+        let mut grads = vec![dx, dw];
         if xs.len() == 3 {
             grads.push(Some(dy.sum_axes(&[0, 2, 3], false)));
         }

@@ -15,7 +15,7 @@ pub use conv_transpose2d::ConvTranspose2d;
 pub use options::{ConvOptions, Padding, Size2};
 
 use crate::tensor::ConvGeometry;
-use crate::{Float, Tensor, TensorError, Var};
+use crate::{Float, NodeKind, Tensor, TensorError, Var};
 
 /// Adds `b[c]` to every element of channel `c` of `y` (`[N, C, …]`), or the error naming
 /// the op's inputs `xs` (input, weight, bias) when `b` is not `[C]`.
@@ -61,6 +61,13 @@ fn fitted(geom: &ConvGeometry, input: &[usize], out: &[usize], kernel: &[usize])
         g.pad_end[a] = reach - geom.pad_begin[a] as isize - input[a] as isize;
     }
     g
+}
+
+/// True unless `x` is a constant: the backward sweep drops a constant's gradient, so a
+/// VJP need not compute it (in `conv_step` this skips the input gradient of the first
+/// layer, a whole transposed convolution).
+fn wanted<T: Float>(x: Var<'_, T>) -> bool {
+    x.kind() != NodeKind::Constant
 }
 
 /// `dy`'s zeros for an input `x` with no elements or a cotangent with none: the kernels'
