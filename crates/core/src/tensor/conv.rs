@@ -362,17 +362,43 @@ impl Plan {
 /// Multiply-adds below which a kernel stays on the calling thread (about 0.1 ms of work).
 const PARALLEL_MIN_MACS: usize = 1 << 21;
 
+/// The largest `m·k + k·n` that `matrixmultiply` multiplies on the calling thread (its
+/// heuristic gives a product one thread per 2¹⁴ of `m·k + k·n`).
+const GEMM_SERIAL_MAX: usize = (1 << 15) - 1;
+
+/// Threads for a kernel of `macs` multiply-adds over `batch` images whose per-image
+/// products are `gemms` (`(k, n)` of each).
+///
+/// # Design
+/// Two ways to use the cores: our threads over the images, each running its products on
+/// one thread, or one thread and the GEMM's own threads inside each product. Nesting the
+/// two was the slowest of all (conv_step's second convolution, forward and backward:
+/// 6 ms split over images with serial products, 9–14 ms nested, 10–15 ms with only the
+/// GEMM's threads, on 2 busy cores). So the images are split only when each product can
+/// be cut into row blocks of at least 8 rows that `matrixmultiply` keeps on one thread
+/// ([`gemm_rows`]); otherwise the products are large enough to thread well themselves.
+fn batch_threads(batch: usize, macs: usize, gemms: &[(usize, usize)]) -> usize {
+    let threads = worker_threads().min(batch);
+    let serial = gemms
+        .iter()
+        .all(|&(k, n)| k.saturating_mul(n.saturating_add(8)) <= GEMM_SERIAL_MAX);
+    if threads <= 1 || macs < PARALLEL_MIN_MACS || !serial {
+        1
+    } else {
+        threads
+    }
+}
+
 /// Runs `f(images, out)` over the batch: `out` holds `per` elements per image, split in
-/// contiguous runs of images over the worker threads when `macs` is large enough.
+/// contiguous runs of images over `threads` scoped threads.
 fn over_batch<T: Float>(
     batch: usize,
     per: usize,
-    macs: usize,
+    threads: usize,
     out: &mut [T],
     f: impl Fn(std::ops::Range<usize>, &mut [T]) + Sync,
 ) {
-    let threads = worker_threads().min(batch);
-    if threads <= 1 || macs < PARALLEL_MIN_MACS || per == 0 {
+    if threads <= 1 || per == 0 {
         f(0..batch, out);
         return;
     }
@@ -422,7 +448,9 @@ impl<T: Float> Tensor<T> {
         alloc_buffer::<T>(col_len)?; // refuse an impossible patch matrix before threading
         let (x, wd) = (self.as_slice(), w.as_slice());
         let in_per = c * xs[2] * xs[3];
-        over_batch(n, per, n * per * kg, &mut out, |images, out| {
+        let threads = batch_threads(n, n * per * kg, &[(kg, p)]);
+        let serial = threads > 1;
+        over_batch(n, per, threads, &mut out, |images, out| {
             let mut col = vec![T::ZERO; col_len];
             for (i, y) in images.zip(out.chunks_exact_mut(per)) {
                 for gi in 0..g {
@@ -435,7 +463,7 @@ impl<T: Float> Tensor<T> {
                     };
                     let a = &wd[gi * og * kg..(gi + 1) * og * kg];
                     let y = &mut y[gi * og * p..(gi + 1) * og * p];
-                    gemm_or_zero(og, kg, p, a, (kg, 1), b, (p, 1), y);
+                    gemm_rows(og, kg, p, a, (kg, 1), b, (p, 1), y, serial);
                 }
             }
         });
@@ -473,29 +501,26 @@ impl<T: Float> Tensor<T> {
         alloc_buffer::<T>(if identity { 0 } else { kg * p })?;
         let (x, wd) = (self.as_slice(), w.as_slice());
         let out_g = cog * shape[2] * shape[3];
-        over_batch(
-            n,
-            per,
-            n * per.max(1) * cig * plan.taps_per_channel(),
-            &mut out,
-            |images, out| {
-                let mut col = vec![T::ZERO; if identity { 0 } else { kg * p }];
-                for (i, y) in images.zip(out.chunks_exact_mut(per)) {
-                    for gi in 0..g {
-                        let xg = &x[(i * cin + gi * cig) * p..][..cig * p];
-                        // col = W_gᵀ · x_g: W_g is [C_in/g, C_out/g·KH·KW], read transposed
-                        let a = &wd[gi * cig * kg..(gi + 1) * cig * kg];
-                        let y = &mut y[gi * out_g..(gi + 1) * out_g];
-                        if identity {
-                            gemm_or_zero(kg, cig, p, a, (1, kg), xg, (p, 1), y);
-                        } else {
-                            gemm_or_zero(kg, cig, p, a, (1, kg), xg, (p, 1), &mut col);
-                            plan.col2im(&col, cog, y);
-                        }
+        let macs = n * p * cin * kg;
+        let threads = batch_threads(n, macs, &[(cig, p)]);
+        let serial = threads > 1;
+        over_batch(n, per, threads, &mut out, |images, out| {
+            let mut col = vec![T::ZERO; if identity { 0 } else { kg * p }];
+            for (i, y) in images.zip(out.chunks_exact_mut(per)) {
+                for gi in 0..g {
+                    let xg = &x[(i * cin + gi * cig) * p..][..cig * p];
+                    // col = W_gᵀ · x_g: W_g is [C_in/g, C_out/g·KH·KW], read transposed
+                    let a = &wd[gi * cig * kg..(gi + 1) * cig * kg];
+                    let y = &mut y[gi * out_g..(gi + 1) * out_g];
+                    if identity {
+                        gemm_rows(kg, cig, p, a, (1, kg), xg, (p, 1), y, serial);
+                    } else {
+                        gemm_rows(kg, cig, p, a, (1, kg), xg, (p, 1), &mut col, serial);
+                        plan.col2im(&col, cog, y);
                     }
                 }
-            },
-        );
+            }
+        });
         Ok(Self::from_parts(shape, out))
     }
 
@@ -545,16 +570,12 @@ impl<T: Float> Tensor<T> {
         let (x, d) = (self.as_slice(), dy.as_slice());
         let in_per = xs[1] * xs[2] * xs[3];
         // One partial sum per thread, each `size` long, added at the end.
-        let threads = worker_threads().min(n).max(1);
-        let threads = if n * size * p < PARALLEL_MIN_MACS {
-            1
-        } else {
-            threads
-        };
+        let threads = batch_threads(n, n * size * p, &[(p, og)]).max(1);
+        let serial = threads > 1;
         let mut partial = alloc_buffer(threads * size)?;
         partial.resize(threads * size, T::ZERO);
         let chunk = n.div_ceil(threads).max(1);
-        over_batch(threads, size, usize::MAX, &mut partial, |ts, acc| {
+        over_batch(threads, size, threads, &mut partial, |ts, acc| {
             let mut col = vec![T::ZERO; col_len];
             let mut tmp = vec![T::ZERO; og * kg];
             for t in ts {
@@ -570,7 +591,7 @@ impl<T: Float> Tensor<T> {
                         let a = &d[(i * o + gi * og) * p..][..og * p];
                         // dw_gᵀ += col · dy_gᵀ: the large operand, col, is read row by row
                         // (as `dy_g · colᵀ` its packing gathered columns of stride P)
-                        gemm_or_zero(kg, p, og, b, (p, 1), a, (1, p), &mut tmp);
+                        gemm_rows(kg, p, og, b, (p, 1), a, (1, p), &mut tmp, serial);
                         let acc = &mut acc[gi * og * kg..(gi + 1) * og * kg];
                         for (r, row) in tmp.chunks_exact(og.max(1)).enumerate() {
                             for (o, &t) in row.iter().enumerate() {
@@ -591,9 +612,12 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-/// `c = a·b` through the GEMM, or zeros when the inner dimension is empty.
+/// `c = a·b` (`m×k` times `k×n`, strided operands, `c` row-major) through the GEMM, or
+/// zeros when the inner dimension is empty. With `serial`, a product `matrixmultiply`
+/// would thread is cut into blocks of rows it runs on the calling thread (see
+/// [`batch_threads`], which only asks this when the blocks have at least 8 rows).
 #[allow(clippy::too_many_arguments)]
-fn gemm_or_zero<T: Float>(
+fn gemm_rows<T: Float>(
     m: usize,
     k: usize,
     n: usize,
@@ -602,11 +626,22 @@ fn gemm_or_zero<T: Float>(
     b: &[T],
     sb: (usize, usize),
     c: &mut [T],
+    serial: bool,
 ) {
     if k == 0 || m == 0 || n == 0 {
         c.fill(T::ZERO);
-    } else {
+        return;
+    }
+    let room = GEMM_SERIAL_MAX.saturating_sub(k * n) / k;
+    if !serial || m * k + k * n <= GEMM_SERIAL_MAX || room == 0 {
         T::gemm(m, k, n, a, sa, b, sb, c);
+        return;
+    }
+    let blocks = m.div_ceil(room);
+    let rows = m.div_ceil(blocks);
+    for (i, c) in c.chunks_mut(rows * n).enumerate() {
+        let r = i * rows;
+        T::gemm(c.len() / n, k, n, &a[r * sa.0..], sa, b, sb, c);
     }
 }
 
@@ -717,5 +752,58 @@ mod tests {
                 "{geom:?}"
             );
         }
+    }
+
+    #[test]
+    fn threaded_kernels_with_row_blocks_agree_with_the_definition() {
+        // conv_step's second layer on 4 images: above PARALLEL_MIN_MACS, and its products
+        // (32×144 by 144×196) are cut into row blocks when the images are split
+        let geom = ConvGeometry {
+            pad_begin: [1, 1],
+            pad_end: [1, 1],
+            ..ConvGeometry::default()
+        };
+        let x = Tensor::<f64>::rand_normal(&[4, 16, 14, 14], 0.0, 1.0, 1);
+        let w = Tensor::<f64>::rand_normal(&[32, 16, 3, 3], 0.0, 1.0, 2);
+        let y = x.conv2d(&w, &geom).unwrap();
+        assert!(y.approx_eq(&naive(&x, &w, &geom), 1e-10, 0.0));
+        let dy = Tensor::<f64>::rand_normal(y.shape(), 0.0, 1.0, 3);
+        let dot = |a: &Tensor<f64>, b: &Tensor<f64>| -> f64 {
+            a.as_slice().iter().zip(b.as_slice()).map(|(a, b)| a * b).sum()
+        };
+        let dx = dy.conv_transpose2d(&w, &geom).unwrap();
+        let dw = x.conv2d_weight(&dy, [3, 3], &geom).unwrap();
+        let lhs = dot(&y, &dy);
+        assert!((lhs - dot(&x, &dx)).abs() < 1e-9 * lhs.abs());
+        assert!((lhs - dot(&w, &dw)).abs() < 1e-9 * lhs.abs());
+        // and the weight gradient matches a per-image sum done on one image at a time
+        let mut sum = Tensor::<f64>::zeros(&[32, 16, 3, 3]);
+        for i in 0..4 {
+            let xi = x.narrow(0, i, 1).unwrap();
+            let di = dy.narrow(0, i, 1).unwrap();
+            let part = xi.conv2d_weight(&di, [3, 3], &geom).unwrap();
+            sum = sum.zip_map(&part, |a, b| a + b).unwrap();
+        }
+        assert!(dw.approx_eq(&sum, 1e-10, 0.0));
+    }
+
+    #[test]
+    fn empty_batches_channels_and_outputs_give_empty_or_zero_results() {
+        let geom = ConvGeometry::default();
+        let w = Tensor::<f64>::ones(&[3, 2, 2, 2]);
+        let y = Tensor::<f64>::zeros(&[0, 2, 4, 4]).conv2d(&w, &geom).unwrap();
+        assert_eq!(y.shape(), &[0, 3, 3, 3]);
+        let none = Tensor::<f64>::ones(&[0, 2, 2, 2]);
+        let y = Tensor::<f64>::ones(&[1, 2, 4, 4]).conv2d(&none, &geom).unwrap();
+        assert_eq!(y.shape(), &[1, 0, 3, 3]);
+        // no input channels: sums of nothing
+        let y = Tensor::<f64>::ones(&[1, 0, 4, 4])
+            .conv2d(&Tensor::ones(&[3, 0, 2, 2]), &geom)
+            .unwrap();
+        assert_eq!(y, Tensor::zeros(&[1, 3, 3, 3]));
+        let dw = Tensor::<f64>::ones(&[0, 2, 4, 4])
+            .conv2d_weight(&Tensor::ones(&[0, 3, 3, 3]), [2, 2], &geom)
+            .unwrap();
+        assert_eq!(dw, Tensor::zeros(&[3, 2, 2, 2]));
     }
 }
