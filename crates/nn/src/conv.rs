@@ -446,4 +446,48 @@ mod tests {
             "{msg}"
         );
     }
+
+    /// A PyTorch state dict of Conv2d → ReLU → ConvTranspose2d → ReLU → Conv2d (made by
+    /// `tests/fixtures/conv_net.py`) loads into the same layers by name, and the network
+    /// gives PyTorch's output on its input.
+    #[cfg(feature = "safetensors")]
+    #[test]
+    fn conv_state_dict_from_pytorch_loads_and_gives_its_output() {
+        use crate::{ConvTranspose2d, Relu, Sequential};
+        let mut rng = StdRng::seed_from_u64(0);
+        let d = ConvOptions::default();
+        let net = Sequential::<f32>::new()
+            .push(Conv2d::new(2, 4, 3, d.padding(1).groups(2), &mut rng))
+            .push(Relu)
+            .push(ConvTranspose2d::new(
+                4,
+                3,
+                3,
+                d.stride(2).padding(1).output_padding(1),
+                &mut rng,
+            ))
+            .push(Relu)
+            .push(Conv2d::new(
+                3,
+                2,
+                [2, 3],
+                d.stride(2).dilation([1, 2]),
+                &mut rng,
+            ));
+        let state = include_bytes!("../tests/fixtures/conv_net.safetensors");
+        net.parameters().load_safetensors_bytes(state).unwrap();
+        let (x, y) = (
+            Param::new(Tensor::zeros(&[2, 2, 5, 6])),
+            Param::new(Tensor::zeros(&[2, 2, 5, 4])),
+        );
+        let io = Params::new().with("input", &x).with("output", &y);
+        io.load_safetensors_bytes(include_bytes!("../tests/fixtures/conv_net_io.safetensors"))
+            .unwrap();
+        let got = net.predict(&x.value());
+        assert!(
+            got.approx_eq(&y.value(), 1e-5, 1e-5),
+            "{got:?} vs {:?}",
+            y.value()
+        );
+    }
 }
