@@ -298,16 +298,23 @@ impl Plan {
             for th in &self.th {
                 for tw in &self.tw {
                     let row = rows.next().expect("col has a row per channel and tap");
-                    row[..th.lo * ow].fill(T::ZERO);
-                    row[th.hi * ow..].fill(T::ZERO);
                     let n = tw.hi - tw.lo;
+                    if sh == 1 && sw == 1 && n == w && ow == w {
+                        // whole input rows, one after another: one run for the tap
+                        let (lo, hi) = (th.lo * ow, th.hi * ow);
+                        row[..lo].fill(T::ZERO);
+                        row[hi..].fill(T::ZERO);
+                        row[lo..hi].copy_from_slice(&xc[th.first * w..][..hi - lo]);
+                        continue;
+                    }
+                    // one fill for the padding, then the runs: short runs (a 14-wide
+                    // image) would spend more in per-run fills and memcpy calls than copying
+                    row.fill(T::ZERO);
                     for (j, dst) in row[th.lo * ow..th.hi * ow].chunks_exact_mut(ow).enumerate() {
                         let src = &xc[(th.first + j * sh) * w..][..w];
-                        dst[..tw.lo].fill(T::ZERO);
-                        dst[tw.hi..].fill(T::ZERO);
                         let dst = &mut dst[tw.lo..tw.hi];
                         if sw == 1 {
-                            dst.copy_from_slice(&src[tw.first..tw.first + n]);
+                            copy_run(dst, &src[tw.first..tw.first + n]);
                         } else {
                             let src = src[tw.first..].iter().step_by(sw);
                             dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
@@ -356,6 +363,25 @@ impl Plan {
             && self.tw[0].lo == 0
             && self.th[0].first == 0
             && self.tw[0].first == 0
+    }
+}
+
+/// `dst = src` for runs as short as an image row: eight elements at a time as fixed-size
+/// copies (inlined moves, not a `memcpy` call each), then the rest.
+#[inline]
+fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    if dst.len() >= 64 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let d: &mut [T; 8] = d.try_into().expect("a chunk of 8");
+        *d = *<&[T; 8]>::try_from(s).expect("a chunk of 8");
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
     }
 }
 
@@ -769,7 +795,11 @@ mod tests {
         assert!(y.approx_eq(&naive(&x, &w, &geom), 1e-10, 0.0));
         let dy = Tensor::<f64>::rand_normal(y.shape(), 0.0, 1.0, 3);
         let dot = |a: &Tensor<f64>, b: &Tensor<f64>| -> f64 {
-            a.as_slice().iter().zip(b.as_slice()).map(|(a, b)| a * b).sum()
+            a.as_slice()
+                .iter()
+                .zip(b.as_slice())
+                .map(|(a, b)| a * b)
+                .sum()
         };
         let dx = dy.conv_transpose2d(&w, &geom).unwrap();
         let dw = x.conv2d_weight(&dy, [3, 3], &geom).unwrap();
@@ -791,10 +821,14 @@ mod tests {
     fn empty_batches_channels_and_outputs_give_empty_or_zero_results() {
         let geom = ConvGeometry::default();
         let w = Tensor::<f64>::ones(&[3, 2, 2, 2]);
-        let y = Tensor::<f64>::zeros(&[0, 2, 4, 4]).conv2d(&w, &geom).unwrap();
+        let y = Tensor::<f64>::zeros(&[0, 2, 4, 4])
+            .conv2d(&w, &geom)
+            .unwrap();
         assert_eq!(y.shape(), &[0, 3, 3, 3]);
         let none = Tensor::<f64>::ones(&[0, 2, 2, 2]);
-        let y = Tensor::<f64>::ones(&[1, 2, 4, 4]).conv2d(&none, &geom).unwrap();
+        let y = Tensor::<f64>::ones(&[1, 2, 4, 4])
+            .conv2d(&none, &geom)
+            .unwrap();
         assert_eq!(y.shape(), &[1, 0, 3, 3]);
         // no input channels: sums of nothing
         let y = Tensor::<f64>::ones(&[1, 0, 4, 4])
