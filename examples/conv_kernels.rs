@@ -39,8 +39,18 @@ fn main() {
     let same = ConvOptions::default().padding(1);
     // (name, input shape, weight shape, input needs a gradient)
     let cases: [(&str, [usize; 4], [usize; 4], bool); 2] = [
-        ("conv1 [64,1,28,28]*[16,1,3,3]", [64, 1, 28, 28], [16, 1, 3, 3], false),
-        ("conv2 [64,16,14,14]*[32,16,3,3]", [64, 16, 14, 14], [32, 16, 3, 3], true),
+        (
+            "conv1 [64,1,28,28]*[16,1,3,3]",
+            [64, 1, 28, 28],
+            [16, 1, 3, 3],
+            false,
+        ),
+        (
+            "conv2 [64,16,14,14]*[32,16,3,3]",
+            [64, 16, 14, 14],
+            [32, 16, 3, 3],
+            true,
+        ),
     ];
     println!("threads {}", tapegrad::core::tensor::worker_threads());
     for (name, xs, ws, needs_dx) in cases {
