@@ -31,7 +31,7 @@ impl<T: Float> Op<T> for Conv2d {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let y = xs[0].conv2d(xs[1], &self.geometry)?;
         if xs.len() == 3 {
-            add_bias("conv2d", y, xs)
+            add_bias(y, xs)
         } else {
             Ok(y)
         }

@@ -29,7 +29,7 @@ impl<T: Float> Op<T> for ConvTranspose2d {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let y = xs[0].conv_transpose2d(xs[1], &self.geometry)?;
         if xs.len() == 3 {
-            add_bias("conv_transpose2d", y, xs)
+            add_bias(y, xs)
         } else {
             Ok(y)
         }

@@ -1,6 +1,6 @@
 //! Convolutions: `conv2d`, its adjoint `conv_transpose2d` and the weight gradient
 //! `conv2d_weight` (three ops closed under differentiation), and the 1-d forms, which are
-//! the 2-d ops on a grid of height 1. The kernels are in `tensor/conv.rs`.
+//! the 2-d ops on a grid of height 1. The kernels are in `tensor/conv/`.
 
 mod conv1d;
 mod conv2d;
@@ -19,11 +19,7 @@ use crate::{Float, NodeKind, Tensor, TensorError, Var};
 
 /// Adds `b[c]` to every element of channel `c` of `y` (`[N, C, …]`), or the error naming
 /// the op's inputs `xs` (input, weight, bias) when `b` is not `[C]`.
-fn add_bias<T: Float>(
-    op: &str,
-    mut y: Tensor<T>,
-    xs: &[&Tensor<T>],
-) -> Result<Tensor<T>, TensorError> {
+fn add_bias<T: Float>(mut y: Tensor<T>, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
     let (c, b) = (y.shape()[1], xs[2]);
     if b.shape() != [c] {
         return Err(TensorError::new(
@@ -31,7 +27,7 @@ fn add_bias<T: Float>(
                 shapes: xs.iter().map(|x| x.shape().to_vec()).collect(),
             },
             format!(
-                "bias {:?} for an output of {c} channels: input {:?}, weight {:?} ({op})",
+                "bias {:?} for an output of {c} channels: input {:?}, weight {:?}",
                 b.shape(),
                 xs[0].shape(),
                 xs[1].shape(),
