@@ -1,5 +1,6 @@
 //! tapegrad as one more peer of the team's benchmark harness (`shared/bench/README.md`):
-//! the six workloads with exactly the harness's definitions, printed as its 11-column TSV.
+//! the six workloads and `conv_step` with exactly the harness's definitions, printed as its
+//! 11-column TSV (`rnn_step` is not here yet).
 //!
 //! ```sh
 //! cargo run --release --example peers_bench                        # all workloads
@@ -10,7 +11,8 @@
 //! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (threads for matmul,
 //! passed on to `matrixmultiply` as `MATMUL_NUM_THREADS` when that is not set).
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
-//! `mlp_step` and `scalar_chain` is reported on stderr and in the note.
+//! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
+//! the note.
 
 use std::time::Instant;
 use tapegrad::prelude::*;
