@@ -1,5 +1,6 @@
 //! tapegrad as one more peer of the team's benchmark harness (`shared/bench/README.md`):
-//! the six workloads with exactly the harness's definitions, printed as its 11-column TSV.
+//! the six workloads and `conv_step` with exactly the harness's definitions, printed as its
+//! 11-column TSV (`rnn_step` is not here yet).
 //!
 //! ```sh
 //! cargo run --release --example peers_bench                        # all workloads
@@ -10,7 +11,8 @@
 //! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (threads for matmul,
 //! passed on to `matrixmultiply` as `MATMUL_NUM_THREADS` when that is not set).
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
-//! `mlp_step` and `scalar_chain` is reported on stderr and in the note.
+//! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
+//! the note.
 
 use std::time::Instant;
 use tapegrad::prelude::*;
@@ -29,6 +31,11 @@ const MATMUL_SIZES: [usize; 3] = [256, 512, 1024];
 const GRAD_MATMUL_N: usize = 512;
 const LINREG_LR: f32 = 0.1;
 const LINREG_EPOCHS: usize = 1000;
+const CONV_BATCH: usize = 64;
+const CONV_CH: [usize; 3] = [1, 16, 32];
+const CONV_SIDE: usize = 28;
+const CONV_CLASSES: usize = 10;
+const CONV_LR: f32 = 0.01;
 
 fn quick() -> bool {
     std::env::var("PEERS_QUICK").is_ok_and(|v| v == "1")
@@ -456,6 +463,89 @@ fn bench_linreg() {
     );
 }
 
+/// 2×2 max-pool with stride 2 of `[N, C, H, W]` (H, W even), as a reshape and a max over
+/// the two window axes.
+///
+/// A stand-in until the pooling ops land: a tie splits the gradient instead of routing it
+/// to one element, which changes nothing here (ties occur only among ReLU zeros, whose
+/// gradient is 0 either way, as the harness's README notes).
+fn max_pool_2x2(h: Var<'_, f32>) -> Var<'_, f32> {
+    let s = h.shape();
+    h.reshape(&[s[0], s[1], s[2] / 2, 2, s[3] / 2, 2])
+        .max_axes(&[3, 5], false)
+}
+
+/// `conv_step` (harness workload 7): one SGD step of the LeNet-style CNN on a fixed batch,
+/// inputs and initial weights from the reference generator in the harness's draw order.
+fn bench_conv() {
+    let (n, [c0, c1, c2], side) = (CONV_BATCH, CONV_CH, CONV_SIDE);
+    let mut rng = Rng(0);
+    let x = Tensor::from_vec(rng.normal_vec(n * c0 * side * side), &[n, c0, side, side]);
+    let labels: Vec<usize> = (0..n)
+        .map(|_| (rng.next_u64() % CONV_CLASSES as u64) as usize)
+        .collect();
+    let flat = c2 * (side / 4) * (side / 4);
+    let specs: [(&[usize], usize); 6] = [
+        (&[c1, c0, 3, 3], c0 * 9),
+        (&[c1], c0 * 9),
+        (&[c2, c1, 3, 3], c1 * 9),
+        (&[c2], c1 * 9),
+        (&[CONV_CLASSES, flat], flat),
+        (&[CONV_CLASSES], flat),
+    ];
+    let mut params: Vec<Tensor<f32>> = specs
+        .iter()
+        .map(|(shape, fan_in)| {
+            let len = shape.iter().product();
+            Tensor::from_vec(rng.uniform_vec(len, 1.0 / (*fan_in as f64).sqrt()), shape)
+        })
+        .collect();
+    let onehot = Tensor::from_fn(&[n, CONV_CLASSES], |i| {
+        if labels[i / CONV_CLASSES] == i % CONV_CLASSES {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    let same = ConvOptions::default().padding(1);
+    let step = |params: &mut Vec<Tensor<f32>>| -> f32 {
+        let tape = Tape::new();
+        let v: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
+        let h = tape.constant(x.clone());
+        let h = max_pool_2x2(h.conv2d(v[0], Some(v[1]), same).relu());
+        let h = max_pool_2x2(h.conv2d(v[2], Some(v[3]), same).relu());
+        let z = h.reshape(&[n, flat]).linear(v[4], Some(v[5]));
+        let loss = -(z.log_softmax(1) * tape.constant(onehot.clone())).sum() / n as f32;
+        let grads = loss.backward();
+        let value = loss.item();
+        let gs: Vec<Tensor<f32>> = v.iter().map(|&p| grads.wrt(p)).collect();
+        drop(tape);
+        for (p, g) in params.iter_mut().zip(&gs) {
+            sgd(p, g, CONV_LR);
+        }
+        value
+    };
+    let mut losses = Vec::new();
+    for _ in 0..10 {
+        losses.push(step(&mut params));
+    }
+    let mut ts = Vec::new();
+    for _ in 0..reps(100, 10) {
+        let t0 = Instant::now();
+        losses.push(step(&mut params));
+        ts.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    let rss = peak_rss_mib();
+    let note = format!(
+        "loss0={:.6} loss1={:.6} loss={:.4} steps={} peak_rss={rss:.1}MiB pool=reshape+max",
+        losses[0],
+        losses[1],
+        losses[losses.len() - 1],
+        losses.len()
+    );
+    emit("conv_step", "eager", &format!("b{n}"), "ms", ts, &note);
+}
+
 fn main() {
     if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         if let Some(t) = std::env::var_os("RAYON_NUM_THREADS") {
@@ -486,5 +576,8 @@ fn main() {
     }
     if selected("linreg") {
         bench_linreg();
+    }
+    if selected("conv_step") {
+        bench_conv();
     }
 }

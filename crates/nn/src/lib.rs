@@ -8,8 +8,9 @@
 //!   hierarchical names (`"0.weight"`).
 //! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
 //!   train/eval mode, and turns `loss.backward()` into [`ParamGrads`] by parameter.
-//! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
-//!   [`Dropout`]) and plain closures.
+//! - [`Module`], the trait of layers ([`Linear`], [`Conv1d`], [`Conv2d`],
+//!   [`ConvTranspose2d`], [`Sequential`], [`Mlp`], activations, [`Dropout`]) and plain
+//!   closures.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through `Params::save_safetensors` / `Params::load_safetensors`.
 //!
@@ -49,6 +50,8 @@
 
 mod activation;
 mod caller;
+mod conv;
+mod conv_transpose;
 pub mod data;
 mod dropout;
 pub mod init;
@@ -65,6 +68,8 @@ pub mod train;
 mod weights;
 
 pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
+pub use conv::{Conv1d, Conv2d};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use init::Init;
 pub use linear::Linear;

@@ -3,6 +3,7 @@
 //! Functions that compose existing ops are plain methods next to the op they build on.
 
 pub mod binary;
+pub mod conv;
 pub mod linalg;
 pub mod reduce;
 pub mod shape;

@@ -1,6 +1,7 @@
 //! Plain n-d numbers: storage, shape, constructors and the kernels ops are built from.
 //! Nothing here knows about tapes, variables or gradients.
 
+mod conv;
 mod display;
 pub(crate) mod gather;
 mod kernels;
@@ -14,6 +15,7 @@ pub use shape::{
 };
 
 pub use crate::error::TensorError;
+pub use conv::ConvGeometry;
 
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;

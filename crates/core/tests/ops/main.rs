@@ -3,6 +3,7 @@
 //! because they use the op-author's kit (`tapegrad_check::testing`) and the checker.
 
 mod binary;
+mod conv;
 mod linalg;
 mod reduce;
 mod shape;
