@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod linalg;
+pub mod pool;
 pub mod reduce;
 pub mod shape;
 pub mod unary;

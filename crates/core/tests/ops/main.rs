@@ -4,6 +4,7 @@
 
 mod binary;
 mod linalg;
+mod pool;
 mod reduce;
 mod shape;
 mod support;
