@@ -103,11 +103,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// use tapegrad_core::{ops::pool::Pool1d, Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let x = tape.leaf(Tensor::from_vec(vec![1.0, 3.0, 2.0, 6.0], &[1, 1, 4]));
-    /// // windows [pad, 1, 3], [2, 6, pad]: zero padding counted in the divisor
+    /// // windows [pad, 1, 3] and [3, 2, 6]: the zero padding counts in the divisor
     /// let y = x.avg_pool1d(Pool1d::new(3).stride(2).padding(1));
     /// assert_eq!(y.value().as_slice(), &[4.0 / 3.0, 11.0 / 3.0]);
     /// let y = x.avg_pool1d(Pool1d::new(3).stride(2).padding(1).count_include_pad(false));
-    /// assert_eq!(y.value().as_slice(), &[2.0, 4.0]);
+    /// assert_eq!(y.value().as_slice(), &[2.0, 11.0 / 3.0]);
     /// ```
     #[track_caller]
     pub fn avg_pool1d(self, params: Pool1d) -> Self {
