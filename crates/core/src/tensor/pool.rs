@@ -3,7 +3,7 @@
 //! average and transposed-average kernels. The ops on top live in `ops/pool/`; a 1-d pool
 //! is a 2-d one whose `H` axis is a single window of one row.
 
-use super::{alloc_buffer, filled_buffer, output_buffer, shape_of, Shape, Tensor, TensorError};
+use super::{filled_buffer, shape_of, try_numel, Shape, Tensor, TensorError};
 use crate::error::{tensor_error, ErrorKind};
 use crate::tensor::gather::IndexTensor;
 use crate::Float;
@@ -24,6 +24,13 @@ pub(crate) struct AxisWindows {
     /// What an average divides this axis's share by (the window's length along the axis,
     /// padding included or not).
     pub divisor: Vec<usize>,
+    /// Sliding windows: the kernel length (taps of an unclipped window), 0 for adaptive
+    /// bins, which are not evenly spaced.
+    pub kernel: usize,
+    /// Sliding windows: window `o` starts at `o·stride − padding`.
+    pub stride: usize,
+    /// Sliding windows: the padding before the first input position.
+    pub padding: usize,
 }
 
 /// Why a window table cannot be built: the caller turns it into an error naming its op,
@@ -82,6 +89,9 @@ impl AxisWindows {
             count: Vec::with_capacity(n),
             step: dilation,
             divisor: Vec::with_capacity(n),
+            kernel,
+            stride,
+            padding,
         };
         for o in 0..output {
             let start = o * s - p;
@@ -114,6 +124,9 @@ impl AxisWindows {
             count: Vec::with_capacity(output),
             step: 1,
             divisor: Vec::with_capacity(output),
+            kernel: 0,
+            stride: 0,
+            padding: 0,
         };
         for o in 0..output {
             let start = o * input / output;
@@ -133,7 +146,32 @@ impl AxisWindows {
             count: vec![1],
             step: 1,
             divisor: vec![1],
+            kernel: 1,
+            stride: 1,
+            padding: 0,
         }
+    }
+
+    /// The sliding windows that lie wholly inside the input, `lo..hi`, with the stride:
+    /// window `o` of them reads `o·stride − padding + j·step` for every `j < kernel`.
+    /// `None` for adaptive bins or when there are none.
+    pub fn interior(&self) -> Option<(usize, usize, usize)> {
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        if k == 0 {
+            return None;
+        }
+        // o·s ≥ p, and o·s − p + (k − 1)·step ≤ input − 1
+        let lo = p.div_ceil(s);
+        let reach = (self.input + p).checked_sub((k - 1) * self.step + 1)?;
+        let hi = (reach / s + 1).min(self.output());
+        (lo < hi).then_some((lo, hi, s))
+    }
+
+    /// The windows outside [`interior`](Self::interior) (all of them without one).
+    pub fn borders(&self, interior: Option<(usize, usize, usize)>) -> impl Iterator<Item = usize> {
+        let n = self.output();
+        let (lo, hi) = interior.map_or((n, n), |(lo, hi, _)| (lo, hi));
+        (0..lo).chain(hi..n)
     }
 
     /// Number of output positions.
@@ -186,26 +224,6 @@ impl PoolGeometry {
         self.h.output() * self.w.output()
     }
 
-    /// Calls `f(o, taps)` for every output position `o` of one plane, `taps` being the
-    /// offsets in the input plane of its window's real elements in scan order (row by
-    /// row), through a reused buffer.
-    fn for_each_window(&self, mut f: impl FnMut(usize, &[usize])) {
-        let (h, w) = (&self.h, &self.w);
-        let mut taps = Vec::new();
-        for oh in 0..h.output() {
-            for ow in 0..w.output() {
-                taps.clear();
-                for i in 0..h.count[oh] {
-                    let row = (h.first[oh] + i * h.step) * w.input;
-                    for j in 0..w.count[ow] {
-                        taps.push(row + w.first[ow] + j * w.step);
-                    }
-                }
-                f(oh * w.output() + ow, &taps);
-            }
-        }
-    }
-
     fn check_input<T: Float>(&self, x: &Tensor<T>, shape: &[usize]) -> Result<(), TensorError> {
         if x.shape() != shape {
             return Err(tensor_error!(
@@ -219,53 +237,347 @@ impl PoolGeometry {
         }
         Ok(())
     }
-}
 
-/// The first maximum of `taps` in `plane` in scan order, as PyTorch picks it: an element
-/// replaces the best so far when it is larger or NaN (so a NaN wins), starting from `-inf`
-/// at the first tap. Returns `(offset, value)`.
-#[inline]
-fn argmax<T: Float>(plane: &[T], taps: &[usize]) -> (usize, T) {
-    let mut best = (taps[0], T::NEG_INFINITY);
-    for &t in taps {
-        let v = plane[t];
-        if v > best.1 || v.is_nan() {
-            best = (t, v);
+    /// The maximum of every window of one plane, written to `best`: an element replaces
+    /// the best so far when it is larger or NaN (so a NaN wins), from `-inf`.
+    ///
+    /// # Design
+    /// Rows of windows are swept together: for each tap `(i, j)` of the kernel, the
+    /// windows of one output row that lie wholly inside the input (all but a few at the
+    /// borders) read `plane[row + j·d − p + ow·s]`, a strided run (see [`run`]) that the
+    /// compiler vectorises for strides 1 and 2; the border windows take the general path.
+    /// Where each maximum was found is a second, short scan ([`argmax_plane`]), so this
+    /// loop carries no index.
+    ///
+    /// [`argmax_plane`]: Self::argmax_plane
+    #[inline(always)]
+    fn max_plane<T: Float>(&self, plane: &[T], best: &mut [T]) {
+        let (h, w) = (&self.h, &self.w);
+        let (wi, ow_n) = (w.input, w.output());
+        let inner = w.interior();
+        best.fill(T::NEG_INFINITY);
+        for oh in 0..h.output() {
+            let best = &mut best[oh * ow_n..(oh + 1) * ow_n];
+            for i in 0..h.count[oh] {
+                let row = (h.first[oh] + i * h.step) * wi;
+                if let Some((lo, hi, stride)) = inner {
+                    for j in 0..w.kernel {
+                        // the first interior window's tap j: `lo·s − p + j·d ≥ 0`
+                        let start = row + lo * stride + j * w.step - w.padding;
+                        run(&plane[start..], &mut best[lo..hi], stride, |b, v| {
+                            if v > *b || v.is_nan() {
+                                v
+                            } else {
+                                *b
+                            }
+                        });
+                    }
+                }
+                for ow in w.borders(inner) {
+                    let first = row + w.first[ow];
+                    for j in 0..w.count[ow] {
+                        let v = plane[first + j * w.step];
+                        let b = best[ow];
+                        best[ow] = if v > b || v.is_nan() { v } else { b };
+                    }
+                }
+            }
         }
     }
-    best
+
+    /// Where each window of a plane holds its maximum `best[o]` (the pooled output), as
+    /// PyTorch picks it: the first such element in scan order (row by row, then along the
+    /// row), and for a NaN maximum the last NaN (each NaN replaces the best so far).
+    /// Writes the offsets in the plane to `at`.
+    ///
+    /// # Design
+    /// The taps are visited in reverse scan order, every match overwriting the last, so
+    /// the first match is what remains: no early exit, hence no unpredictable branch, and
+    /// the interior windows are swept a row at a time as in [`max_plane`](Self::max_plane).
+    /// Windows with a NaN maximum (rare) are redone in forward order.
+    #[inline(always)]
+    fn argmax_plane<T: Float>(&self, plane: &[T], best: &[T], at: &mut [usize]) {
+        let (h, w) = (&self.h, &self.w);
+        let (wi, ow_n) = (w.input, w.output());
+        let inner = w.interior();
+        for oh in 0..h.output() {
+            let best = &best[oh * ow_n..(oh + 1) * ow_n];
+            let at = &mut at[oh * ow_n..(oh + 1) * ow_n];
+            for i in (0..h.count[oh]).rev() {
+                let row = (h.first[oh] + i * h.step) * wi;
+                if let Some((lo, hi, stride)) = inner {
+                    for j in (0..w.kernel).rev() {
+                        let start = row + lo * stride + j * w.step - w.padding;
+                        mark(
+                            &plane[start..],
+                            &best[lo..hi],
+                            &mut at[lo..hi],
+                            start,
+                            stride,
+                        );
+                    }
+                }
+                for ow in w.borders(inner) {
+                    let first = row + w.first[ow];
+                    for j in (0..w.count[ow]).rev() {
+                        let t = first + j * w.step;
+                        at[ow] = if plane[t] == best[ow] { t } else { at[ow] };
+                    }
+                }
+            }
+            // a fold, not `any`: no early exit, so it vectorises; NaN maxima are rare
+            if !best.iter().fold(false, |nan, b| nan | b.is_nan()) {
+                continue;
+            }
+            for ow in (0..ow_n).filter(|&ow| best[ow].is_nan()) {
+                for i in 0..h.count[oh] {
+                    let row = (h.first[oh] + i * h.step) * wi + w.first[ow];
+                    for j in 0..w.count[ow] {
+                        let t = row + j * w.step;
+                        if plane[t].is_nan() {
+                            at[ow] = t;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sum of every window's real elements of one plane, times its scale, added to
+    /// `out` (zeros): as [`max_plane`](Self::max_plane), interior windows row-swept.
+    #[inline(always)]
+    fn sum_plane<T: Float>(&self, plane: &[T], scales: &[T], out: &mut [T]) {
+        let (h, w) = (&self.h, &self.w);
+        let (wi, ow_n) = (w.input, w.output());
+        let inner = w.interior();
+        for oh in 0..h.output() {
+            let acc = &mut out[oh * ow_n..(oh + 1) * ow_n];
+            for i in 0..h.count[oh] {
+                let row = (h.first[oh] + i * h.step) * wi;
+                if let Some((lo, hi, stride)) = inner {
+                    for j in 0..w.kernel {
+                        let start = row + lo * stride + j * w.step - w.padding;
+                        run(&plane[start..], &mut acc[lo..hi], stride, |a, v| *a + v);
+                    }
+                }
+                for ow in w.borders(inner) {
+                    let first = row + w.first[ow];
+                    for j in 0..w.count[ow] {
+                        acc[ow] += plane[first + j * w.step];
+                    }
+                }
+            }
+            for (a, &s) in acc.iter_mut().zip(&scales[oh * ow_n..]) {
+                *a *= s;
+            }
+        }
+    }
+
+    /// The adjoint of [`sum_plane`](Self::sum_plane): each `dy[o]·scale[o]` added to every
+    /// element of window `o` in `dx` (zeros).
+    #[inline(always)]
+    fn spread_plane<T: Float>(&self, dy: &[T], scales: &[T], dx: &mut [T]) {
+        let (h, w) = (&self.h, &self.w);
+        let (wi, ow_n) = (w.input, w.output());
+        let inner = w.interior();
+        let mut v = vec![T::ZERO; ow_n];
+        for oh in 0..h.output() {
+            for (k, x) in v.iter_mut().enumerate() {
+                *x = dy[oh * ow_n + k] * scales[oh * ow_n + k];
+            }
+            for i in 0..h.count[oh] {
+                let row = (h.first[oh] + i * h.step) * wi;
+                if let Some((lo, hi, stride)) = inner {
+                    for j in 0..w.kernel {
+                        // distinct windows' tap j are distinct elements
+                        let start = row + lo * stride + j * w.step - w.padding;
+                        spread(&v[lo..hi], &mut dx[start..], stride);
+                    }
+                }
+                for ow in w.borders(inner) {
+                    let first = row + w.first[ow];
+                    for j in 0..w.count[ow] {
+                        dx[first + j * w.step] += v[ow];
+                    }
+                }
+            }
+        }
+    }
+
+    /// `1 / (divisor_h · divisor_w)` for every output position of a plane.
+    fn scales<T: Float>(&self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.plane_out());
+        for &dh in &self.h.divisor {
+            for &dw in &self.w.divisor {
+                out.push(T::from_f64(1.0 / (dh * dw) as f64));
+            }
+        }
+        out
+    }
+}
+
+/// `acc[k] = f(acc[k], src[k·stride])` for every `k`: the inner loop of the row sweeps,
+/// with strides 1 and 2 (a pooling's usual ones) given to the compiler as constants.
+#[inline(always)]
+fn run<T: Float>(src: &[T], acc: &mut [T], stride: usize, f: impl Fn(&T, T) -> T) {
+    match stride {
+        1 => run_by::<T, 1>(src, acc, f),
+        2 => run_by::<T, 2>(src, acc, f),
+        s => acc
+            .iter_mut()
+            .zip(src.iter().step_by(s))
+            .for_each(|(a, &v)| *a = f(a, v)),
+    }
+}
+
+/// [`run`] with a constant stride: one length check up front, so the loop has none.
+#[inline(always)]
+fn run_by<T: Float, const S: usize>(src: &[T], acc: &mut [T], f: impl Fn(&T, T) -> T) {
+    let Some(last) = acc.len().checked_sub(1) else {
+        return;
+    };
+    let src = &src[..last * S + 1];
+    for k in 0..acc.len() {
+        acc[k] = f(&acc[k], src[k * S]);
+    }
+}
+
+/// `dst[k·stride] += v[k]` for every `k`: the adjoint of [`run`] with `+`.
+#[inline(always)]
+fn spread<T: Float>(v: &[T], dst: &mut [T], stride: usize) {
+    match stride {
+        1 => spread_by::<T, 1>(v, dst),
+        2 => spread_by::<T, 2>(v, dst),
+        s => dst.iter_mut().step_by(s).zip(v).for_each(|(d, &x)| *d += x),
+    }
+}
+
+/// [`spread`] with a constant stride.
+#[inline(always)]
+fn spread_by<T: Float, const S: usize>(v: &[T], dst: &mut [T]) {
+    let Some(last) = v.len().checked_sub(1) else {
+        return;
+    };
+    let dst = &mut dst[..last * S + 1];
+    for k in 0..v.len() {
+        dst[k * S] += v[k];
+    }
+}
+
+/// `at[k] = start + k·stride` wherever `src[k·stride] == best[k]`: the inner loop of
+/// [`PoolGeometry::argmax_plane`], specialised as [`run`] is.
+#[inline(always)]
+fn mark<T: Float>(src: &[T], best: &[T], at: &mut [usize], start: usize, stride: usize) {
+    match stride {
+        1 => mark_by::<T, 1>(src, best, at, start),
+        2 => mark_by::<T, 2>(src, best, at, start),
+        s => {
+            let taps = src.iter().step_by(s);
+            for (k, ((a, &b), &v)) in at.iter_mut().zip(best).zip(taps).enumerate() {
+                *a = if v == b { start + k * s } else { *a };
+            }
+        }
+    }
+}
+
+/// [`mark`] with a constant stride.
+#[inline(always)]
+fn mark_by<T: Float, const S: usize>(src: &[T], best: &[T], at: &mut [usize], start: usize) {
+    let n = at.len().min(best.len());
+    let Some(last) = n.checked_sub(1) else {
+        return;
+    };
+    let (src, best, at) = (&src[..last * S + 1], &best[..n], &mut at[..n]);
+    for k in 0..n {
+        at[k] = if src[k * S] == best[k] {
+            start + k * S
+        } else {
+            at[k]
+        };
+    }
+}
+
+/// Below this many input elements a pooling stays on the calling thread: starting threads
+/// costs tens of microseconds, about what a pooling of 2¹⁷ elements takes.
+const PARALLEL_POOL_MIN: usize = 1 << 17;
+
+/// Runs `f(plane, chunk)` for every plane `0..batch`, `chunk` being that plane's `len`
+/// elements of `out`; planes are split over the worker threads when `work` (input
+/// elements) is large.
+fn for_each_plane<U: Send>(
+    out: &mut [U],
+    len: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [U]) + Sync,
+) {
+    if len == 0 {
+        return;
+    }
+    let batch = out.len() / len;
+    let threads = super::worker_threads().min(batch);
+    if threads <= 1 || work < PARALLEL_POOL_MIN {
+        for (b, chunk) in out.chunks_mut(len).enumerate() {
+            f(b, chunk);
+        }
+        return;
+    }
+    let per = batch.div_ceil(threads);
+    std::thread::scope(|s| {
+        let mut parts = out.chunks_mut(per * len).enumerate();
+        let first = parts.next();
+        let f = &f;
+        for (k, part) in parts {
+            s.spawn(move || {
+                for (i, chunk) in part.chunks_mut(len).enumerate() {
+                    f(k * per + i, chunk);
+                }
+            });
+        }
+        if let Some((_, part)) = first {
+            for (i, chunk) in part.chunks_mut(len).enumerate() {
+                f(i, chunk);
+            }
+        }
+    });
 }
 
 impl<T: Float> Tensor<T> {
     /// Max pooling: each output element is the largest of its window.
     pub(crate) fn max_pool(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.input)?;
-        let Some(mut data) = output_buffer(&g.output)? else {
+        if try_numel(&g.output)? == 0 {
             return Ok(Self::empty(g.output.clone()));
-        };
-        let src = self.as_slice();
-        for b in 0..g.batch {
-            let plane = &src[b * g.plane_in()..(b + 1) * g.plane_in()];
-            g.for_each_window(|_, taps| data.push(argmax(plane, taps).1));
         }
+        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
+        let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
+        for_each_plane(&mut data, pout, self.len(), |b, y| {
+            g.max_plane(&src[b * pin..(b + 1) * pin], y);
+        });
         Ok(Self::from_parts(g.output.clone(), data))
     }
 
-    /// Where [`max_pool`](Self::max_pool) read each output element: `[batch, OH·OW]`
-    /// offsets into the input plane `[batch, H·W]`.
-    pub(crate) fn max_pool_indices(&self, g: &PoolGeometry) -> Result<IndexTensor, TensorError> {
+    /// Where [`max_pool`](Self::max_pool) read each output element, given that output
+    /// (`best`): `[batch, OH·OW]` offsets into the input plane `[batch, H·W]`.
+    pub(crate) fn max_pool_indices(
+        &self,
+        g: &PoolGeometry,
+        best: &Self,
+    ) -> Result<IndexTensor, TensorError> {
         g.check_input(self, &g.input)?;
+        g.check_input(best, &g.output)?;
         let n = g.batch * g.plane_out();
         let mut index = Vec::new();
         index.try_reserve_exact(n).map_err(|_| {
             tensor_error!(ErrorKind::TooLarge, "cannot allocate {n} pooling indices")
         })?;
-        let src = self.as_slice();
-        for b in 0..g.batch {
-            let plane = &src[b * g.plane_in()..(b + 1) * g.plane_in()];
-            g.for_each_window(|_, taps| index.push(argmax(plane, taps).0));
-        }
-        IndexTensor::try_from_vec(index, &[g.batch, g.plane_out()])
+        index.resize(n, 0usize);
+        let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
+        let best = best.as_slice();
+        for_each_plane(&mut index, pout, self.len(), |b, at| {
+            let plane = &src[b * pin..(b + 1) * pin];
+            g.argmax_plane(plane, &best[b * pout..(b + 1) * pout], at);
+        });
+        IndexTensor::try_from_vec(index, &[g.batch, pout])
     }
 
     /// True when some window's maximum is held by more than one of its elements (a tie,
@@ -274,37 +586,42 @@ impl<T: Float> Tensor<T> {
         if g.check_input(self, &g.input).is_err() {
             return false;
         }
-        let src = self.as_slice();
-        let mut tie = false;
+        let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
+        let (h, w) = (&g.h, &g.w);
+        let (mut best, mut at) = (vec![T::ZERO; pout], vec![0; pout]);
         for b in 0..g.batch {
-            let plane = &src[b * g.plane_in()..(b + 1) * g.plane_in()];
-            g.for_each_window(|_, taps| {
-                let (at, best) = argmax(plane, taps);
-                tie |= taps.iter().any(|&t| t != at && plane[t] == best);
-            });
+            let plane = &src[b * pin..(b + 1) * pin];
+            g.max_plane(plane, &mut best);
+            g.argmax_plane(plane, &best, &mut at);
+            for o in 0..pout {
+                let (oh, ow) = (o / w.output(), o % w.output());
+                for i in 0..h.count[oh] {
+                    let row = (h.first[oh] + i * h.step) * w.input + w.first[ow];
+                    for j in 0..w.count[ow] {
+                        let t = row + j * w.step;
+                        if t != at[o] && plane[t] == best[o] {
+                            return true;
+                        }
+                    }
+                }
+            }
         }
-        tie
+        false
     }
 
     /// Average pooling: each output element is the sum of its window's real elements
     /// divided by the product of the two axes' divisors.
     pub(crate) fn avg_pool(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.input)?;
-        let Some(mut data) = output_buffer(&g.output)? else {
+        if try_numel(&g.output)? == 0 {
             return Ok(Self::empty(g.output.clone()));
-        };
-        let src = self.as_slice();
-        let scales = scales::<T>(g);
-        for b in 0..g.batch {
-            let plane = &src[b * g.plane_in()..(b + 1) * g.plane_in()];
-            g.for_each_window(|o, taps| {
-                let mut sum = T::ZERO;
-                for &t in taps {
-                    sum += plane[t];
-                }
-                data.push(sum * scales[o]);
-            });
         }
+        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
+        let (src, pin) = (self.as_slice(), g.plane_in());
+        let scales = g.scales::<T>();
+        for_each_plane(&mut data, g.plane_out(), self.len(), |b, y| {
+            g.sum_plane(&src[b * pin..(b + 1) * pin], &scales, y);
+        });
         Ok(Self::from_parts(g.output.clone(), data))
     }
 
@@ -313,37 +630,17 @@ impl<T: Float> Tensor<T> {
     /// window in a zero tensor of the input's shape.
     pub(crate) fn avg_pool_transpose(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.output)?;
-        let n = g.batch * g.plane_in();
-        let mut data = filled_buffer(n, T::ZERO)?;
-        let src = self.as_slice();
-        let scales = scales::<T>(g);
-        let (pin, pout) = (g.plane_in(), g.plane_out());
-        for b in 0..g.batch {
-            let plane = &mut data[b * pin..(b + 1) * pin];
-            let dy = &src[b * pout..(b + 1) * pout];
-            g.for_each_window(|o, taps| {
-                let v = dy[o] * scales[o];
-                for &t in taps {
-                    plane[t] += v;
-                }
-            });
-        }
-        if n == 0 {
+        if try_numel(&g.input)? == 0 {
             return Ok(Self::empty(g.input.clone()));
         }
+        let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
+        let (src, pout) = (self.as_slice(), g.plane_out());
+        let scales = g.scales::<T>();
+        for_each_plane(&mut data, g.plane_in(), g.batch * g.plane_in(), |b, dx| {
+            g.spread_plane(&src[b * pout..(b + 1) * pout], &scales, dx);
+        });
         Ok(Self::from_parts(g.input.clone(), data))
     }
-}
-
-/// `1 / (divisor_h · divisor_w)` for every output position of a plane.
-fn scales<T: Float>(g: &PoolGeometry) -> Vec<T> {
-    let mut out = alloc_buffer(g.plane_out()).unwrap_or_default();
-    for &dh in &g.h.divisor {
-        for &dw in &g.w.divisor {
-            out.push(T::from_f64(1.0 / (dh * dw) as f64));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -377,6 +674,41 @@ mod tests {
             AxisWindows::sliding(2, 3, 1, 0, 1, false, true),
             Err(WindowError::TooSmall { output: 0 })
         );
+    }
+
+    #[test]
+    fn interior_windows_are_the_unclipped_ones() {
+        let interior = |t: AxisWindows| {
+            let inner = t.interior();
+            let all: Vec<usize> = (0..t.output()).collect();
+            for o in all {
+                let unclipped = t.count[o] == t.kernel && t.first[o] + t.padding == o * t.stride;
+                let listed = inner.is_some_and(|(lo, hi, _)| (lo..hi).contains(&o));
+                assert_eq!(unclipped, listed, "window {o} of {t:?}");
+            }
+            inner.map(|(lo, hi, _)| (lo, hi))
+        };
+        assert_eq!(
+            interior(AxisWindows::sliding(14, 3, 1, 1, 1, false, true).unwrap()),
+            Some((1, 13))
+        );
+        assert_eq!(
+            interior(AxisWindows::sliding(28, 2, 2, 0, 1, false, true).unwrap()),
+            Some((0, 14))
+        );
+        assert_eq!(
+            interior(AxisWindows::sliding(5, 2, 2, 0, 1, true, true).unwrap()),
+            Some((0, 2))
+        );
+        assert_eq!(
+            interior(AxisWindows::sliding(7, 3, 1, 0, 2, false, true).unwrap()),
+            Some((0, 3))
+        );
+        assert_eq!(
+            interior(AxisWindows::sliding(2, 3, 1, 1, 1, false, true).unwrap()),
+            None
+        );
+        assert_eq!(AxisWindows::adaptive(5, 3).interior(), None);
     }
 
     #[test]

@@ -17,10 +17,11 @@ use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 /// - **ties**: the cotangent goes to ONE argmax, the first in scan order (row by row, then
 ///   along the row), as PyTorch does. (The `max` reduction splits it evenly instead; a
 ///   pooling follows its own peer.) The gradient checker sees the tie as a kink.
-/// - NaN in a window: the output is NaN and the cotangent goes to that element.
+/// - NaN in a window: the output is NaN and the cotangent goes to the last NaN in scan
+///   order (PyTorch's scan lets every NaN replace the best so far).
 /// - a window of padding only (possible with dilation): refused, it has no maximum.
 ///
-/// The VJP is `scatter_add` of `dy` at the argmax offsets (computed from `x` again); its
+/// The VJP is `scatter_add` of `dy` at the argmax offsets (found by comparing `x` with `y`); its
 /// own VJP gathers there, so the second derivative of max pooling is zero, as it should be
 /// for a piecewise-linear function.
 pub struct MaxPool {
@@ -51,10 +52,12 @@ impl<T: Float> Op<T> for MaxPool {
         let g = self.windows.geometry(xs[0].shape())?;
         xs[0].max_pool(&g)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        // the output holds each window's maximum: only where it sits is left to find
         let x = xs[0].value();
         let g = accepted(self.windows.geometry(x.shape()));
-        let index = accepted(x.max_pool_indices(&g));
+        let index = accepted(x.max_pool_indices(&g, &y.value()));
+
         let (rows, cols) = (index.shape()[0], index.shape()[1]);
         let plane = g.h.input * g.w.input;
         let scatter = ScatterAdd::new(&[rows, plane], 1, index);

@@ -97,6 +97,17 @@ fn max_pool_propagates_nan_and_infinities() {
         y.sum().backward().wrt(x).as_slice(),
         &[0., 1., 0., 0., 0., 1.]
     );
+    // two NaNs: PyTorch's scan lets each NaN replace the best, so the last one gets it
+    let nan = f64::NAN;
+    let x = tape.leaf(Tensor::from_vec(vec![1., nan, 5., nan, 2.], &[1, 5]));
+    let y = x.max_pool1d(Pool1d::new(5));
+    assert!(y.value().item().is_nan());
+    assert_eq!(y.sum().backward().wrt(x).as_slice(), &[0., 0., 0., 1., 0.]);
+    // a window of -inf only: the value is -inf and the first element gets the gradient
+    let x = tape.leaf(Tensor::from_vec(vec![f64::NEG_INFINITY; 2], &[1, 1, 2]));
+    let y = x.max_pool1d(Pool1d::new(2));
+    assert_eq!(y.value().item(), f64::NEG_INFINITY);
+    assert_eq!(y.sum().backward().wrt(x).as_slice(), &[1., 0.]);
 }
 
 #[test]
