@@ -12,7 +12,6 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use tapegrad::core::ops::pool::Pool2d;
 use tapegrad::prelude::*;
 
 const MIN_REPEATS: usize = 7;

@@ -15,13 +15,15 @@ pub use tapegrad_nn as nn;
 /// The names most programs need.
 pub mod prelude {
     pub use tapegrad_check::diagnostics::Diagnostics;
+    pub use tapegrad_core::ops::pool::{Pool1d, Pool2d};
     pub use tapegrad_core::{
         Error, ErrorKind, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var,
     };
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
     pub use tapegrad_nn::{
-        Dropout, Init, Linear, Mlp, Module, Param, ParamGrads, Params, Pass, Sequential,
+        AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Dropout, Flatten, Init, LayerNorm,
+        Linear, MaxPool2d, Mlp, Module, Param, ParamGrads, Params, Pass, Sequential,
     };
 }
 
