@@ -19,7 +19,8 @@ use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 ///   pooling follows its own peer.) The gradient checker sees the tie as a kink.
 /// - NaN in a window: the output is NaN and the cotangent goes to the last NaN in scan
 ///   order (PyTorch's scan lets every NaN replace the best so far).
-/// - a window of padding only (possible with dilation): refused, it has no maximum.
+/// - a window of padding only (possible with dilation): refused, it has no maximum
+///   (PyTorch returns `-inf` there and no gradient).
 ///
 /// The VJP is `scatter_add` of `dy` at the argmax offsets (found by comparing `x` with `y`); its
 /// own VJP gathers there, so the second derivative of max pooling is zero, as it should be

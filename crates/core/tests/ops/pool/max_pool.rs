@@ -187,6 +187,12 @@ fn max_pool_rejects_bad_parameters_with_callers_line() {
         "{e}"
     );
     assert!(matches!(e.kind(), ErrorKind::ShapeMismatch { .. }));
+    // taps -1 and 2 of an input of length 2: PyTorch gives -inf and no gradient; refused
+    let short = tape.leaf(Tensor::from_vec(vec![1., 2.], &[1, 1, 2]));
+    let e = short
+        .try_max_pool1d(Pool1d::new(2).padding(1).dilation(3))
+        .unwrap_err();
+    assert!(e.message.contains("window 0 holds only padding"), "{e}");
     let e = x.try_max_pool1d(Pool1d::new(2)).unwrap_err();
     assert_eq!(e.op, "max_pool1d");
     assert!(
