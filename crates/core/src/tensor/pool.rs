@@ -66,21 +66,27 @@ impl AxisWindows {
         ceil_mode: bool,
         count_include_pad: bool,
     ) -> Result<Self, WindowError> {
+        // in i128, where every usize and the sums below fit; only `d·(k − 1)` can
+        // overflow, and then the kernel is longer than any input
         let (l, k, s, p, d) = (
-            input as i64,
-            kernel as i64,
-            stride as i64,
-            padding as i64,
-            dilation as i64,
+            input as i128,
+            kernel as i128,
+            stride as i128,
+            padding as i128,
+            dilation as i128,
         );
+        let too_small = |output: i128| WindowError::TooSmall {
+            output: output.clamp(i64::MIN.into(), i64::MAX.into()) as i64,
+        };
+        let reach = d.checked_mul(k - 1).ok_or(too_small(0))?;
         // PyTorch's `pooling_output_shape`: a division rounding toward -inf
-        let span = l + 2 * p - d * (k - 1) - 1 + if ceil_mode { s - 1 } else { 0 };
+        let span = l + 2 * p - reach - 1 + if ceil_mode { s - 1 } else { 0 };
         let mut output = span.div_euclid(s) + 1;
         if ceil_mode && (output - 1) * s >= l + p {
             output -= 1;
         }
         if output < 1 {
-            return Err(WindowError::TooSmall { output });
+            return Err(too_small(output));
         }
         let n = output as usize;
         let mut table = AxisWindows {
@@ -674,6 +680,13 @@ mod tests {
             AxisWindows::sliding(2, 3, 1, 0, 1, false, true),
             Err(WindowError::TooSmall { output: 0 })
         );
+        // parameters near usize::MAX: no overflow, just a kernel that does not fit
+        let huge = usize::MAX;
+        assert!(AxisWindows::sliding(5, huge, 1, 0, huge, false, true).is_err());
+        assert!(AxisWindows::sliding(5, 2, huge, 1, 1, true, false).is_ok());
+        // a kernel of usize::MAX centred by its padding covers the whole input once
+        let t = AxisWindows::sliding(5, huge, huge, huge / 2, 1, true, true).unwrap();
+        assert_eq!((t.first, t.count), (vec![0], vec![5]));
     }
 
     #[test]
