@@ -5,7 +5,6 @@
 
 use super::{filled_buffer, shape_of, try_numel, Shape, Tensor, TensorError};
 use crate::error::{tensor_error, ErrorKind};
-use crate::tensor::gather::IndexTensor;
 use crate::Float;
 
 /// The windows along one axis: output position `o` reads the input positions
@@ -562,28 +561,62 @@ impl<T: Float> Tensor<T> {
         Ok(Self::from_parts(g.output.clone(), data))
     }
 
-    /// Where [`max_pool`](Self::max_pool) read each output element, given that output
-    /// (`best`): `[batch, OH·OW]` offsets into the input plane `[batch, H·W]`.
-    pub(crate) fn max_pool_indices(
+    /// The cotangent of max pooling: `self` (shaped like the output) scattered into zeros
+    /// of the input's shape at each window's argmax in `x`, found by comparing `x` with
+    /// the pooled output `y` (see [`PoolGeometry::argmax_plane`] for ties and NaN).
+    pub(crate) fn max_pool_scatter(
         &self,
+        x: &Self,
+        y: &Self,
         g: &PoolGeometry,
-        best: &Self,
-    ) -> Result<IndexTensor, TensorError> {
-        g.check_input(self, &g.input)?;
-        g.check_input(best, &g.output)?;
-        let n = g.batch * g.plane_out();
-        let mut index = Vec::new();
-        index.try_reserve_exact(n).map_err(|_| {
-            tensor_error!(ErrorKind::TooLarge, "cannot allocate {n} pooling indices")
-        })?;
-        index.resize(n, 0usize);
-        let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
-        let best = best.as_slice();
-        for_each_plane(&mut index, pout, self.len(), |b, at| {
-            let plane = &src[b * pin..(b + 1) * pin];
-            g.argmax_plane(plane, &best[b * pout..(b + 1) * pout], at);
+    ) -> Result<Self, TensorError> {
+        g.check_input(x, &g.input)?;
+        g.check_input(y, &g.output)?;
+        g.check_input(self, &g.output)?;
+        if try_numel(&g.input)? == 0 {
+            return Ok(Self::empty(g.input.clone()));
+        }
+        let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
+        let (pin, pout) = (g.plane_in(), g.plane_out());
+        let (xs, ys, dy) = (x.as_slice(), y.as_slice(), self.as_slice());
+        for_each_plane(&mut data, pin, x.len(), |b, dx| {
+            let mut at = vec![0; pout];
+            let plane = &xs[b * pin..(b + 1) * pin];
+            g.argmax_plane(plane, &ys[b * pout..(b + 1) * pout], &mut at);
+            for (&t, &v) in at.iter().zip(&dy[b * pout..(b + 1) * pout]) {
+                dx[t] += v;
+            }
         });
-        IndexTensor::try_from_vec(index, &[g.batch, pout])
+        Ok(Self::from_parts(g.input.clone(), data))
+    }
+
+    /// The adjoint of [`max_pool_scatter`](Self::max_pool_scatter): `self` (shaped like the
+    /// input) read at each window's argmax, giving the output's shape.
+    pub(crate) fn max_pool_gather(
+        &self,
+        x: &Self,
+        y: &Self,
+        g: &PoolGeometry,
+    ) -> Result<Self, TensorError> {
+        g.check_input(x, &g.input)?;
+        g.check_input(y, &g.output)?;
+        g.check_input(self, &g.input)?;
+        if try_numel(&g.output)? == 0 {
+            return Ok(Self::empty(g.output.clone()));
+        }
+        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
+        let (pin, pout) = (g.plane_in(), g.plane_out());
+        let (xs, ys, v) = (x.as_slice(), y.as_slice(), self.as_slice());
+        for_each_plane(&mut data, pout, x.len(), |b, out| {
+            let mut at = vec![0; pout];
+            let plane = &xs[b * pin..(b + 1) * pin];
+            g.argmax_plane(plane, &ys[b * pout..(b + 1) * pout], &mut at);
+            let v = &v[b * pin..(b + 1) * pin];
+            for (o, &t) in out.iter_mut().zip(&at) {
+                *o = v[t];
+            }
+        });
+        Ok(Self::from_parts(g.output.clone(), data))
     }
 
     /// True when some window's maximum is held by more than one of its elements (a tie,

@@ -1,9 +1,8 @@
-//! `max_pool1d` and `max_pool2d`: the largest element of each window. The VJP is a
-//! [`ScatterAdd`] of the cotangent to the argmax positions (whose VJP is a gather there).
+//! `max_pool1d` and `max_pool2d`: the largest element of each window, with the closed
+//! pair its VJP uses: [`MaxPoolScatter`] (the cotangent to the argmax positions) and
+//! [`MaxPoolGather`] (a read at those positions), each one's VJP the other.
 
 use super::{Pool1d, Pool2d, Windows};
-use crate::ops::shape::ScatterAdd;
-use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// Max pooling over the last one or two axes (PyTorch's `max_pool1d` / `max_pool2d`, with
@@ -22,9 +21,10 @@ use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 /// - a window of padding only (possible with dilation): refused, it has no maximum
 ///   (PyTorch returns `-inf` there and no gradient).
 ///
-/// The VJP is `scatter_add` of `dy` at the argmax offsets (found by comparing `x` with `y`); its
-/// own VJP gathers there, so the second derivative of max pooling is zero, as it should be
-/// for a piecewise-linear function.
+/// The VJP is [`MaxPoolScatter`]: `dy` added at the argmax positions, found by comparing
+/// `x` with `y` (no indices are kept). Its own VJP is [`MaxPoolGather`], a read at the same
+/// positions, and that one's is the scatter again: the second derivative of max pooling is
+/// zero, as it should be for a piecewise-linear function, and every order works.
 pub struct MaxPool {
     windows: Windows,
 }
@@ -54,16 +54,10 @@ impl<T: Float> Op<T> for MaxPool {
         xs[0].max_pool(&g)
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        // the output holds each window's maximum: only where it sits is left to find
-        let x = xs[0].value();
-        let g = accepted(self.windows.geometry(x.shape()));
-        let index = accepted(x.max_pool_indices(&g, &y.value()));
-
-        let (rows, cols) = (index.shape()[0], index.shape()[1]);
-        let plane = g.h.input * g.w.input;
-        let scatter = ScatterAdd::new(&[rows, plane], 1, index);
-        let dy = dy.reshape(&[rows, cols]);
-        [Some(dy.tape.apply(scatter, &[dy]).reshape(x.shape()))].into()
+        let scatter = MaxPoolScatter {
+            windows: self.windows,
+        };
+        [Some(dy.tape.apply(scatter, &[dy, xs[0], y]))].into()
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         match self.windows.geometry(xs[0].shape()) {
@@ -73,6 +67,97 @@ impl<T: Float> Op<T> for MaxPool {
     }
     fn label(&self) -> String {
         format!("{}({})", self.windows.name(), self.windows.describe())
+    }
+}
+
+/// The cotangent of [`MaxPool`]: inputs `(v, x, y)` with `v` and `y` shaped like the
+/// pooled output of `x`; the result has `x`'s shape, zero except `v[o]` added at the
+/// argmax of window `o` (where `x` equals `y[o]`, first in scan order; the last NaN for a
+/// NaN maximum). Linear in `v`: `dv = max_pool_gather(dy, x, y)`; `x` and `y` only say
+/// where, so they get no gradient (the positions are piecewise constant).
+pub struct MaxPoolScatter {
+    windows: Windows,
+}
+
+impl<T: Float> Op<T> for MaxPoolScatter {
+    fn name(&self) -> &str {
+        "max_pool_scatter"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let g = self.windows.geometry(xs[1].shape())?;
+        xs[0].max_pool_scatter(xs[1], xs[2], &g)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let gather = MaxPoolGather {
+            windows: self.windows,
+        };
+        [Some(dy.tape.apply(gather, &[dy, xs[1], xs[2]])), None, None].into()
+    }
+    fn label(&self) -> String {
+        format!("max_pool_scatter({})", self.windows.describe())
+    }
+}
+
+/// The adjoint of [`MaxPoolScatter`]: inputs `(v, x, y)` with `v` shaped like `x`; the
+/// result has `y`'s shape, `v` read at the argmax of each window. Its VJP is the scatter;
+/// `x` and `y` get no gradient.
+pub struct MaxPoolGather {
+    windows: Windows,
+}
+
+impl<T: Float> Op<T> for MaxPoolGather {
+    fn name(&self) -> &str {
+        "max_pool_gather"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let g = self.windows.geometry(xs[1].shape())?;
+        xs[0].max_pool_gather(xs[1], xs[2], &g)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let scatter = MaxPoolScatter {
+            windows: self.windows,
+        };
+        [
+            Some(dy.tape.apply(scatter, &[dy, xs[1], xs[2]])),
+            None,
+            None,
+        ]
+        .into()
+    }
+    fn label(&self) -> String {
+        format!("max_pool_gather({})", self.windows.describe())
+    }
+}
+
+impl MaxPoolScatter {
+    /// The scatter of a 1-d max pooling with `params`.
+    pub fn new1d(params: Pool1d) -> Self {
+        MaxPoolScatter {
+            windows: Windows::max(params),
+        }
+    }
+
+    /// The scatter of a 2-d max pooling with `params`.
+    pub fn new2d(params: Pool2d) -> Self {
+        MaxPoolScatter {
+            windows: Windows::max(params),
+        }
+    }
+}
+
+impl MaxPoolGather {
+    /// The gather of a 1-d max pooling with `params`.
+    pub fn new1d(params: Pool1d) -> Self {
+        MaxPoolGather {
+            windows: Windows::max(params),
+        }
+    }
+
+    /// The gather of a 2-d max pooling with `params`.
+    pub fn new2d(params: Pool2d) -> Self {
+        MaxPoolGather {
+            windows: Windows::max(params),
+        }
     }
 }
 

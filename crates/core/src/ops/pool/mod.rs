@@ -2,17 +2,17 @@
 //! `[C, H, W]`, PyTorch's layouts): max pooling, average pooling and its adaptive form, with
 //! their window parameters ([`PoolParams`]). The kernels live in `tensor/pool.rs`.
 //!
-//! Max pooling's VJP sends the cotangent to the argmax positions with
-//! [`ScatterAdd`](crate::ops::shape::ScatterAdd), whose own VJP is a gather at the same
-//! positions; average pooling's VJP is its transpose [`AvgPoolTranspose`], whose VJP is the
-//! average again. Both pairs are closed, so every order of derivative works.
+//! Max pooling's VJP sends the cotangent to the argmax positions with [`MaxPoolScatter`],
+//! whose own VJP is a gather at the same positions ([`MaxPoolGather`]); average pooling's
+//! VJP is its transpose [`AvgPoolTranspose`], whose VJP is the average again. Both pairs
+//! are closed, so every order of derivative works.
 
 mod adaptive_avg_pool;
 mod avg_pool;
 mod max_pool;
 
 pub use avg_pool::{AvgPool, AvgPoolTranspose};
-pub use max_pool::MaxPool;
+pub use max_pool::{MaxPool, MaxPoolGather, MaxPoolScatter};
 
 use crate::error::ErrorKind;
 use crate::tensor::pool::{AxisWindows, PoolGeometry, WindowError};

@@ -5,7 +5,7 @@ use super::{assert_matches_torch, pool_case, ramp, reference};
 use crate::support::distinct_tensor;
 use proptest::prelude::*;
 use tapegrad_check::testing::{assert_gradients, check_op, Shapes};
-use tapegrad_core::ops::pool::{MaxPool, Pool1d, Pool2d};
+use tapegrad_core::ops::pool::{MaxPool, MaxPoolGather, MaxPoolScatter, Pool1d, Pool2d};
 use tapegrad_core::{ErrorKind, Tape, Tensor};
 
 #[test]
@@ -131,6 +131,37 @@ fn max_pool_gradcheck_order2() {
         &[x],
         2,
     );
+}
+
+#[test]
+fn max_pool_scatter_and_gather_are_adjoint_and_close_the_vjp() {
+    // ⟨scatter(v), w⟩ = ⟨v, gather(w)⟩ at the argmax positions of x, overlapping windows
+    let tape = Tape::<f64>::new();
+    let p = Pool2d::new(3).stride(1).padding(1);
+    let x = tape.leaf(Tensor::from_fn(&[2, 1, 4, 5], |i| ((i * 7) % 40) as f64));
+    let y = x.max_pool2d(p);
+    let v = tape.leaf(Tensor::from_fn(&y.shape(), |i| (i as f64 * 0.3).sin()));
+    let w = tape.leaf(Tensor::from_fn(&x.shape(), |i| (i as f64 * 0.7).cos()));
+    let scattered = tape.apply(MaxPoolScatter::new2d(p), &[v, x, y]);
+    let gathered = tape.apply(MaxPoolGather::new2d(p), &[w, x, y]);
+    let lhs = (scattered * w).sum().item();
+    let rhs = (v * gathered).sum().item();
+    assert!((lhs - rhs).abs() < 1e-12, "{lhs} vs {rhs}");
+    // the scatter is max pooling's VJP: d(Σ y·v)/dx
+    assert_eq!(scattered.value(), (y * v.detach()).sum().backward().wrt(x));
+    // third order runs the gather's own VJP, the scatter again
+    let x = Tensor::from_fn(&[1, 2, 4, 4], |i| ((i * 5) % 32) as f64 * 0.1 - 1.5);
+    assert_gradients(|x| x[0].max_pool2d(p).powi(3), &[x], 3);
+    // shapes that do not fit are refused with the op's name
+    let e = tape
+        .try_apply(MaxPoolScatter::new2d(p), &[w, x_of(&tape), y])
+        .unwrap_err();
+    assert_eq!(e.op, "max_pool_scatter");
+}
+
+/// A leaf of another shape than the pooled input above.
+fn x_of(tape: &Tape<f64>) -> tapegrad_core::Var<'_, f64> {
+    tape.leaf(Tensor::zeros(&[2, 1, 4, 4]))
 }
 
 #[test]
