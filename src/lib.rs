@@ -16,13 +16,15 @@ pub use tapegrad_nn as nn;
 pub mod prelude {
     pub use tapegrad_check::diagnostics::Diagnostics;
     pub use tapegrad_core::ops::conv::{ConvOptions, Padding};
+    pub use tapegrad_core::ops::pool::{Pool1d, Pool2d};
     pub use tapegrad_core::{
         Error, ErrorKind, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var,
     };
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
     pub use tapegrad_nn::{
-        Conv1d, Conv2d, ConvTranspose2d, Dropout, Init, Linear, Mlp, Module, Param, ParamGrads,
+        AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d,
+        Dropout, Flatten, Init, LayerNorm, Linear, MaxPool2d, Mlp, Module, Param, ParamGrads,
         Params, Pass, Sequential,
     };
 }

@@ -9,8 +9,11 @@
 //! - [`Pass`]: one forward pass: binds parameters onto a tape (each once), knows the
 //!   train/eval mode, and turns `loss.backward()` into [`ParamGrads`] by parameter.
 //! - [`Module`], the trait of layers ([`Linear`], [`Conv1d`], [`Conv2d`],
-//!   [`ConvTranspose2d`], [`Sequential`], [`Mlp`], activations, [`Dropout`]) and plain
-//!   closures.
+//!   [`ConvTranspose2d`], [`Sequential`], [`Mlp`], activations,
+//!   [`Dropout`], [`MaxPool2d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`], [`Flatten`],
+//!   [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`]) and plain closures; a module's
+//!   [`state`](Module::state) (parameters and buffers such as running statistics) is what
+//!   weight files hold.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through `Params::save_safetensors` / `Params::load_safetensors`.
 //!
@@ -49,12 +52,14 @@
 )]
 
 mod activation;
+mod batch_norm;
 mod caller;
 mod conv;
 mod conv_transpose;
 pub mod data;
 mod dropout;
 pub mod init;
+mod layer_norm;
 mod linear;
 pub mod loss;
 pub mod metrics;
@@ -63,19 +68,23 @@ mod module;
 pub mod optim;
 mod param;
 mod pass;
+mod pool;
 pub mod train;
 #[cfg(feature = "safetensors")]
 mod weights;
 
 pub use activation::{gelu, Gelu, Relu, Sigmoid, Softplus, Tanh};
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d};
 pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use init::Init;
+pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::Mlp;
 pub use module::{func, Module, Sequential};
 pub use param::{Param, ParamId, Params};
 pub use pass::{ParamGrads, Pass};
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, Flatten, MaxPool2d};
 #[cfg(feature = "safetensors")]
 pub use weights::{BadValue, LoadOptions, Mismatch, ShapeMismatch, WeightsError, WeightsProblem};

@@ -39,6 +39,30 @@ pub trait Module<T: Float> {
         Params::new()
     }
 
+    /// The module's buffers: state that is not trained but is part of the model (a batch
+    /// norm's running statistics), relative names, in a stable order. Nothing by default.
+    ///
+    /// A buffer is held in a [`Param`](crate::Param) for its shared, updatable value, but
+    /// it is not among [`parameters`](Self::parameters), so no optimizer ever steps it and
+    /// [`Pass::backward`] gives it no gradient; the module updates it itself.
+    fn buffers(&self) -> Params<T> {
+        Params::new()
+    }
+
+    /// Everything a saved model holds, PyTorch's `state_dict()`: each module's parameters
+    /// then its buffers, children in order. Save and load weights through it
+    /// (`model.state().load_safetensors(path)`) so that buffers travel with the weights.
+    ///
+    /// The default is [`parameters`](Self::parameters) followed by
+    /// [`buffers`](Self::buffers); a container nests its children's states instead.
+    fn state(&self) -> Params<T> {
+        let mut state = self.parameters();
+        for (name, b) in self.buffers().iter() {
+            state.insert(name, b);
+        }
+        state
+    }
+
     /// Evaluates the module on a tensor: an evaluation pass on a fresh tape, recording
     /// nothing (`no_grad`). A layer that refuses `x` names the caller's line.
     #[track_caller]
@@ -131,6 +155,22 @@ impl<T: Float> Module<T> for Sequential<T> {
             ps.nest(&i.to_string(), &layer.parameters());
         }
         ps
+    }
+
+    fn buffers(&self) -> Params<T> {
+        let mut bs = Params::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            bs.nest(&i.to_string(), &layer.buffers());
+        }
+        bs
+    }
+
+    fn state(&self) -> Params<T> {
+        let mut state = Params::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            state.nest(&i.to_string(), &layer.state());
+        }
+        state
     }
 }
 

@@ -60,7 +60,7 @@ pub struct Mismatch {
     pub unexpected: Vec<String>,
     /// Tensors whose shape differs from their parameter's.
     pub shapes: Vec<ShapeMismatch>,
-    /// Tensors whose element type is not F32 or F64: `(name, dtype)`.
+    /// Tensors whose element type is not F32, F64 or I64: `(name, dtype)`.
     pub dtypes: Vec<(String, String)>,
     /// Tensors with values that cannot be loaded (non-finite, or beyond the range of the
     /// parameters' element type): the first such element of each.
@@ -140,7 +140,7 @@ impl fmt::Display for Mismatch {
         }
         for (name, dtype) in &self.dtypes {
             parts.push(format!(
-                "`{name}`: element type {dtype} is not supported (F32 or F64)"
+                "`{name}`: element type {dtype} is not supported (F32, F64 or I64)"
             ));
         }
         for v in &self.values {
@@ -372,6 +372,13 @@ fn elements<T: Float>(
             .data()
             .chunks_exact(8)
             .map(|b| f64::from_le_bytes(std::array::from_fn(|i| b[i])))
+            .collect(),
+        // integer tensors (PyTorch's `num_batches_tracked` is int64) load as their values,
+        // exactly up to 2^53 in f64 and 2^24 in f32 (rounded beyond, as PyTorch's `copy_` does)
+        Dtype::I64 => view
+            .data()
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(std::array::from_fn(|i| b[i])) as f64)
             .collect(),
         other => {
             m.dtypes.push((name.to_string(), format!("{other:?}")));
@@ -632,6 +639,31 @@ mod tests {
         assert_eq!(m.missing, ["v"]);
         assert_eq!(m.dtypes, [("w".to_string(), "I32".to_string())]);
         assert_eq!(m.shapes.len(), 1);
+    }
+
+    #[test]
+    fn int64_tensors_load_as_their_values() {
+        // PyTorch's `num_batches_tracked` is an int64 scalar
+        let bytes = by_hand(&[("n", "I64", &[], 7i64.to_le_bytes().to_vec())]);
+        let n = Param::new(Tensor::<f32>::scalar(0.0));
+        Params::new()
+            .with("n", &n)
+            .load_safetensors_bytes(&bytes)
+            .unwrap();
+        assert_eq!(n.value().item(), 7.0);
+        let big = (1i64 << 53) + 1; // rounds to even in f64, as PyTorch's copy_ does
+        let bytes = by_hand(&[(
+            "n",
+            "I64",
+            &[2],
+            [-3i64, big].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )]);
+        let n = Param::new(Tensor::<f64>::zeros(&[2]));
+        Params::new()
+            .with("n", &n)
+            .load_safetensors_bytes(&bytes)
+            .unwrap();
+        assert_eq!(n.value().as_slice(), &[-3.0, (1u64 << 53) as f64]);
     }
 
     #[test]

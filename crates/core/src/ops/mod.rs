@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod conv;
 pub mod linalg;
+pub mod pool;
 pub mod reduce;
 pub mod shape;
 pub mod unary;

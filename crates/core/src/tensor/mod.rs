@@ -6,6 +6,7 @@ mod display;
 pub(crate) mod gather;
 mod kernels;
 mod linalg;
+pub(crate) mod pool;
 mod random;
 mod shape;
 

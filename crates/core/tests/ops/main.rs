@@ -5,6 +5,7 @@
 mod binary;
 mod conv;
 mod linalg;
+mod pool;
 mod reduce;
 mod shape;
 mod support;
