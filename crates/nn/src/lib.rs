@@ -10,6 +10,7 @@
 //!   train/eval mode, and turns `loss.backward()` into [`ParamGrads`] by parameter.
 //! - [`Module`], the trait of layers ([`Linear`], [`Sequential`], [`Mlp`], activations,
 //!   [`Dropout`]) and plain closures.
+//! - [`recurrent`]: RNN, GRU and LSTM cells and sequence layers, PyTorch-compatible.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through `Params::save_safetensors` / `Params::load_safetensors`.
 //!
@@ -60,6 +61,7 @@ mod module;
 pub mod optim;
 mod param;
 mod pass;
+pub mod recurrent;
 pub mod train;
 #[cfg(feature = "safetensors")]
 mod weights;

@@ -1,0 +1,609 @@
+//! The sequence layers [`Rnn`], [`Gru`] and [`Lstm`]: a cell unrolled over time, several
+//! layers deep and optionally in both directions, with PyTorch's shapes and parameter
+//! names. One private engine ([`Stack`]) runs all three; the cells' formulas are in their
+//! own files.
+
+use super::gru_cell::gru_gates;
+use super::lstm_cell::lstm_gates;
+use super::rnn_cell::rnn_gates;
+use super::{CellVars, GruCell, LstmCell, Nonlinearity, RnnCell, Weights};
+use crate::caller::{error_at, fail, or_panic};
+use crate::{Module, Params, Pass};
+use rand::Rng;
+use std::panic::Location;
+use tapegrad_core::{Error, ErrorKind, Float, Tensor, Var};
+
+/// The shape of a sequence layer (PyTorch's constructor arguments of `nn.RNN`, `nn.GRU`,
+/// `nn.LSTM`): stacked layers, directions, the input's axis order and biases.
+///
+/// ```
+/// use tapegrad_nn::recurrent::RecurrentConfig;
+/// let config = RecurrentConfig::new().layers(2).bidirectional(true).batch_first(true);
+/// assert_eq!(config.directions(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecurrentConfig {
+    /// Stacked layers (`num_layers`): layer `k + 1` reads layer `k`'s outputs. At least 1.
+    pub layers: usize,
+    /// A second direction per layer, reading the sequence backwards; the outputs of both
+    /// are concatenated on the feature axis.
+    pub bidirectional: bool,
+    /// Inputs and outputs `[batch, seq, features]` instead of `[seq, batch, features]`.
+    /// The states are `[directions·layers, batch, hidden]` either way, as in PyTorch.
+    pub batch_first: bool,
+    /// Biases `bias_ih` and `bias_hh` in every cell.
+    pub bias: bool,
+}
+
+impl Default for RecurrentConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RecurrentConfig {
+    /// One layer, one direction, `[seq, batch, features]`, with biases (PyTorch's
+    /// defaults).
+    pub fn new() -> Self {
+        RecurrentConfig {
+            layers: 1,
+            bidirectional: false,
+            batch_first: false,
+            bias: true,
+        }
+    }
+
+    /// Sets [`layers`](Self::layers).
+    pub fn layers(mut self, layers: usize) -> Self {
+        self.layers = layers;
+        self
+    }
+
+    /// Sets [`bidirectional`](Self::bidirectional).
+    pub fn bidirectional(mut self, bidirectional: bool) -> Self {
+        self.bidirectional = bidirectional;
+        self
+    }
+
+    /// Sets [`batch_first`](Self::batch_first).
+    pub fn batch_first(mut self, batch_first: bool) -> Self {
+        self.batch_first = batch_first;
+        self
+    }
+
+    /// Sets [`bias`](Self::bias).
+    pub fn bias(mut self, bias: bool) -> Self {
+        self.bias = bias;
+        self
+    }
+
+    /// 2 when bidirectional, else 1.
+    pub fn directions(&self) -> usize {
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// What the engine needs of a cell: its weights and how one step moves the state.
+trait Unroll<T: Float> {
+    /// 1 (`h`) or 2 (`h, c`).
+    const STATES: usize;
+    fn weights(&self) -> Weights<T>;
+    /// One step from the input's contribution `gi = x·W_ihᵀ + b_ih`.
+    fn advance<'t>(&self, gi: Var<'t, T>, state: &mut [Var<'t, T>], w: &CellVars<'t, T>);
+}
+
+impl<T: Float> Unroll<T> for RnnCell<T> {
+    const STATES: usize = 1;
+    fn weights(&self) -> Weights<T> {
+        RnnCell::weights(self)
+    }
+    fn advance<'t>(&self, gi: Var<'t, T>, state: &mut [Var<'t, T>], w: &CellVars<'t, T>) {
+        state[0] = rnn_gates(gi, state[0], w, self.nonlinearity);
+    }
+}
+
+impl<T: Float> Unroll<T> for GruCell<T> {
+    const STATES: usize = 1;
+    fn weights(&self) -> Weights<T> {
+        GruCell::weights(self)
+    }
+    fn advance<'t>(&self, gi: Var<'t, T>, state: &mut [Var<'t, T>], w: &CellVars<'t, T>) {
+        state[0] = gru_gates(gi, state[0], w);
+    }
+}
+
+impl<T: Float> Unroll<T> for LstmCell<T> {
+    const STATES: usize = 2;
+    fn weights(&self) -> Weights<T> {
+        LstmCell::weights(self)
+    }
+    fn advance<'t>(&self, gi: Var<'t, T>, state: &mut [Var<'t, T>], w: &CellVars<'t, T>) {
+        let (h, c) = lstm_gates(gi, (state[0], state[1]), w);
+        state[0] = h;
+        state[1] = c;
+    }
+}
+
+/// The engine of the three layers: cells by layer, then direction (PyTorch's order).
+struct Stack<C> {
+    kind: &'static str,
+    cells: Vec<C>,
+    config: RecurrentConfig,
+    input: usize,
+    hidden: usize,
+}
+
+impl<C> Stack<C> {
+    #[track_caller]
+    fn new(
+        kind: &'static str,
+        input: usize,
+        hidden: usize,
+        config: RecurrentConfig,
+        mut cell: impl FnMut(usize) -> C,
+    ) -> Self {
+        if config.layers == 0 {
+            fail(kind, "needs at least one layer, got 0", Location::caller());
+        }
+        let d = config.directions();
+        let cells = (0..config.layers * d)
+            .map(|k| cell(if k < d { input } else { d * hidden }))
+            .collect();
+        Stack {
+            kind,
+            cells,
+            config,
+            input,
+            hidden,
+        }
+    }
+
+    /// `Gru(input=3, hidden=4, layers=2, bidirectional, batch_first)`: names the layer in
+    /// errors.
+    fn label(&self) -> String {
+        let c = &self.config;
+        let mut s = format!("{}(input={}, hidden={}", self.kind, self.input, self.hidden);
+        if c.layers != 1 {
+            s += &format!(", layers={}", c.layers);
+        }
+        if c.bidirectional {
+            s += ", bidirectional";
+        }
+        if c.batch_first {
+            s += ", batch_first";
+        }
+        s + ")"
+    }
+
+    fn cell(&self, layer: usize, direction: usize) -> &C {
+        let d = self.config.directions();
+        assert!(
+            layer < self.config.layers && direction < d,
+            "{}: no cell at layer {layer}, direction {direction} ({} layers, {d} directions)",
+            self.label(),
+            self.config.layers
+        );
+        &self.cells[layer * d + direction]
+    }
+}
+
+impl<C> Stack<C> {
+    /// Every step's output of the last layer and the final states
+    /// (`[directions·layers, batch, hidden]` each), from initial states `init` (none:
+    /// zeros).
+    fn try_run<'t, T: Float>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        init: &[Var<'t, T>],
+        at: &'static Location<'static>,
+    ) -> Result<(Var<'t, T>, Vec<Var<'t, T>>), Error>
+    where
+        C: Unroll<T>,
+    {
+        let (batch, steps) = self.check(x, init, at)?;
+        let (d, hidden) = (self.config.directions(), self.hidden);
+        let time = usize::from(self.config.batch_first);
+        // The steps' inputs as separate `[batch, features]` variables. Layers pass their
+        // outputs on as this list, never as one stacked tensor cut up again: the adjoint of
+        // a cut is a full-size tensor of zeros, so cutting `steps` slices out of a tensor
+        // that needs a gradient would cost `steps²` in the backward sweep.
+        let mut inputs: Vec<Var<'t, T>> = (0..steps)
+            .map(|t| x.narrow(time as isize, t, 1).reshape(&[batch, self.input]))
+            .collect();
+        let zeros = pass.input(Tensor::zeros(&[batch, hidden]));
+        let mut finals: Vec<Vec<Var<'t, T>>> = vec![Vec::new(); C::STATES];
+        for layer in 0..self.config.layers {
+            let mut outputs: Vec<Vec<Var<'t, T>>> = Vec::with_capacity(d);
+            for dir in 0..d {
+                let k = layer * d + dir;
+                let cell = &self.cells[k];
+                let w = cell.weights().bind(pass);
+                let mut state: Vec<Var<'t, T>> = (0..C::STATES)
+                    .map(|s| match init.get(s) {
+                        Some(h0) => h0.narrow(0, k, 1).reshape(&[batch, hidden]),
+                        None => zeros,
+                    })
+                    .collect();
+                let mut out = vec![zeros; steps];
+                for i in 0..steps {
+                    let t = if dir == 0 { i } else { steps - 1 - i };
+                    cell.advance(w.input_gates(inputs[t]), &mut state, &w);
+                    out[t] = state[0];
+                }
+                for (s, v) in state.into_iter().enumerate() {
+                    finals[s].push(v);
+                }
+                outputs.push(out);
+            }
+            inputs = if d == 1 {
+                outputs.pop().unwrap_or_default()
+            } else {
+                (0..steps)
+                    .map(|t| Var::concat(&[outputs[0][t], outputs[1][t]], 1))
+                    .collect()
+            };
+        }
+        let output = Var::stack(&inputs, time as isize);
+        let finals = finals.iter().map(|v| Var::stack(v, 0)).collect();
+        Ok((output, finals))
+    }
+
+    /// The input's `(batch, steps)`, or the error naming the layer and the shapes.
+    fn check<T: Float>(
+        &self,
+        x: Var<'_, T>,
+        init: &[Var<'_, T>],
+        at: &'static Location<'static>,
+    ) -> Result<(usize, usize), Error> {
+        let layout = if self.config.batch_first {
+            "[batch, seq, input] (batch_first)"
+        } else {
+            "[seq, batch, input]"
+        };
+        let xs = x.shape().to_vec();
+        let err = |kind, message: String| Err(error_at(kind, &self.label(), message, at));
+        let mismatch = |shapes| ErrorKind::ShapeMismatch { shapes };
+        if xs.len() != 3 {
+            return err(
+                mismatch(vec![xs.clone()]),
+                format!("input of shape {xs:?}: expected 3 axes, {layout}"),
+            );
+        }
+        if xs[2] != self.input {
+            return err(
+                mismatch(vec![xs.clone(), vec![self.input]]),
+                format!(
+                    "input of shape {xs:?} has {} features, expected {} ({layout})",
+                    xs[2], self.input
+                ),
+            );
+        }
+        let (time, batch_axis) = if self.config.batch_first {
+            (1, 0)
+        } else {
+            (0, 1)
+        };
+        let (steps, batch) = (xs[time], xs[batch_axis]);
+        if steps == 0 {
+            return err(
+                ErrorKind::InvalidArgument,
+                format!("empty sequence: input of shape {xs:?} has no time steps ({layout})"),
+            );
+        }
+        let rows = self.config.layers * self.config.directions();
+        let want = vec![rows, batch, self.hidden];
+        for h0 in init {
+            let hs = h0.shape().to_vec();
+            if hs == want {
+                continue;
+            }
+            let message = if hs == [rows, steps, self.hidden] {
+                // the state's batch is the input's other axis: the flag disagrees with the data
+                format!(
+                    "initial state of shape {hs:?} has batch {steps}, the input {xs:?} read as \
+                     {layout} has batch {batch}: is batch_first = {} wrong for this data?",
+                    self.config.batch_first
+                )
+            } else {
+                format!(
+                    "initial state of shape {hs:?}, expected [directions·layers, batch, hidden] \
+                     = {want:?} for input {xs:?} ({layout})"
+                )
+            };
+            return err(mismatch(vec![hs, want]), message);
+        }
+        Ok((batch, steps))
+    }
+
+    fn parameters<T: Float>(&self) -> Params<T>
+    where
+        C: Unroll<T>,
+    {
+        let d = self.config.directions();
+        let mut ps = Params::new();
+        for (k, cell) in self.cells.iter().enumerate() {
+            let suffix = if k % d == 1 { "_reverse" } else { "" };
+            let named = cell.weights().params(&format!("_l{}{suffix}", k / d));
+            for (name, p) in named.iter() {
+                ps.insert(name, p);
+            }
+        }
+        ps
+    }
+}
+
+/// The layer type's common methods: constructor checks, accessors and the unrolled run.
+macro_rules! sequence_layer {
+    ($layer:ident, $cell:ident) => {
+        impl<T: Float> $layer<T> {
+            /// The configuration.
+            pub fn config(&self) -> RecurrentConfig {
+                self.stack.config
+            }
+
+            /// Input features.
+            pub fn input_size(&self) -> usize {
+                self.stack.input
+            }
+
+            /// State features per direction.
+            pub fn hidden_size(&self) -> usize {
+                self.stack.hidden
+            }
+
+            /// The cell of `layer` (from 0) and `direction` (0 forward, 1 backward): its
+            /// parameters are this layer's `*_l{layer}` (`*_l{layer}_reverse`).
+            /// Panics when there is no such cell.
+            pub fn cell(&self, layer: usize, direction: usize) -> &$cell<T> {
+                self.stack.cell(layer, direction)
+            }
+        }
+
+        impl<T: Float> Module<T> for $layer<T> {
+            /// Every step's output from zero initial states: see `run`.
+            #[track_caller]
+            fn forward<'t>(&self, pass: &Pass<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+                or_panic(self.stack.try_run(pass, x, &[], Location::caller())).0
+            }
+
+            fn parameters(&self) -> Params<T> {
+                self.stack.parameters()
+            }
+        }
+    };
+}
+
+/// Shared text of the three layers' `run` docs.
+macro_rules! shapes_doc {
+    () => {
+        "`x` is `[seq, batch, input]` (`[batch, seq, input]` with `batch_first`). The output \
+         holds the last layer's state at every step, `[seq, batch, directions·hidden]` \
+         (`[batch, seq, …]` with `batch_first`), the backward direction's in the second half \
+         of the features; states are `[directions·layers, batch, hidden]`, rows ordered layer \
+         by layer, forward before backward. Panics with the layer, the shapes and the \
+         caller's line on a wrong input width, an empty sequence or a wrong initial state \
+         (including one that shows `batch_first` disagreeing with the data)."
+    };
+}
+
+/// A multi-layer Elman RNN (PyTorch's `nn.RNN`): at every step of every layer and
+/// direction, `h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)` (see [`RnnCell`]).
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use tapegrad_core::{Tape, Tensor};
+/// use tapegrad_nn::recurrent::{RecurrentConfig, Rnn};
+/// use tapegrad_nn::{Module, Pass};
+/// let config = RecurrentConfig::new().layers(2).bidirectional(true).batch_first(true);
+/// let rnn = Rnn::<f64>::with_config(3, 4, config, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(rnn.parameters().names().take(5).collect::<Vec<_>>(),
+///            ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse"]);
+/// let tape = Tape::new();
+/// let pass = Pass::train(&tape);
+/// let x = pass.input(Tensor::ones(&[5, 7, 3])); // [batch, seq, input]
+/// let (out, h_n) = rnn.run(&pass, x, None);
+/// assert_eq!(out.shape().as_slice(), &[5, 7, 8]); // [batch, seq, 2·hidden]
+/// assert_eq!(h_n.shape().as_slice(), &[4, 5, 4]); // [2·layers, batch, hidden]
+/// ```
+pub struct Rnn<T: Float> {
+    stack: Stack<RnnCell<T>>,
+}
+
+impl<T: Float> Rnn<T> {
+    /// One tanh layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
+    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
+        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
+    }
+
+    /// A tanh RNN of the given shape; panics when `config.layers` is 0.
+    #[track_caller]
+    pub fn with_config<R: Rng + ?Sized>(
+        input: usize,
+        hidden: usize,
+        config: RecurrentConfig,
+        rng: &mut R,
+    ) -> Self {
+        let stack = Stack::new("Rnn", input, hidden, config, |i| {
+            let w = Weights::init(1, i, hidden, config.bias, rng);
+            RnnCell::from_weights(w, Nonlinearity::Tanh)
+        });
+        Rnn { stack }
+    }
+
+    /// The same network with activation `act` in every cell (PyTorch's `nonlinearity`).
+    pub fn nonlinearity(mut self, act: Nonlinearity) -> Self {
+        for cell in &mut self.stack.cells {
+            cell.nonlinearity = act;
+        }
+        self
+    }
+
+    #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
+    #[track_caller]
+    pub fn run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        h0: Option<Var<'t, T>>,
+    ) -> (Var<'t, T>, Var<'t, T>) {
+        or_panic(self.try_run(pass, x, h0))
+    }
+
+    /// [`run`](Self::run), or the error.
+    #[track_caller]
+    pub fn try_run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        h0: Option<Var<'t, T>>,
+    ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
+        let init: Vec<_> = h0.into_iter().collect();
+        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
+        Ok((out, finals[0]))
+    }
+}
+
+sequence_layer!(Rnn, RnnCell);
+
+/// A multi-layer GRU (PyTorch's `nn.GRU`): [`GruCell`]'s step at every step of every
+/// layer and direction.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use tapegrad_core::{Tape, Tensor};
+/// use tapegrad_nn::recurrent::Gru;
+/// use tapegrad_nn::Pass;
+/// let gru = Gru::<f64>::new(1, 8, &mut StdRng::seed_from_u64(0));
+/// let tape = Tape::new();
+/// let pass = Pass::train(&tape);
+/// let x = pass.input(Tensor::linspace(0.0, 1.0, 12).reshape(&[12, 1, 1])); // [seq, batch, input]
+/// let (out, h_n) = gru.run(&pass, x, None);
+/// assert_eq!(out.shape().as_slice(), &[12, 1, 8]);
+/// // the last step's output is the final state
+/// assert_eq!(out.value().as_slice()[11 * 8..], h_n.value().as_slice()[..]);
+/// ```
+pub struct Gru<T: Float> {
+    stack: Stack<GruCell<T>>,
+}
+
+impl<T: Float> Gru<T> {
+    /// One layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
+    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
+        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
+    }
+
+    /// A GRU of the given shape; panics when `config.layers` is 0.
+    #[track_caller]
+    pub fn with_config<R: Rng + ?Sized>(
+        input: usize,
+        hidden: usize,
+        config: RecurrentConfig,
+        rng: &mut R,
+    ) -> Self {
+        let stack = Stack::new("Gru", input, hidden, config, |i| {
+            GruCell::from_weights(Weights::init(3, i, hidden, config.bias, rng))
+        });
+        Gru { stack }
+    }
+
+    #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
+    #[track_caller]
+    pub fn run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        h0: Option<Var<'t, T>>,
+    ) -> (Var<'t, T>, Var<'t, T>) {
+        or_panic(self.try_run(pass, x, h0))
+    }
+
+    /// [`run`](Self::run), or the error.
+    #[track_caller]
+    pub fn try_run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        h0: Option<Var<'t, T>>,
+    ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
+        let init: Vec<_> = h0.into_iter().collect();
+        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
+        Ok((out, finals[0]))
+    }
+}
+
+sequence_layer!(Gru, GruCell);
+
+/// A multi-layer LSTM (PyTorch's `nn.LSTM`, without projections): [`LstmCell`]'s step at
+/// every step of every layer and direction; the state is the pair `(h, c)`.
+///
+/// ```
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use tapegrad_core::{Tape, Tensor};
+/// use tapegrad_nn::recurrent::{Lstm, RecurrentConfig};
+/// use tapegrad_nn::Pass;
+/// let lstm = Lstm::<f64>::with_config(2, 3, RecurrentConfig::new().layers(2), &mut StdRng::seed_from_u64(0));
+/// let tape = Tape::new();
+/// let pass = Pass::train(&tape);
+/// let x = pass.input(Tensor::ones(&[4, 1, 2]));
+/// let h0 = pass.input(Tensor::zeros(&[2, 1, 3]));
+/// let (out, (h_n, c_n)) = lstm.run(&pass, x, Some((h0, h0)));
+/// assert_eq!(out.shape().as_slice(), &[4, 1, 3]);
+/// assert_eq!(c_n.shape().as_slice(), &[2, 1, 3]);
+/// ```
+pub struct Lstm<T: Float> {
+    stack: Stack<LstmCell<T>>,
+}
+
+impl<T: Float> Lstm<T> {
+    /// One layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
+    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
+        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
+    }
+
+    /// An LSTM of the given shape; panics when `config.layers` is 0.
+    #[track_caller]
+    pub fn with_config<R: Rng + ?Sized>(
+        input: usize,
+        hidden: usize,
+        config: RecurrentConfig,
+        rng: &mut R,
+    ) -> Self {
+        let stack = Stack::new("Lstm", input, hidden, config, |i| {
+            LstmCell::from_weights(Weights::init(4, i, hidden, config.bias, rng))
+        });
+        Lstm { stack }
+    }
+
+    #[doc = concat!("Unrolls the network over `x` from `(h0, c0)` (zeros when `None`); returns every step's output and the final states `(h_n, c_n)`. ", shapes_doc!())]
+    #[track_caller]
+    #[allow(clippy::type_complexity)]
+    pub fn run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        state: Option<(Var<'t, T>, Var<'t, T>)>,
+    ) -> (Var<'t, T>, (Var<'t, T>, Var<'t, T>)) {
+        or_panic(self.try_run(pass, x, state))
+    }
+
+    /// [`run`](Self::run), or the error.
+    #[track_caller]
+    #[allow(clippy::type_complexity)]
+    pub fn try_run<'t>(
+        &self,
+        pass: &Pass<'t, T>,
+        x: Var<'t, T>,
+        state: Option<(Var<'t, T>, Var<'t, T>)>,
+    ) -> Result<(Var<'t, T>, (Var<'t, T>, Var<'t, T>)), Error> {
+        let init: Vec<_> = state.map(|(h, c)| vec![h, c]).unwrap_or_default();
+        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
+        Ok((out, (finals[0], finals[1])))
+    }
+}
+
+sequence_layer!(Lstm, LstmCell);
