@@ -481,7 +481,7 @@ sequence_layer!(Rnn, RnnCell);
 /// let gru = Gru::<f64>::new(1, 8, &mut StdRng::seed_from_u64(0));
 /// let tape = Tape::new();
 /// let pass = Pass::train(&tape);
-/// let x = pass.input(Tensor::linspace(0.0, 1.0, 12).reshape(&[12, 1, 1])); // [seq, batch, input]
+/// let x = pass.input(Tensor::linspace(0.0, 1.0, 12).reshape(&[12, 1, 1]).unwrap()); // [seq, batch, input]
 /// let (out, h_n) = gru.run(&pass, x, None);
 /// assert_eq!(out.shape().as_slice(), &[12, 1, 8]);
 /// // the last step's output is the final state
