@@ -1,5 +1,5 @@
 //! tapegrad as one more peer of the team's benchmark harness (`shared/bench/README.md`):
-//! the six workloads with exactly the harness's definitions, printed as its 11-column TSV.
+//! the workloads with exactly the harness's definitions, printed as its 11-column TSV.
 //!
 //! ```sh
 //! cargo run --release --example peers_bench                        # all workloads
@@ -29,6 +29,12 @@ const MATMUL_SIZES: [usize; 3] = [256, 512, 1024];
 const GRAD_MATMUL_N: usize = 512;
 const LINREG_LR: f32 = 0.1;
 const LINREG_EPOCHS: usize = 1000;
+const RNN_BATCH: usize = 32;
+const RNN_SEQ: usize = 64;
+const RNN_IN: usize = 32;
+const RNN_HIDDEN: usize = 128;
+const RNN_LR: f32 = 0.01;
+const RNN_WARMUP: usize = 10;
 
 fn quick() -> bool {
     std::env::var("PEERS_QUICK").is_ok_and(|v| v == "1")
@@ -243,6 +249,124 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
         unit,
         ts.iter().map(|t| t * scale).collect(),
         &note,
+    );
+}
+
+/// rnn_step (harness README, workload 8): one SGD step of an Elman RNN over 64 steps,
+/// `h_t = tanh(x_t·W_ihᵀ + h_{t−1}·W_hhᵀ + b)` from `h_0 = 0`, a linear head on `h_64`, MSE.
+/// Data and initial weights from the reference generator (`common.rnn_data`). Two rows:
+/// `manual`, the per-step loop of core ops (torch's `manual` row records the same: two
+/// products, the adds, tanh), and `nn-rnn`, the same network through
+/// `tapegrad_nn::recurrent::Rnn` (eager and unfused like `manual`; its second bias `b_hh`
+/// held at 0 and not updated, as in torch's `nn-rnn` row).
+fn bench_rnn() {
+    let mut rng = Rng(0);
+    let x = Tensor::from_vec(
+        rng.normal_vec(RNN_BATCH * RNN_SEQ * RNN_IN),
+        &[RNN_BATCH, RNN_SEQ, RNN_IN],
+    );
+    let y = Tensor::from_vec(rng.normal_vec(RNN_BATCH), &[RNN_BATCH, 1]);
+    let bound = 1.0 / (RNN_HIDDEN as f64).sqrt();
+    let mut uniform =
+        |shape: &[usize]| Tensor::from_vec(rng.uniform_vec(shape.iter().product(), bound), shape);
+    let init: Vec<Tensor<f32>> = vec![
+        uniform(&[RNN_HIDDEN, RNN_IN]),
+        uniform(&[RNN_HIDDEN, RNN_HIDDEN]),
+        uniform(&[RNN_HIDDEN]),
+        uniform(&[1, RNN_HIDDEN]),
+        uniform(&[1]),
+    ];
+    let steps = reps(100, 10);
+    let param = format!("b{RNN_BATCH}s{RNN_SEQ}");
+    let note = |losses: &[f32], extra: &str| {
+        format!(
+            "loss0={:.6} loss1={:.6} loss={:.4} steps={}{extra}",
+            losses[0],
+            losses[1],
+            losses[losses.len() - 1],
+            losses.len()
+        )
+    };
+    let timed = |step: &mut dyn FnMut() -> f32| {
+        let mut losses = Vec::new();
+        let mut ts = Vec::new();
+        for i in 0..RNN_WARMUP + steps {
+            let t0 = Instant::now();
+            losses.push(step());
+            if i >= RNN_WARMUP {
+                ts.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        (ts, losses)
+    };
+
+    // manual: the per-step loop on the tape
+    let mut params = init.clone();
+    let (ts, losses) = timed(&mut || {
+        let tape = Tape::new();
+        let v: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
+        let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
+        let xs = tape.constant(x.clone());
+        let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
+        for t in 0..RNN_SEQ {
+            let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
+            h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
+        }
+        let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
+        let loss = (d * d).mean();
+        let grads = loss.backward();
+        let value = loss.item();
+        let gs: Vec<Tensor<f32>> = v.iter().map(|&p| grads.wrt(p)).collect();
+        drop(tape);
+        for (p, g) in params.iter_mut().zip(&gs) {
+            sgd(p, g, RNN_LR);
+        }
+        value
+    });
+    emit("rnn_step", "manual", &param, "ms", ts, &note(&losses, ""));
+
+    // nn-rnn: the nn crate's layer, b_hh held at 0
+    use tapegrad::nn::recurrent::{RecurrentConfig, Rnn};
+    let config = RecurrentConfig::new().batch_first(true);
+    let rnn = Rnn::<f32>::with_config(
+        RNN_IN,
+        RNN_HIDDEN,
+        config,
+        &mut <tapegrad::rand::rngs::StdRng as tapegrad::rand::SeedableRng>::seed_from_u64(0), // overwritten below
+    );
+    let cell = rnn.cell(0, 0);
+    cell.weight_ih.set(init[0].clone());
+    cell.weight_hh.set(init[1].clone());
+    cell.bias_ih.as_ref().unwrap().set(init[2].clone());
+    cell.bias_hh
+        .as_ref()
+        .unwrap()
+        .set(Tensor::zeros(&[RNN_HIDDEN]));
+    let head = Linear::from_tensors(init[3].clone(), Some(init[4].clone()));
+    let trained = Params::new()
+        .with("weight_ih_l0", &cell.weight_ih)
+        .with("weight_hh_l0", &cell.weight_hh)
+        .with("bias_ih_l0", cell.bias_ih.as_ref().unwrap())
+        .nested("head", &head.parameters());
+    let mut opt = Sgd::new(RNN_LR as f64);
+    let (ts, losses) = timed(&mut || {
+        let tape = Tape::new();
+        let pass = Pass::train(&tape);
+        let (_, h_n) = rnn.run(&pass, pass.input(x.clone()), None);
+        let out = head.forward(&pass, h_n.reshape(&[RNN_BATCH, RNN_HIDDEN]));
+        let d = out - pass.input(y.clone());
+        let loss = (d * d).mean();
+        let value = loss.item();
+        opt.step(&trained, &pass.backward(loss));
+        value
+    });
+    emit(
+        "rnn_step",
+        "nn-rnn",
+        &param,
+        "ms",
+        ts,
+        &note(&losses, " (tapegrad_nn Rnn, unfused; b_hh held at 0)"),
     );
 }
 
@@ -486,5 +610,8 @@ fn main() {
     }
     if selected("linreg") {
         bench_linreg();
+    }
+    if selected("rnn_step") {
+        bench_rnn();
     }
 }
