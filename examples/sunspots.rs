@@ -324,7 +324,7 @@ fn stateful_gru(z: &[f64], fit_years: usize, seed: u64) -> Vec<f64> {
         for (x, y) in &chunks {
             let tape = Tape::new();
             let pass = Pass::train(&tape);
-            // the previous chunk's last state enters as a constant: the detach
+            // the previous chunk's last state, no gradient path behind it
             let h0 = h.as_ref().map(|h| pass.input(h.clone()));
             let (out, h_n) = gru.run(&pass, pass.input(x.clone()), h0);
             let steps = x.shape()[0];
@@ -337,7 +337,9 @@ fn stateful_gru(z: &[f64], fit_years: usize, seed: u64) -> Vec<f64> {
             let mut grads = pass.backward(loss);
             grads.clip_global_norm(CLIP);
             opt.step(&params, &grads);
-            h = Some(h_n.detach().value());
+            // a plain tensor: on the next chunk's tape it is a constant (the detach), and
+            // this chunk's tape, with everything it recorded, is freed
+            h = Some(h_n.value());
         }
         let pred = forecast(TRAIN_YEARS);
         let valid = &pred[fit_years - 1..];

@@ -872,3 +872,22 @@ fn cells_refuse_bad_input_naming_cell_shapes_and_line() {
         "lstm_step: weights of shapes [8, 3] (ih) and [8, 4] (hh)",
     );
 }
+
+#[test]
+fn an_empty_batch_gives_empty_outputs_and_zero_gradients() {
+    let lstm = Lstm::<f64>::with_config(
+        2,
+        3,
+        RecurrentConfig::new().bidirectional(true),
+        &mut StdRng::seed_from_u64(0),
+    );
+    let tape = Tape::new();
+    let pass = Pass::train(&tape);
+    let (out, (h_n, c_n)) = lstm.run(&pass, pass.input(Tensor::zeros(&[4, 0, 2])), None);
+    assert_eq!(out.shape().as_slice(), &[4, 0, 6]);
+    assert_eq!(h_n.shape().as_slice(), &[2, 0, 3]);
+    assert_eq!(c_n.shape().as_slice(), &[2, 0, 3]);
+    let g = pass.backward(out.sum() + h_n.sum());
+    let w = &lstm.cell(0, 1).weight_hh;
+    assert_eq!(g.wrt(w), Tensor::zeros(&[12, 3]));
+}
