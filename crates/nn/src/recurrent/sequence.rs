@@ -179,6 +179,7 @@ impl<C> Stack<C> {
         s + ")"
     }
 
+    #[track_caller]
     fn cell(&self, layer: usize, direction: usize) -> &C {
         let d = self.config.directions();
         assert!(
@@ -359,6 +360,7 @@ macro_rules! sequence_layer {
             /// The cell of `layer` (from 0) and `direction` (0 forward, 1 backward): its
             /// parameters are this layer's `*_l{layer}` (`*_l{layer}_reverse`).
             /// Panics when there is no such cell.
+            #[track_caller]
             pub fn cell(&self, layer: usize, direction: usize) -> &$cell<T> {
                 self.stack.cell(layer, direction)
             }
