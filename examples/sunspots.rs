@@ -66,8 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let observed: Vec<f64> = spots[TRAIN_YEARS..].to_vec();
     let year = |i: usize| first_year + WINDOW + i;
     println!(
-        "sunspots {}–{}: train {}–{} ({n_fit} windows), early stopping {}–{} ({n_valid}), \
-         test {}–{} ({})",
+        "sunspots {}–{}, split by the year predicted: training {}–{} ({n_fit} windows), \
+         early stopping {}–{} ({n_valid}), test {}–{} ({})",
         years[0],
         years[years.len() - 1],
         year(0),
@@ -87,6 +87,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          batch {BATCH} (shuffled), gradient norm clipped at {CLIP}, MSE loss, at most \
          {MAX_EPOCHS} epochs, early stopping with patience {PATIENCE} (best epoch restored), \
          seeds {SEEDS:?}, f64"
+    );
+    println!(
+        "AR(12): intercept and 12 coefficients by least squares on all {n_train} training \
+         windows ({}–{})",
+        year(0),
+        year(n_train - 1)
+    );
+    println!(
+        "stateful GRU: reads {}–{} as one sequence, predicting every next year; truncated \
+         BPTT in chunks of {TBPTT_K} steps, the state carried over detached; same optimiser, \
+         clipping and early stopping",
+        years[0],
+        year(n_fit - 1)
     );
     println!();
 
