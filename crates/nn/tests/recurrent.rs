@@ -891,3 +891,47 @@ fn an_empty_batch_gives_empty_outputs_and_zero_gradients() {
     let w = &lstm.cell(0, 1).weight_hh;
     assert_eq!(g.wrt(w), Tensor::zeros(&[12, 3]));
 }
+
+#[test]
+fn dropout_acts_between_layers_in_training_only() {
+    let rng = |s| StdRng::seed_from_u64(s);
+    let plain = RecurrentConfig::new().layers(2);
+    let x = Tensor::rand_normal(&[6, 3, 2], 0.0, 1.0, 4);
+    let reference = Gru::<f64>::with_config(2, 5, plain, &mut rng(1));
+    let dropped = Gru::<f64>::with_config(2, 5, plain.dropout(0.5, 9), &mut rng(1));
+    // same weights (same generator), so evaluation gives the same outputs
+    assert_eq!(reference.predict(&x), dropped.predict(&x));
+    let train = |gru: &Gru<f64>| {
+        let tape = Tape::new();
+        let pass = Pass::train(&tape);
+        gru.forward(&pass, pass.input(x.clone())).value()
+    };
+    assert_eq!(train(&reference), reference.predict(&x));
+    assert_ne!(train(&dropped), dropped.predict(&x));
+    // p = 1: the second layer sees zeros, so the first layer's weights get no gradient
+    // from the last layer's outputs, while the second layer's do
+    let all = Gru::<f64>::with_config(2, 5, plain.dropout(1.0, 0), &mut rng(2));
+    let tape = Tape::new();
+    let pass = Pass::train(&tape);
+    let g = pass.backward(all.forward(&pass, pass.input(x.clone())).sum());
+    assert!(g
+        .wrt(&all.cell(0, 0).weight_ih)
+        .as_slice()
+        .iter()
+        .all(|v| *v == 0.0));
+    assert!(g
+        .wrt(&all.cell(1, 0).weight_hh)
+        .as_slice()
+        .iter()
+        .any(|v| *v != 0.0));
+    let label = format!(
+        "{}",
+        Gru::<f64>::with_config(2, 5, plain.dropout(0.25, 0), &mut rng(3))
+            .try_run(&pass, pass.input(Tensor::zeros(&[1, 1, 9])), None)
+            .unwrap_err()
+    );
+    assert!(
+        label.starts_with("Gru(input=2, hidden=5, layers=2, dropout=0.25): "),
+        "{label}"
+    );
+}

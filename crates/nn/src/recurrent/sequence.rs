@@ -8,7 +8,7 @@ use super::lstm_cell::lstm_gates;
 use super::rnn_cell::rnn_gates;
 use super::{CellVars, GruCell, LstmCell, Nonlinearity, RnnCell, Weights};
 use crate::caller::{error_at, fail, or_panic};
-use crate::{Module, Params, Pass};
+use crate::{Dropout, Module, Params, Pass};
 use rand::Rng;
 use std::panic::Location;
 use tapegrad_core::{Error, ErrorKind, Float, Tensor, Var};
@@ -21,7 +21,7 @@ use tapegrad_core::{Error, ErrorKind, Float, Tensor, Var};
 /// let config = RecurrentConfig::new().layers(2).bidirectional(true).batch_first(true);
 /// assert_eq!(config.directions(), 2);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecurrentConfig {
     /// Stacked layers (`num_layers`): layer `k + 1` reads layer `k`'s outputs. At least 1.
     pub layers: usize,
@@ -30,9 +30,17 @@ pub struct RecurrentConfig {
     pub bidirectional: bool,
     /// Inputs and outputs `[batch, seq, features]` instead of `[seq, batch, features]`.
     /// The states are `[directions·layers, batch, hidden]` either way, as in PyTorch.
+    ///
+    /// A layer cannot tell `[seq, batch]` from `[batch, seq]` by the input alone. An
+    /// initial state, whose batch axis is fixed, exposes a disagreement, and the error
+    /// then says so.
     pub batch_first: bool,
     /// Biases `bias_ih` and `bias_hh` in every cell.
     pub bias: bool,
+    /// Dropout on the outputs of every layer but the last, in training passes (PyTorch's
+    /// `dropout`): `(probability, seed)`, the masks drawn from a generator seeded once
+    /// when the layer is built. `None` (the default): no dropout.
+    pub dropout: Option<(f64, u64)>,
 }
 
 impl Default for RecurrentConfig {
@@ -50,6 +58,7 @@ impl RecurrentConfig {
             bidirectional: false,
             batch_first: false,
             bias: true,
+            dropout: None,
         }
     }
 
@@ -74,6 +83,13 @@ impl RecurrentConfig {
     /// Sets [`bias`](Self::bias).
     pub fn bias(mut self, bias: bool) -> Self {
         self.bias = bias;
+        self
+    }
+
+    /// Sets [`dropout`](Self::dropout): probability `p` in `[0, 1]`, masks seeded with
+    /// `seed`.
+    pub fn dropout(mut self, p: f64, seed: u64) -> Self {
+        self.dropout = Some((p, seed));
         self
     }
 
@@ -132,6 +148,7 @@ impl<T: Float> Unroll<T> for LstmCell<T> {
 struct Stack<C> {
     kind: &'static str,
     cells: Vec<C>,
+    dropout: Option<Dropout>,
     config: RecurrentConfig,
     input: usize,
     hidden: usize,
@@ -149,6 +166,7 @@ impl<C> Stack<C> {
         if config.layers == 0 {
             fail(kind, "needs at least one layer, got 0", Location::caller());
         }
+        let dropout = config.dropout.map(|(p, seed)| Dropout::new(p, seed));
         let d = config.directions();
         let cells = (0..config.layers * d)
             .map(|k| cell(if k < d { input } else { d * hidden }))
@@ -156,6 +174,7 @@ impl<C> Stack<C> {
         Stack {
             kind,
             cells,
+            dropout,
             config,
             input,
             hidden,
@@ -175,6 +194,9 @@ impl<C> Stack<C> {
         }
         if c.batch_first {
             s += ", batch_first";
+        }
+        if let Some((p, _)) = c.dropout {
+            s += &format!(", dropout={p}");
         }
         s + ")"
     }
@@ -248,6 +270,16 @@ impl<C> Stack<C> {
                     .map(|t| Var::concat(&[outputs[0][t], outputs[1][t]], 1))
                     .collect()
             };
+            if let Some(dropout) = self
+                .dropout
+                .as_ref()
+                .filter(|_| layer + 1 < self.config.layers)
+            {
+                // the identity in an evaluation pass
+                for v in &mut inputs {
+                    *v = dropout.forward(pass, *v);
+                }
+            }
         }
         let output = Var::stack(&inputs, time as isize);
         let finals = finals.iter().map(|v| Var::stack(v, 0)).collect();
