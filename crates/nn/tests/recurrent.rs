@@ -805,19 +805,24 @@ fn sequence_layers_refuse_bad_input_naming_layer_shapes_and_line() {
     let (err, line) = (gru.try_run(&pass, x, None).unwrap_err(), line!());
     assert_eq!(err.kind(), &ErrorKind::InvalidArgument);
     assert_eq!((err.location.file(), err.location.line()), (file!(), line));
-    let x = pass.input(Tensor::zeros(&[2, 3]));
+    let x = pass.input(Tensor::zeros(&[3]));
     let (err, line) = (lstm.try_run(&pass, x, None).unwrap_err(), line!());
-    assert_eq!(
-        err.kind(),
-        &ErrorKind::ShapeMismatch {
-            shapes: vec![vec![2, 3]]
-        }
-    );
+    let shapes = vec![vec![3]];
+    assert_eq!(err.kind(), &ErrorKind::ShapeMismatch { shapes });
     assert_eq!(err.location.line(), line);
-    assert!(
-        err.to_string()
-            .contains("input of shape [2, 3]: expected 3 axes, [seq, batch, input]"),
-        "{err}"
+    let want = "input of shape [3]: expected [seq, batch, input] or unbatched [seq, input]";
+    assert!(err.to_string().contains(want), "{err}");
+    // unbatched input with a batched state
+    let (x, h0) = (
+        pass.input(Tensor::zeros(&[5, 3])),
+        pass.input(Tensor::zeros(&[1, 1, 4])),
+    );
+    let line = line!() + 1;
+    let r = panic_at(line, || _ = lstm.run(&pass, x, Some((h0, h0))));
+    assert_names_caller(
+        r,
+        "Lstm(input=3, hidden=4): initial state of shape [1, 1, 4], expected \
+         [directions·layers, hidden] = [1, 4] for unbatched input [5, 3]",
     );
 
     // no layers at all
@@ -934,4 +939,35 @@ fn dropout_acts_between_layers_in_training_only() {
         label.starts_with("Gru(input=2, hidden=5, layers=2, dropout=0.25): "),
         "{label}"
     );
+}
+
+#[test]
+fn unbatched_input_is_a_batch_of_one() {
+    // as PyTorch: x [seq, input], states [d·layers, hidden], batch_first ignored
+    let config = RecurrentConfig::new()
+        .layers(2)
+        .bidirectional(true)
+        .batch_first(true);
+    let lstm = Lstm::<f64>::with_config(2, 3, config, &mut StdRng::seed_from_u64(8));
+    let x = Tensor::rand_normal(&[5, 2], 0.0, 1.0, 1);
+    let h0 = Tensor::rand_normal(&[4, 3], 0.0, 0.5, 2);
+    let c0 = Tensor::rand_normal(&[4, 3], 0.0, 0.5, 3);
+    let tape = Tape::new();
+    let pass = Pass::eval(&tape);
+    let v = |t: &Tensor<f64>| pass.input(t.clone());
+    let (out, (h, c)) = lstm.run(&pass, v(&x), Some((v(&h0), v(&c0))));
+    assert_eq!(out.shape().as_slice(), &[5, 6]);
+    assert_eq!(
+        (h.shape().to_vec(), c.shape().to_vec()),
+        (vec![4, 3], vec![4, 3])
+    );
+    let batched = |t: &Tensor<f64>, s: &[usize]| v(&t.reshape(s).unwrap());
+    let (out1, (h1, c1)) = lstm.run(
+        &pass,
+        batched(&x, &[1, 5, 2]),
+        Some((batched(&h0, &[4, 1, 3]), batched(&c0, &[4, 1, 3]))),
+    );
+    assert_eq!(out.value().as_slice(), out1.value().as_slice());
+    assert_eq!(h.value().as_slice(), h1.value().as_slice());
+    assert_eq!(c.value().as_slice(), c1.value().as_slice());
 }

@@ -144,6 +144,13 @@ impl<T: Float> Unroll<T> for LstmCell<T> {
     }
 }
 
+/// The input's length and batch; an unbatched input (`[seq, input]`) is a batch of one.
+struct Layout {
+    steps: usize,
+    batch: usize,
+    unbatched: bool,
+}
+
 /// The engine of the three layers: cells by layer, then direction (PyTorch's order).
 struct Stack<C> {
     kind: &'static str,
@@ -228,9 +235,21 @@ impl<C> Stack<C> {
     where
         C: Unroll<T>,
     {
-        let (batch, steps) = self.check(x, init, at)?;
+        let Layout {
+            steps,
+            batch,
+            unbatched,
+        } = self.check(x, init, at)?;
         let (d, hidden) = (self.config.directions(), self.hidden);
-        let time = usize::from(self.config.batch_first);
+        // unbatched: a batch of one, time first whatever `batch_first` says (as PyTorch)
+        let time = usize::from(self.config.batch_first && !unbatched);
+        let (x, init) = if unbatched {
+            let rows = init.first().map_or(0, |h| h.shape()[0]);
+            let init: Vec<_> = init.iter().map(|h| h.reshape(&[rows, 1, hidden])).collect();
+            (x.reshape(&[steps, 1, self.input]), init)
+        } else {
+            (x, init.to_vec())
+        };
         // The steps' inputs as separate `[batch, features]` variables. Layers pass their
         // outputs on as this list, never as one stacked tensor cut up again: the adjoint of
         // a cut is a full-size tensor of zeros, so cutting `steps` slices out of a tensor
@@ -282,8 +301,16 @@ impl<C> Stack<C> {
             }
         }
         let output = Var::stack(&inputs, time as isize);
-        let finals = finals.iter().map(|v| Var::stack(v, 0)).collect();
-        Ok((output, finals))
+        let finals = finals.iter().map(|v| Var::stack(v, 0));
+        Ok(if unbatched {
+            let rows = self.cells.len();
+            (
+                output.reshape(&[steps, d * hidden]),
+                finals.map(|h| h.reshape(&[rows, hidden])).collect(),
+            )
+        } else {
+            (output, finals.collect())
+        })
     }
 
     /// The input's `(batch, steps)`, or the error naming the layer and the shapes.
@@ -292,36 +319,41 @@ impl<C> Stack<C> {
         x: Var<'_, T>,
         init: &[Var<'_, T>],
         at: &'static Location<'static>,
-    ) -> Result<(usize, usize), Error> {
-        let layout = if self.config.batch_first {
+    ) -> Result<Layout, Error> {
+        let xs = x.shape().to_vec();
+        let unbatched = xs.len() == 2;
+        let layout = if unbatched {
+            "unbatched [seq, input]"
+        } else if self.config.batch_first {
             "[batch, seq, input] (batch_first)"
         } else {
             "[seq, batch, input]"
         };
-        let xs = x.shape().to_vec();
         let err = |kind, message: String| Err(error_at(kind, &self.label(), message, at));
         let mismatch = |shapes| ErrorKind::ShapeMismatch { shapes };
-        if xs.len() != 3 {
+        if xs.len() != 3 && !unbatched {
             return err(
                 mismatch(vec![xs.clone()]),
-                format!("input of shape {xs:?}: expected 3 axes, {layout}"),
+                format!("input of shape {xs:?}: expected {layout} or unbatched [seq, input]"),
             );
         }
-        if xs[2] != self.input {
+        if xs[xs.len() - 1] != self.input {
             return err(
                 mismatch(vec![xs.clone(), vec![self.input]]),
                 format!(
                     "input of shape {xs:?} has {} features, expected {} ({layout})",
-                    xs[2], self.input
+                    xs[xs.len() - 1],
+                    self.input
                 ),
             );
         }
-        let (time, batch_axis) = if self.config.batch_first {
-            (1, 0)
+        let (steps, batch) = if unbatched {
+            (xs[0], 1)
+        } else if self.config.batch_first {
+            (xs[1], xs[0])
         } else {
-            (0, 1)
+            (xs[0], xs[1])
         };
-        let (steps, batch) = (xs[time], xs[batch_axis]);
         if steps == 0 {
             return err(
                 ErrorKind::InvalidArgument,
@@ -329,13 +361,22 @@ impl<C> Stack<C> {
             );
         }
         let rows = self.config.layers * self.config.directions();
-        let want = vec![rows, batch, self.hidden];
+        let want = if unbatched {
+            vec![rows, self.hidden]
+        } else {
+            vec![rows, batch, self.hidden]
+        };
         for h0 in init {
             let hs = h0.shape().to_vec();
             if hs == want {
                 continue;
             }
-            let message = if hs == [rows, steps, self.hidden] {
+            let message = if unbatched {
+                format!(
+                    "initial state of shape {hs:?}, expected [directions·layers, hidden] = \
+                     {want:?} for unbatched input {xs:?}"
+                )
+            } else if hs == [rows, steps, self.hidden] {
                 // the state's batch is the input's other axis: the flag disagrees with the data
                 format!(
                     "initial state of shape {hs:?} has batch {steps}, the input {xs:?} read as \
@@ -350,7 +391,11 @@ impl<C> Stack<C> {
             };
             return err(mismatch(vec![hs, want]), message);
         }
-        Ok((batch, steps))
+        Ok(Layout {
+            steps,
+            batch,
+            unbatched,
+        })
     }
 
     fn parameters<T: Float>(&self) -> Params<T>
@@ -419,7 +464,9 @@ macro_rules! shapes_doc {
          holds the last layer's state at every step, `[seq, batch, directions·hidden]` \
          (`[batch, seq, …]` with `batch_first`), the backward direction's in the second half \
          of the features; states are `[directions·layers, batch, hidden]`, rows ordered layer \
-         by layer, forward before backward. Panics with the layer, the shapes and the \
+         by layer, forward before backward. An unbatched `x` `[seq, input]` (as in PyTorch) \
+         gives `[seq, directions·hidden]` and takes and gives states \
+         `[directions·layers, hidden]`. Panics with the layer, the shapes and the \
          caller's line on a wrong input width, an empty sequence or a wrong initial state \
          (including one that shows `batch_first` disagreeing with the data)."
     };
