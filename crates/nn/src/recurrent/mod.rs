@@ -13,15 +13,23 @@
 //! test or a custom model can call them on any variables. Like every layer here they are
 //! compositions of core ops: the gradients (of any order) come from the tape.
 
-mod gru_cell;
-mod lstm_cell;
-mod rnn_cell;
+// `sequence` first: its macros (`sequence_layer!`, `shapes_doc!`) serve the layer files.
+#[macro_use]
 mod sequence;
+mod gru;
+mod gru_cell;
+mod lstm;
+mod lstm_cell;
+mod rnn;
+mod rnn_cell;
 
+pub use gru::Gru;
 pub use gru_cell::{gru_step, try_gru_step, GruCell};
+pub use lstm::Lstm;
 pub use lstm_cell::{lstm_step, try_lstm_step, LstmCell};
+pub use rnn::Rnn;
 pub use rnn_cell::{rnn_step, try_rnn_step, Nonlinearity, RnnCell};
-pub use sequence::{Gru, Lstm, RecurrentConfig, Rnn};
+pub use sequence::RecurrentConfig;
 
 use crate::caller::error_at;
 use crate::{Init, Param, Params, Pass};

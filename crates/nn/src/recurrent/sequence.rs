@@ -1,15 +1,14 @@
-//! The sequence layers [`Rnn`], [`Gru`] and [`Lstm`]: a cell unrolled over time, several
-//! layers deep and optionally in both directions, with PyTorch's shapes and parameter
-//! names. One private engine ([`Stack`]) runs all three; the cells' formulas are in their
-//! own files.
+//! The engine of the sequence layers ([`Rnn`](super::Rnn), [`Gru`](super::Gru),
+//! [`Lstm`](super::Lstm), one file each): [`RecurrentConfig`], and [`Stack`], which unrolls
+//! a cell over time, several layers deep and optionally in both directions, with
+//! PyTorch's shapes and parameter names. The cells' formulas are in their own files.
 
 use super::gru_cell::gru_gates;
 use super::lstm_cell::lstm_gates;
 use super::rnn_cell::rnn_gates;
-use super::{CellVars, GruCell, LstmCell, Nonlinearity, RnnCell, Weights};
-use crate::caller::{error_at, fail, or_panic};
+use super::{CellVars, GruCell, LstmCell, RnnCell, Weights};
+use crate::caller::{error_at, fail};
 use crate::{Dropout, Module, Params, Pass};
-use rand::Rng;
 use std::panic::Location;
 use tapegrad_core::{Error, ErrorKind, Float, Tensor, Var};
 
@@ -104,7 +103,7 @@ impl RecurrentConfig {
 }
 
 /// What the engine needs of a cell: its weights and how one step moves the state.
-trait Unroll<T: Float> {
+pub(super) trait Unroll<T: Float> {
     /// 1 (`h`) or 2 (`h, c`).
     const STATES: usize;
     fn weights(&self) -> Weights<T>;
@@ -152,18 +151,18 @@ struct Layout {
 }
 
 /// The engine of the three layers: cells by layer, then direction (PyTorch's order).
-struct Stack<C> {
+pub(super) struct Stack<C> {
     kind: &'static str,
-    cells: Vec<C>,
+    pub(super) cells: Vec<C>,
     dropout: Option<Dropout>,
-    config: RecurrentConfig,
-    input: usize,
-    hidden: usize,
+    pub(super) config: RecurrentConfig,
+    pub(super) input: usize,
+    pub(super) hidden: usize,
 }
 
 impl<C> Stack<C> {
     #[track_caller]
-    fn new(
+    pub(super) fn new(
         kind: &'static str,
         input: usize,
         hidden: usize,
@@ -209,7 +208,7 @@ impl<C> Stack<C> {
     }
 
     #[track_caller]
-    fn cell(&self, layer: usize, direction: usize) -> &C {
+    pub(super) fn cell(&self, layer: usize, direction: usize) -> &C {
         let d = self.config.directions();
         assert!(
             layer < self.config.layers && direction < d,
@@ -225,7 +224,7 @@ impl<C> Stack<C> {
     /// Every step's output of the last layer and the final states
     /// (`[directions·layers, batch, hidden]` each), from initial states `init` (none:
     /// zeros).
-    fn try_run<'t, T: Float>(
+    pub(super) fn try_run<'t, T: Float>(
         &self,
         pass: &Pass<'t, T>,
         x: Var<'t, T>,
@@ -398,7 +397,7 @@ impl<C> Stack<C> {
         })
     }
 
-    fn parameters<T: Float>(&self) -> Params<T>
+    pub(super) fn parameters<T: Float>(&self) -> Params<T>
     where
         C: Unroll<T>,
     {
@@ -471,220 +470,3 @@ macro_rules! shapes_doc {
          (including one that shows `batch_first` disagreeing with the data)."
     };
 }
-
-/// A multi-layer Elman RNN (PyTorch's `nn.RNN`): at every step of every layer and
-/// direction, `h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)` (see [`RnnCell`]).
-///
-/// ```
-/// use rand::{rngs::StdRng, SeedableRng};
-/// use tapegrad_core::{Tape, Tensor};
-/// use tapegrad_nn::recurrent::{RecurrentConfig, Rnn};
-/// use tapegrad_nn::{Module, Pass};
-/// let config = RecurrentConfig::new().layers(2).bidirectional(true).batch_first(true);
-/// let rnn = Rnn::<f64>::with_config(3, 4, config, &mut StdRng::seed_from_u64(0));
-/// assert_eq!(rnn.parameters().names().take(5).collect::<Vec<_>>(),
-///            ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse"]);
-/// let tape = Tape::new();
-/// let pass = Pass::train(&tape);
-/// let x = pass.input(Tensor::ones(&[5, 7, 3])); // [batch, seq, input]
-/// let (out, h_n) = rnn.run(&pass, x, None);
-/// assert_eq!(out.shape().as_slice(), &[5, 7, 8]); // [batch, seq, 2·hidden]
-/// assert_eq!(h_n.shape().as_slice(), &[4, 5, 4]); // [2·layers, batch, hidden]
-/// ```
-pub struct Rnn<T: Float> {
-    stack: Stack<RnnCell<T>>,
-}
-
-impl<T: Float> Rnn<T> {
-    /// One tanh layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
-    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
-        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
-    }
-
-    /// A tanh RNN of the given shape; panics when `config.layers` is 0.
-    #[track_caller]
-    pub fn with_config<R: Rng + ?Sized>(
-        input: usize,
-        hidden: usize,
-        config: RecurrentConfig,
-        rng: &mut R,
-    ) -> Self {
-        let stack = Stack::new("Rnn", input, hidden, config, |i| {
-            let w = Weights::init(1, i, hidden, config.bias, rng);
-            RnnCell::from_weights(w, Nonlinearity::Tanh)
-        });
-        Rnn { stack }
-    }
-
-    /// The same network with activation `act` in every cell (PyTorch's `nonlinearity`).
-    pub fn nonlinearity(mut self, act: Nonlinearity) -> Self {
-        for cell in &mut self.stack.cells {
-            cell.nonlinearity = act;
-        }
-        self
-    }
-
-    #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
-    #[track_caller]
-    pub fn run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> (Var<'t, T>, Var<'t, T>) {
-        or_panic(self.try_run(pass, x, h0))
-    }
-
-    /// [`run`](Self::run), or the error.
-    #[track_caller]
-    pub fn try_run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
-        let init: Vec<_> = h0.into_iter().collect();
-        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
-        Ok((out, finals[0]))
-    }
-}
-
-sequence_layer!(Rnn, RnnCell);
-
-/// A multi-layer GRU (PyTorch's `nn.GRU`): [`GruCell`]'s step at every step of every
-/// layer and direction.
-///
-/// ```
-/// use rand::{rngs::StdRng, SeedableRng};
-/// use tapegrad_core::{Tape, Tensor};
-/// use tapegrad_nn::recurrent::Gru;
-/// use tapegrad_nn::Pass;
-/// let gru = Gru::<f64>::new(1, 8, &mut StdRng::seed_from_u64(0));
-/// let tape = Tape::new();
-/// let pass = Pass::train(&tape);
-/// let x = pass.input(Tensor::linspace(0.0, 1.0, 12).reshape(&[12, 1, 1]).unwrap()); // [seq, batch, input]
-/// let (out, h_n) = gru.run(&pass, x, None);
-/// assert_eq!(out.shape().as_slice(), &[12, 1, 8]);
-/// // the last step's output is the final state
-/// assert_eq!(out.value().as_slice()[11 * 8..], h_n.value().as_slice()[..]);
-/// ```
-pub struct Gru<T: Float> {
-    stack: Stack<GruCell<T>>,
-}
-
-impl<T: Float> Gru<T> {
-    /// One layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
-    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
-        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
-    }
-
-    /// A GRU of the given shape; panics when `config.layers` is 0.
-    #[track_caller]
-    pub fn with_config<R: Rng + ?Sized>(
-        input: usize,
-        hidden: usize,
-        config: RecurrentConfig,
-        rng: &mut R,
-    ) -> Self {
-        let stack = Stack::new("Gru", input, hidden, config, |i| {
-            GruCell::from_weights(Weights::init(3, i, hidden, config.bias, rng))
-        });
-        Gru { stack }
-    }
-
-    #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
-    #[track_caller]
-    pub fn run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> (Var<'t, T>, Var<'t, T>) {
-        or_panic(self.try_run(pass, x, h0))
-    }
-
-    /// [`run`](Self::run), or the error.
-    #[track_caller]
-    pub fn try_run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
-        let init: Vec<_> = h0.into_iter().collect();
-        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
-        Ok((out, finals[0]))
-    }
-}
-
-sequence_layer!(Gru, GruCell);
-
-/// A multi-layer LSTM (PyTorch's `nn.LSTM`, without projections): [`LstmCell`]'s step at
-/// every step of every layer and direction; the state is the pair `(h, c)`.
-///
-/// ```
-/// use rand::{rngs::StdRng, SeedableRng};
-/// use tapegrad_core::{Tape, Tensor};
-/// use tapegrad_nn::recurrent::{Lstm, RecurrentConfig};
-/// use tapegrad_nn::Pass;
-/// let lstm = Lstm::<f64>::with_config(2, 3, RecurrentConfig::new().layers(2), &mut StdRng::seed_from_u64(0));
-/// let tape = Tape::new();
-/// let pass = Pass::train(&tape);
-/// let x = pass.input(Tensor::ones(&[4, 1, 2]));
-/// let h0 = pass.input(Tensor::zeros(&[2, 1, 3]));
-/// let (out, (h_n, c_n)) = lstm.run(&pass, x, Some((h0, h0)));
-/// assert_eq!(out.shape().as_slice(), &[4, 1, 3]);
-/// assert_eq!(c_n.shape().as_slice(), &[2, 1, 3]);
-/// ```
-pub struct Lstm<T: Float> {
-    stack: Stack<LstmCell<T>>,
-}
-
-impl<T: Float> Lstm<T> {
-    /// One layer, one direction, `[seq, batch, input]`, PyTorch's initialisation.
-    pub fn new<R: Rng + ?Sized>(input: usize, hidden: usize, rng: &mut R) -> Self {
-        Self::with_config(input, hidden, RecurrentConfig::new(), rng)
-    }
-
-    /// An LSTM of the given shape; panics when `config.layers` is 0.
-    #[track_caller]
-    pub fn with_config<R: Rng + ?Sized>(
-        input: usize,
-        hidden: usize,
-        config: RecurrentConfig,
-        rng: &mut R,
-    ) -> Self {
-        let stack = Stack::new("Lstm", input, hidden, config, |i| {
-            LstmCell::from_weights(Weights::init(4, i, hidden, config.bias, rng))
-        });
-        Lstm { stack }
-    }
-
-    #[doc = concat!("Unrolls the network over `x` from `(h0, c0)` (zeros when `None`); returns every step's output and the final states `(h_n, c_n)`. ", shapes_doc!())]
-    #[track_caller]
-    #[allow(clippy::type_complexity)]
-    pub fn run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        state: Option<(Var<'t, T>, Var<'t, T>)>,
-    ) -> (Var<'t, T>, (Var<'t, T>, Var<'t, T>)) {
-        or_panic(self.try_run(pass, x, state))
-    }
-
-    /// [`run`](Self::run), or the error.
-    #[track_caller]
-    #[allow(clippy::type_complexity)]
-    pub fn try_run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        state: Option<(Var<'t, T>, Var<'t, T>)>,
-    ) -> Result<(Var<'t, T>, (Var<'t, T>, Var<'t, T>)), Error> {
-        let init: Vec<_> = state.map(|(h, c)| vec![h, c]).unwrap_or_default();
-        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
-        Ok((out, (finals[0], finals[1])))
-    }
-}
-
-sequence_layer!(Lstm, LstmCell);
