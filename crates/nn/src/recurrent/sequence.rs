@@ -172,7 +172,11 @@ impl<C> Stack<C> {
         if config.layers == 0 {
             fail(kind, "needs at least one layer, got 0", Location::caller());
         }
-        let dropout = config.dropout.map(|(p, seed)| Dropout::new(p, seed));
+        // not `Option::map`: a closure would lose the caller's line in Dropout's refusal
+        let mut dropout = None;
+        if let Some((p, seed)) = config.dropout {
+            dropout = Some(Dropout::new(p, seed));
+        }
         let d = config.directions();
         let cells = (0..config.layers * d)
             .map(|k| cell(if k < d { input } else { d * hidden }))

@@ -124,6 +124,10 @@ fn sequence_layers_refuse_bad_input_naming_layer_shapes_and_line() {
     let line = line!() + 1;
     let r = panic_at(line, || drop(Rnn::<f32>::with_config(3, 4, none, rng)));
     assert_names_caller(r, "Rnn: needs at least one layer, got 0");
+    let bad = RecurrentConfig::new().layers(2).dropout(1.5, 0);
+    let line = line!() + 1;
+    let r = panic_at(line, || drop(Gru::<f32>::with_config(3, 4, bad, rng)));
+    assert_names_caller(r, "Dropout: probability 1.5 is not in [0, 1]");
 }
 
 #[test]
