@@ -1,6 +1,5 @@
 //! tapegrad as one more peer of the team's benchmark harness (`shared/bench/README.md`):
-//! the six workloads and `conv_step` with exactly the harness's definitions, printed as its
-//! 11-column TSV (`rnn_step` is not here yet).
+//! the workloads with exactly the harness's definitions, printed as its 11-column TSV.
 //!
 //! ```sh
 //! cargo run --release --example peers_bench                        # all workloads
@@ -36,6 +35,12 @@ const CONV_CH: [usize; 3] = [1, 16, 32];
 const CONV_SIDE: usize = 28;
 const CONV_CLASSES: usize = 10;
 const CONV_LR: f32 = 0.01;
+const RNN_BATCH: usize = 32;
+const RNN_SEQ: usize = 64;
+const RNN_IN: usize = 32;
+const RNN_HIDDEN: usize = 128;
+const RNN_LR: f32 = 0.01;
+const RNN_WARMUP: usize = 10;
 
 fn quick() -> bool {
     std::env::var("PEERS_QUICK").is_ok_and(|v| v == "1")
@@ -253,6 +258,124 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
     );
 }
 
+/// rnn_step (harness README, workload 8): one SGD step of an Elman RNN over 64 steps,
+/// `h_t = tanh(x_t·W_ihᵀ + h_{t−1}·W_hhᵀ + b)` from `h_0 = 0`, a linear head on `h_64`, MSE.
+/// Data and initial weights from the reference generator (`common.rnn_data`). Two rows:
+/// `manual`, the per-step loop of core ops (torch's `manual` row records the same: two
+/// products, the adds, tanh), and `nn-rnn`, the same network through
+/// `tapegrad_nn::recurrent::Rnn` (eager and unfused like `manual`; its second bias `b_hh`
+/// held at 0 and not updated, as in torch's `nn-rnn` row).
+fn bench_rnn() {
+    let mut rng = Rng(0);
+    let x = Tensor::from_vec(
+        rng.normal_vec(RNN_BATCH * RNN_SEQ * RNN_IN),
+        &[RNN_BATCH, RNN_SEQ, RNN_IN],
+    );
+    let y = Tensor::from_vec(rng.normal_vec(RNN_BATCH), &[RNN_BATCH, 1]);
+    let bound = 1.0 / (RNN_HIDDEN as f64).sqrt();
+    let mut uniform =
+        |shape: &[usize]| Tensor::from_vec(rng.uniform_vec(shape.iter().product(), bound), shape);
+    let init: Vec<Tensor<f32>> = vec![
+        uniform(&[RNN_HIDDEN, RNN_IN]),
+        uniform(&[RNN_HIDDEN, RNN_HIDDEN]),
+        uniform(&[RNN_HIDDEN]),
+        uniform(&[1, RNN_HIDDEN]),
+        uniform(&[1]),
+    ];
+    let steps = reps(100, 10);
+    let param = format!("b{RNN_BATCH}s{RNN_SEQ}");
+    let note = |losses: &[f32], extra: &str| {
+        format!(
+            "loss0={:.6} loss1={:.6} loss={:.4} steps={}{extra}",
+            losses[0],
+            losses[1],
+            losses[losses.len() - 1],
+            losses.len()
+        )
+    };
+    let timed = |step: &mut dyn FnMut() -> f32| {
+        let mut losses = Vec::new();
+        let mut ts = Vec::new();
+        for i in 0..RNN_WARMUP + steps {
+            let t0 = Instant::now();
+            losses.push(step());
+            if i >= RNN_WARMUP {
+                ts.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        (ts, losses)
+    };
+
+    // manual: the per-step loop on the tape
+    let mut params = init.clone();
+    let (ts, losses) = timed(&mut || {
+        let tape = Tape::new();
+        let v: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
+        let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
+        let xs = tape.constant(x.clone());
+        let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
+        for t in 0..RNN_SEQ {
+            let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
+            h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
+        }
+        let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
+        let loss = (d * d).mean();
+        let grads = loss.backward();
+        let value = loss.item();
+        let gs: Vec<Tensor<f32>> = v.iter().map(|&p| grads.wrt(p)).collect();
+        drop(tape);
+        for (p, g) in params.iter_mut().zip(&gs) {
+            sgd(p, g, RNN_LR);
+        }
+        value
+    });
+    emit("rnn_step", "manual", &param, "ms", ts, &note(&losses, ""));
+
+    // nn-rnn: the nn crate's layer, b_hh held at 0
+    use tapegrad::nn::recurrent::{RecurrentConfig, Rnn};
+    let config = RecurrentConfig::new().batch_first(true);
+    let rnn = Rnn::<f32>::with_config(
+        RNN_IN,
+        RNN_HIDDEN,
+        config,
+        &mut <tapegrad::rand::rngs::StdRng as tapegrad::rand::SeedableRng>::seed_from_u64(0), // overwritten below
+    );
+    let cell = rnn.cell(0, 0);
+    cell.weight_ih.set(init[0].clone());
+    cell.weight_hh.set(init[1].clone());
+    cell.bias_ih.as_ref().unwrap().set(init[2].clone());
+    cell.bias_hh
+        .as_ref()
+        .unwrap()
+        .set(Tensor::zeros(&[RNN_HIDDEN]));
+    let head = Linear::from_tensors(init[3].clone(), Some(init[4].clone()));
+    let trained = Params::new()
+        .with("weight_ih_l0", &cell.weight_ih)
+        .with("weight_hh_l0", &cell.weight_hh)
+        .with("bias_ih_l0", cell.bias_ih.as_ref().unwrap())
+        .nested("head", &head.parameters());
+    let mut opt = Sgd::new(RNN_LR as f64);
+    let (ts, losses) = timed(&mut || {
+        let tape = Tape::new();
+        let pass = Pass::train(&tape);
+        let (_, h_n) = rnn.run(&pass, pass.input(x.clone()), None);
+        let out = head.forward(&pass, h_n.reshape(&[RNN_BATCH, RNN_HIDDEN]));
+        let d = out - pass.input(y.clone());
+        let loss = (d * d).mean();
+        let value = loss.item();
+        opt.step(&trained, &pass.backward(loss));
+        value
+    });
+    emit(
+        "rnn_step",
+        "nn-rnn",
+        &param,
+        "ms",
+        ts,
+        &note(&losses, " (tapegrad_nn Rnn, unfused; b_hh held at 0)"),
+    );
+}
+
 fn bench_scalar_chain() {
     let g_exp = 1.0001f64.powi(CHAIN_ITERS as i32);
     let x_exp = (CHAIN_X0 as f64 + 1.0) * g_exp - 1.0;
@@ -463,18 +586,6 @@ fn bench_linreg() {
     );
 }
 
-/// 2×2 max-pool with stride 2 of `[N, C, H, W]` (H, W even), as a reshape and a max over
-/// the two window axes.
-///
-/// A stand-in until the pooling ops land: a tie splits the gradient instead of routing it
-/// to one element, which changes nothing here (ties occur only among ReLU zeros, whose
-/// gradient is 0 either way, as the harness's README notes).
-fn max_pool_2x2(h: Var<'_, f32>) -> Var<'_, f32> {
-    let s = h.shape();
-    h.reshape(&[s[0], s[1], s[2] / 2, 2, s[3] / 2, 2])
-        .max_axes(&[3, 5], false)
-}
-
 /// `conv_step` (harness workload 7): one SGD step of the LeNet-style CNN on a fixed batch,
 /// inputs and initial weights from the reference generator in the harness's draw order.
 fn bench_conv() {
@@ -512,8 +623,14 @@ fn bench_conv() {
         let tape = Tape::new();
         let v: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
         let h = tape.constant(x.clone());
-        let h = max_pool_2x2(h.conv2d(v[0], Some(v[1]), same).relu());
-        let h = max_pool_2x2(h.conv2d(v[2], Some(v[3]), same).relu());
+        let h = h
+            .conv2d(v[0], Some(v[1]), same)
+            .relu()
+            .max_pool2d(Pool2d::new(2));
+        let h = h
+            .conv2d(v[2], Some(v[3]), same)
+            .relu()
+            .max_pool2d(Pool2d::new(2));
         let z = h.reshape(&[n, flat]).linear(v[4], Some(v[5]));
         let loss = -(z.log_softmax(1) * tape.constant(onehot.clone())).sum() / n as f32;
         let grads = loss.backward();
@@ -537,7 +654,7 @@ fn bench_conv() {
     }
     let rss = peak_rss_mib();
     let note = format!(
-        "loss0={:.6} loss1={:.6} loss={:.4} steps={} peak_rss={rss:.1}MiB pool=reshape+max",
+        "loss0={:.6} loss1={:.6} loss={:.4} steps={} peak_rss={rss:.1}MiB",
         losses[0],
         losses[1],
         losses[losses.len() - 1],
@@ -579,5 +696,8 @@ fn main() {
     }
     if selected("conv_step") {
         bench_conv();
+    }
+    if selected("rnn_step") {
+        bench_rnn();
     }
 }

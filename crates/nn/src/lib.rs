@@ -14,6 +14,7 @@
 //!   [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`]) and plain closures; a module's
 //!   [`state`](Module::state) (parameters and buffers such as running statistics) is what
 //!   weight files hold.
+//! - [`recurrent`]: RNN, GRU and LSTM cells and sequence layers, PyTorch-compatible.
 //! - [`loss`], [`optim`], [`data`], [`init`], [`train`], [`metrics`], and safetensors
 //!   files through `Params::save_safetensors` / `Params::load_safetensors`.
 //!
@@ -69,6 +70,7 @@ pub mod optim;
 mod param;
 mod pass;
 mod pool;
+pub mod recurrent;
 pub mod train;
 #[cfg(feature = "safetensors")]
 mod weights;
