@@ -88,6 +88,14 @@ pub trait Op<T: Float>: 'static {
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::dense()
     }
+
+    /// The op's Rust type (`std::any::type_name`): how a [`Plan`](crate::Plan)'s
+    /// optimiser tells the built-in ops it knows from a user op of the same name. Keep
+    /// the default.
+    #[doc(hidden)]
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
 }
 
 /// What a VJP returns: one optional gradient per input, in input order.

@@ -1,0 +1,164 @@
+//! The flat instruction list a plan replays: op, input slots, output slot. Slots are
+//! given out by liveness, so a value's slot is taken by a later value once its last
+//! reader has run, and its buffer is freed there.
+
+use super::graph::{Graph, Source};
+use crate::stored_op::StoredOp;
+use crate::{Error, Float, Tensor};
+use smallvec::SmallVec;
+use std::panic::Location;
+
+/// One step: `slots[out] = op(slots[args])`.
+pub(crate) struct Instr<T: Float> {
+    pub(crate) op: StoredOp<T>,
+    pub(crate) args: SmallVec<[u32; 2]>,
+    pub(crate) out: u32,
+    /// The traced node's shape and creation site, for errors and listings.
+    pub(crate) shape: Vec<usize>,
+    pub(crate) site: &'static Location<'static>,
+}
+
+/// The compiled plan: instructions over an array of value slots.
+pub(crate) struct Program<T: Float> {
+    pub(crate) instrs: Vec<Instr<T>>,
+    /// Slots `0..constants` hold the constants for good; the rest are scratch.
+    pub(crate) slots: Vec<Tensor<T>>,
+    pub(crate) constants: usize,
+    /// Where each plan input goes (`None`: no output needs it).
+    pub(crate) input_slots: Vec<Option<u32>>,
+    pub(crate) outputs: Vec<u32>,
+}
+
+impl<T: Float> Program<T> {
+    /// Lays `graph` out: constants first, then inputs and op values in slots reused by
+    /// liveness. An op's output may take the slot of an input read for the last time by
+    /// that op (the op has computed its value before the slot is overwritten).
+    pub(crate) fn compile(graph: Graph<T>) -> Self {
+        let n = graph.nodes.len();
+        const FOREVER: usize = usize::MAX;
+        let mut last_use = vec![0usize; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            for &x in &node.inputs {
+                last_use[x as usize] = id;
+            }
+        }
+        for &y in &graph.outputs {
+            last_use[y as usize] = FOREVER;
+        }
+        let mut slots = Vec::new();
+        let mut slot_of = vec![u32::MAX; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if let Source::Const(c) = &node.source {
+                slot_of[id] = slots.len() as u32;
+                slots.push(c.clone());
+                last_use[id] = FOREVER; // constant slots are never given away
+            }
+        }
+        let constants = slots.len();
+        let mut free: Vec<u32> = Vec::new();
+        let mut input_slots = vec![None; graph.input_count];
+        let mut instrs = Vec::new();
+        let take = |free: &mut Vec<u32>, slots: &mut Vec<Tensor<T>>| {
+            free.pop().unwrap_or_else(|| {
+                slots.push(Tensor::scalar(T::ZERO));
+                (slots.len() - 1) as u32
+            })
+        };
+        for (id, node) in graph.nodes.into_iter().enumerate() {
+            match node.source {
+                Source::Const(_) => {}
+                Source::Input(i) => {
+                    let s = take(&mut free, &mut slots);
+                    slot_of[id] = s;
+                    input_slots[i] = Some(s);
+                    if last_use[id] == 0 && !graph.outputs.contains(&(id as u32)) {
+                        free.push(s); // read by nothing (DCE keeps no such input)
+                    }
+                }
+                Source::Op(op) => {
+                    let args: SmallVec<[u32; 2]> =
+                        node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
+                    for &x in &node.inputs {
+                        let s = slot_of[x as usize];
+                        if last_use[x as usize] == id && !free.contains(&s) {
+                            free.push(s);
+                        }
+                    }
+                    let out = take(&mut free, &mut slots);
+                    slot_of[id] = out;
+                    instrs.push(Instr {
+                        op,
+                        args,
+                        out,
+                        shape: node.shape,
+                        site: node.site,
+                    });
+                }
+            }
+        }
+        let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
+        Program {
+            instrs,
+            slots,
+            constants,
+            input_slots,
+            outputs,
+        }
+    }
+
+    /// Runs every instruction on inputs already checked against the traced shapes.
+    pub(crate) fn run(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                self.slots[*s as usize] = x.clone();
+            }
+        }
+        let slots = &mut self.slots;
+        for ins in &self.instrs {
+            let op = ins.op.get();
+            let value = {
+                let at = |k: usize| &slots[ins.args[k] as usize];
+                match ins.args.len() {
+                    1 => op.forward(&[at(0)]),
+                    2 => op.forward(&[at(0), at(1)]),
+                    n => op.forward(&(0..n).map(at).collect::<SmallVec<[_; 4]>>()),
+                }
+            };
+            match value {
+                Ok(y) => slots[ins.out as usize] = y,
+                Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
+            }
+        }
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|&s| self.slots[s as usize].clone())
+            .collect();
+        // release the scratch values (rank 0 is stored inline: nothing allocated)
+        for s in &mut self.slots[self.constants..] {
+            *s = Tensor::scalar(T::ZERO);
+        }
+        Ok(outputs)
+    }
+}
+
+/// An op that refused during a replay (it accepted the same shapes at trace time, so
+/// only a user op that looks at values can): its name, the traced line, the caller's.
+fn replay_error(
+    op: &str,
+    e: crate::TensorError,
+    site: &'static Location<'static>,
+    caller: &'static Location<'static>,
+) -> Error {
+    let message = format!(
+        "{} (in a plan replay; the op was traced at {}:{})",
+        e.message(),
+        site.file(),
+        site.line()
+    );
+    Error::at(e.kind().clone(), op, message, caller)
+}
