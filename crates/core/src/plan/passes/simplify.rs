@@ -96,6 +96,10 @@ fn rule<T: Float>(nodes: &[Node<T>], id: usize) -> Option<Rewrite<T>> {
         }
         "reshape" | "broadcast_to" | "sum_to" if input(0).shape == node.shape => same(0),
         "reshape" if input(0).builtin() == Some("reshape") => {
+            let x = input(0).inputs[0];
+            if nodes[x as usize].shape == node.shape {
+                return Some(Rewrite::Alias(x));
+            }
             let op = Reshape {
                 shape: shape_of(&node.shape),
             };
@@ -108,6 +112,9 @@ fn rule<T: Float>(nodes: &[Node<T>], id: usize) -> Option<Rewrite<T>> {
                 return None;
             }
             let k = numel(&input(0).shape) / numel(&node.shape).max(1);
+            if k == 1 {
+                return Some(Rewrite::Alias(x));
+            }
             let op = MulScalar(T::from_f64(k as f64));
             Some(Rewrite::Op(StoredOp::new(op), x))
         }
