@@ -44,11 +44,12 @@ use std::panic::Location;
 /// # The rules of a trace
 /// - **Control flow is frozen.** The function runs once; an `if` on a value, a loop
 ///   count read from a value, or `item()` used to decide anything takes the branch of
-///   the example inputs at every replay. The same holds for values an op's VJP decides
-///   on at trace time: `log`'s gradient below zero (NaN only if the example had a
-///   negative element), `pow`'s guards at a zero base, the tie weights of `max`/`min`
-///   reductions. Masks that `relu`, `abs`, `maximum` and `minimum` derive from their
-///   inputs are ops, and are recomputed.
+///   the example inputs at every replay. The same holds for the two VJPs that decide on
+///   values at trace time: `log`'s NaN gradient below zero (only if the example had a
+///   negative element) and `pow`'s guards where the base is 0 (only if the example had
+///   such an element). The masks of `relu`, `abs`, `maximum`, `minimum` and the `max` and
+///   `min` reductions are ops ([`sign`](Var::sign), [`winner`](Var::winner),
+///   [`equal`](Var::equal)) and are recomputed at every replay.
 /// - **Constants are captured by value.** Tensors that enter through
 ///   [`Tape::constant`], [`Var::scalar`], floats in expressions, leaves made inside the
 ///   function, and anything computed from them alone, are fixed at trace time (and

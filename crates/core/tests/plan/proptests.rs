@@ -1,5 +1,5 @@
 //! A plan replays what the eager engine computes: random expressions over the op set
-//! (unary, binary with broadcasting, reductions, matmul, shape ops), random shapes,
+//! (unary, binary with broadcasting, max/min included, reductions, matmul, shape ops), random shapes,
 //! traced at one point and replayed at another, first and second order, to 1e-12.
 
 use crate::support::assert_same;
@@ -20,7 +20,7 @@ fn expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
         let a = pool[i % pool.len()];
         let b = pool[j % pool.len()];
         let rank = a.shape().len() as isize;
-        let y = match code % 22 {
+        let y = match code % 26 {
             0 => Ok(a.tanh()),
             1 => Ok(a.sin()),
             2 => Ok((a * 0.5).exp()),
@@ -47,7 +47,11 @@ fn expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
             ),
             19 => Ok(-a + 0.25),
             20 => a.try_logsumexp_axes(&[rank.max(1) - 1], false),
-            _ => Ok(a.powi(2) * 0.1 - a),
+            21 => Ok(a.powi(2) * 0.1 - a),
+            22 => a.try_maximum(b),
+            23 => a.try_minimum(b * 0.5),
+            24 => a.try_max_axes(&[0], false),
+            _ => Ok(a.min() + a.max()),
         };
         if let Ok(y) = y {
             // keep magnitudes moderate: no overflow for exp, powi and products

@@ -48,10 +48,8 @@ fn plan_replays_a_loss_and_its_gradients_at_new_inputs() {
 #[test]
 fn plan_refuses_other_shapes_naming_the_input_and_both_shapes() {
     let mut plan = traced(&Tensor::zeros(&[2, 3]), &Tensor::zeros(&[3]));
-    let line = line!() + 1;
-    let err = plan
-        .run(&[Tensor::zeros(&[2, 3]), Tensor::zeros(&[4])])
-        .unwrap_err();
+    let bad = [Tensor::zeros(&[2, 3]), Tensor::zeros(&[4])];
+    let (err, line) = (plan.run(&bad).unwrap_err(), line!());
     assert_eq!(
         err.kind(),
         &ErrorKind::ShapeMismatch {
@@ -121,6 +119,18 @@ fn plan_relu_and_abs_masks_follow_the_new_inputs() {
     assert_eq!(out[0].as_slice(), &[-1.0, 3.0, 0.0]);
 }
 
+#[test]
+fn plan_max_and_maximum_weights_follow_the_new_inputs() {
+    let mut plan = Plan::trace(&[Tensor::vector(vec![3.0, 1.0, 2.0])], |tape, x| {
+        let f = x[0].max() + x[0].maximum(x[0].scalar(1.5)).sum();
+        vec![tape.grad(f, x)[0]]
+    })
+    .unwrap();
+    let out = plan.run(&[Tensor::vector(vec![1.0, 4.0, 1.5])]).unwrap();
+    // max picks element 1; maximum(x, 1.5) passes 0, 1 and ½ (a tie)
+    assert_eq!(out[0].as_slice(), &[0.0, 2.0, 0.5]);
+}
+
 /// A user op with a parameter its label does not show: never merged by CSE.
 struct Scale(f64);
 
@@ -180,14 +190,18 @@ fn plan_without_passes_replays_every_traced_op() {
 
 #[test]
 fn plan_lists_its_instructions_with_their_traced_lines() {
-    let plan = Plan::trace(&[Tensor::scalar(1.0)], |_, x| vec![x[0].exp()]).unwrap();
+    let line = std::cell::Cell::new(0);
+    let plan = Plan::trace(&[Tensor::scalar(1.0)], |_, x| {
+        let (y, l) = (x[0].exp(), line!());
+        line.set(l);
+        vec![y]
+    })
+    .unwrap();
     let text = plan.to_string();
     assert!(
         text.starts_with("plan: 1 inputs, 0 constants, 1 instructions"),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("= exp(%0) []  at {}:{}", file!(), line!() - 3)),
-        "{text}"
-    );
+    let want = format!("%0 = exp(%0) []  at {}:{}", file!(), line.get());
+    assert!(text.contains(&want), "{text}");
 }
