@@ -178,7 +178,7 @@ fn plan_replays_second_order() {
 #[test]
 fn plan_without_passes_replays_every_traced_op() {
     let x = Tensor::vector(vec![0.5, 1.5]);
-    let mut plan = Plan::trace_with(&[x.clone()], Passes::none(), |tape, v| {
+    let mut plan = Plan::trace_with(std::slice::from_ref(&x), Passes::none(), |tape, v| {
         let f = (v[0] * v[0]).sum();
         vec![tape.grad(f, v)[0]]
     })
