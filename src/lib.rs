@@ -16,7 +16,7 @@ pub use tapegrad_nn as nn;
 pub mod prelude {
     pub use tapegrad_check::diagnostics::Diagnostics;
     pub use tapegrad_core::{
-        Error, ErrorKind, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var,
+        Error, ErrorKind, Float, Grads, InputGrads, Op, Plan, Tape, Tensor, TensorError, Var,
     };
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};
