@@ -55,6 +55,10 @@ impl<T: Float> Program<T> {
             }
         }
         let constants = slots.len();
+        let mut is_output = vec![false; n];
+        for &y in &graph.outputs {
+            is_output[y as usize] = true;
+        }
         let mut free: Vec<u32> = Vec::new();
         let mut input_slots = vec![None; graph.input_count];
         let mut instrs = Vec::new();
@@ -71,17 +75,18 @@ impl<T: Float> Program<T> {
                     let s = take(&mut free, &mut slots);
                     slot_of[id] = s;
                     input_slots[i] = Some(s);
-                    if last_use[id] == 0 && !graph.outputs.contains(&(id as u32)) {
+                    if last_use[id] == 0 && !is_output[id] {
                         free.push(s); // read by nothing (DCE keeps no such input)
                     }
                 }
                 Source::Op(op) => {
                     let args: SmallVec<[u32; 2]> =
                         node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
-                    for &x in &node.inputs {
-                        let s = slot_of[x as usize];
-                        if last_use[x as usize] == id && !free.contains(&s) {
-                            free.push(s);
+                    for (k, &x) in node.inputs.iter().enumerate() {
+                        // an input read twice by this op (`x · x`) is freed once
+                        let repeated = node.inputs[..k].contains(&x);
+                        if last_use[x as usize] == id && !repeated {
+                            free.push(slot_of[x as usize]);
                         }
                     }
                     let out = take(&mut free, &mut slots);
