@@ -5,6 +5,7 @@
 mod graph;
 mod passes;
 mod program;
+mod scalar;
 
 use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
 use graph::Graph;
@@ -71,8 +72,8 @@ pub struct Plan<T: Float> {
 
 /// Which optimisation passes [`Plan::trace_with`] runs (all of them by default), in this
 /// order: constant folding, common-subexpression elimination, algebraic simplification,
-/// common-subexpression elimination again, dead-node elimination. Slots are always given
-/// out by liveness.
+/// common-subexpression elimination again, dead-node elimination; then the scalar path
+/// when every value is rank 0. Slots are always given out by liveness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passes {
     /// Evaluate once the ops that depend on no input.
@@ -85,6 +86,9 @@ pub struct Passes {
     pub simplify: bool,
     /// Keep only the nodes the outputs need. Without it every traced op is replayed.
     pub dce: bool,
+    /// Run a plan whose values are all rank 0 as a flat stream over an array of numbers
+    /// (common scalar ops inline, any other through its `forward`).
+    pub scalar_path: bool,
 }
 
 impl Default for Passes {
@@ -101,6 +105,7 @@ impl Passes {
             cse: true,
             simplify: true,
             dce: true,
+            scalar_path: true,
         }
     }
 
@@ -111,6 +116,7 @@ impl Passes {
             cse: false,
             simplify: false,
             dce: false,
+            scalar_path: false,
         }
     }
 }
@@ -134,6 +140,8 @@ pub struct PlanStats {
     pub slots: usize,
     /// Slots holding constants.
     pub constants: usize,
+    /// True when the plan runs on the scalar path (every value rank 0).
+    pub scalar: bool,
 }
 
 impl<T: Float> Plan<T> {
@@ -209,10 +217,11 @@ impl<T: Float> Plan<T> {
         if passes.dce {
             stats.dropped = passes::dce::run(&mut graph);
         }
-        let program = Program::compile(graph);
+        let program = Program::compile(graph, passes.scalar_path);
         stats.instructions = program.instrs.len();
         stats.slots = program.slots.len();
         stats.constants = program.constants;
+        stats.scalar = program.scalar.is_some();
         let mut plan = Plan {
             program,
             input_shapes: inputs.iter().map(|x| x.shape().to_vec()).collect(),

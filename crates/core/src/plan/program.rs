@@ -3,6 +3,7 @@
 //! reader has run, and its buffer is freed there.
 
 use super::graph::{Graph, Source};
+use super::scalar::{self, Kind, ScalarInstr};
 use crate::stored_op::StoredOp;
 use crate::{Error, Float, Tensor};
 use smallvec::SmallVec;
@@ -27,14 +28,20 @@ pub(crate) struct Program<T: Float> {
     /// Where each plan input goes (`None`: no output needs it).
     pub(crate) input_slots: Vec<Option<u32>>,
     pub(crate) outputs: Vec<u32>,
+    /// The scalar path, when every value is rank 0: the instructions over `regs`.
+    pub(crate) scalar: Option<Vec<ScalarInstr<T>>>,
+    /// One number per slot, for the scalar path (constants in place).
+    pub(crate) regs: Vec<T>,
 }
 
 impl<T: Float> Program<T> {
     /// Lays `graph` out: constants first, then inputs and op values in slots reused by
     /// liveness. An op's output may take the slot of an input read for the last time by
     /// that op (the op has computed its value before the slot is overwritten).
-    pub(crate) fn compile(graph: Graph<T>) -> Self {
+    pub(crate) fn compile(graph: Graph<T>, scalar_path: bool) -> Self {
         let n = graph.nodes.len();
+        let all_rank0 = graph.nodes.iter().all(|node| node.shape.is_empty());
+        let mut scalar_code = Vec::new();
         const FOREVER: usize = usize::MAX;
         let mut last_use = vec![0usize; n];
         for (id, node) in graph.nodes.iter().enumerate() {
@@ -79,7 +86,15 @@ impl<T: Float> Program<T> {
                         free.push(s); // read by nothing (DCE keeps no such input)
                     }
                 }
-                Source::Op(op) => {
+                Source::Op(_) => {
+                    let kind = if all_rank0 && scalar_path {
+                        scalar::kind_of(&node)
+                    } else {
+                        Kind::Generic
+                    };
+                    let Source::Op(op) = node.source else {
+                        unreachable!()
+                    };
                     let args: SmallVec<[u32; 2]> =
                         node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
                     for (k, &x) in node.inputs.iter().enumerate() {
@@ -91,6 +106,13 @@ impl<T: Float> Program<T> {
                     }
                     let out = take(&mut free, &mut slots);
                     slot_of[id] = out;
+                    scalar_code.push(ScalarInstr {
+                        kind,
+                        a: args.first().copied().unwrap_or(0),
+                        b: args.get(1).copied().unwrap_or(0),
+                        out,
+                        index: instrs.len() as u32,
+                    });
                     instrs.push(Instr {
                         op,
                         args,
@@ -102,12 +124,15 @@ impl<T: Float> Program<T> {
             }
         }
         let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
+        let regs = slots.iter().map(|s| s.as_slice().first().copied().unwrap_or(T::ZERO)).collect();
         Program {
             instrs,
             slots,
             constants,
             input_slots,
             outputs,
+            scalar: (all_rank0 && scalar_path).then_some(scalar_code),
+            regs,
         }
     }
 
@@ -117,6 +142,9 @@ impl<T: Float> Program<T> {
         inputs: &[Tensor<T>],
         caller: &'static Location<'static>,
     ) -> Result<Vec<Tensor<T>>, Error> {
+        if self.scalar.is_some() {
+            return self.run_scalar(inputs, caller);
+        }
         for (slot, x) in self.input_slots.iter().zip(inputs) {
             if let Some(s) = slot {
                 self.slots[*s as usize] = x.clone();
@@ -148,6 +176,40 @@ impl<T: Float> Program<T> {
             *s = Tensor::scalar(T::ZERO);
         }
         Ok(outputs)
+    }
+}
+
+impl<T: Float> Program<T> {
+    /// The scalar path: every value a number in `regs`.
+    fn run_scalar(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        let regs = &mut self.regs;
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                regs[*s as usize] = x.item();
+            }
+        }
+        let code = self.scalar.as_deref().unwrap_or_default();
+        for ins in code {
+            let y = match ins.kind {
+                Kind::Generic => {
+                    let full = &self.instrs[ins.index as usize];
+                    let op = full.op.get();
+                    scalar::generic(op, regs, &full.args)
+                        .map_err(|e| replay_error(op.name(), e, full.site, caller))?
+                }
+                kind => scalar::step(kind, regs[ins.a as usize], regs[ins.b as usize]),
+            };
+            regs[ins.out as usize] = y;
+        }
+        Ok(self
+            .outputs
+            .iter()
+            .map(|&s| Tensor::scalar(regs[s as usize]))
+            .collect())
     }
 }
 

@@ -118,3 +118,64 @@ proptest! {
         }
     }
 }
+
+/// A scalar expression: `steps` over a pool of rank-0 values (the scalar path's inline
+/// ops, and `exp`, `tanh`, `abs`, `maximum` through their `forward`).
+fn scalar_expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
+    let mut pool: Vec<Var<'t, f64>> = vs.to_vec();
+    for &(code, i, j) in steps {
+        let a = pool[i % pool.len()];
+        let b = pool[j % pool.len()];
+        let y = match code % 11 {
+            0 => a + b,
+            1 => a - b,
+            2 => a * b,
+            3 => a / (b * b + 1.0),
+            4 => -a * 0.75 + 0.5,
+            5 => a.relu() * b,
+            6 => a.abs() + b,
+            7 => (a * 0.5).exp(),
+            8 => a.tanh() * b,
+            9 => a.maximum(b) - 0.25,
+            _ => a * a * 0.1 - b,
+        };
+        pool.push(y.tanh() * 2.0);
+    }
+    let n = pool.len();
+    pool[n - 1] + pool[n.saturating_sub(2)] * 0.5
+}
+
+fn scalar_outputs<'t>(tape: &'t Tape<f64>, vs: &[Var<'t, f64>], steps: &[Step]) -> Vec<Var<'t, f64>> {
+    let f = scalar_expression(vs, steps);
+    let g = tape.grad(f, vs);
+    let h = tape.grad(g[0], vs);
+    let mut out = vec![f];
+    out.extend(g);
+    out.extend(h);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn scalar_path_equals_the_tensor_path_bit_for_bit_and_eager(
+        traced_at in prop::collection::vec(-2.0f64..2.0, 3),
+        replayed_at in prop::collection::vec(-2.0f64..2.0, 3),
+        steps in prop::collection::vec((any::<u8>(), 0usize..64, 0usize..64), 1..16),
+    ) {
+        let scalars = |v: &[f64]| v.iter().map(|&x| Tensor::scalar(x)).collect::<Vec<_>>();
+        let (traced_at, replayed_at) = (scalars(&traced_at), scalars(&replayed_at));
+        let mut fast = Plan::trace(&traced_at, |t, v| scalar_outputs(t, v, &steps)).unwrap();
+        prop_assert!(fast.stats().scalar);
+        let tensors = Passes { scalar_path: false, ..Passes::all() };
+        let mut slow =
+            Plan::trace_with(&traced_at, tensors, |t, v| scalar_outputs(t, v, &steps)).unwrap();
+        prop_assert!(!slow.stats().scalar);
+        let got = fast.run(&replayed_at).unwrap();
+        assert_same(&got, &slow.run(&replayed_at).unwrap(), 0.0);
+        let tape = Tape::new();
+        let vs: Vec<_> = replayed_at.iter().map(|x| tape.leaf(x.clone())).collect();
+        let want: Vec<_> = scalar_outputs(&tape, &vs, &steps).iter().map(|v| v.value()).collect();
+        assert_same(&got, &want, 1e-12);
+    }
+}
