@@ -55,7 +55,10 @@ fn main() -> Result<(), Error> {
             let x = chain(v[0]);
             vec![x, tape.grad(x, v)[0]]
         })?);
-        eprintln!("trace + optimise: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "trace + optimise: {:.1} ms",
+            t0.elapsed().as_secs_f64() * 1e3
+        );
     }
     let t0 = Instant::now();
     let (x, dx) = measured(mode, reps, &mut plan);

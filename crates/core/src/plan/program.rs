@@ -124,7 +124,10 @@ impl<T: Float> Program<T> {
             }
         }
         let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
-        let regs = slots.iter().map(|s| s.as_slice().first().copied().unwrap_or(T::ZERO)).collect();
+        let regs = slots
+            .iter()
+            .map(|s| s.as_slice().first().copied().unwrap_or(T::ZERO))
+            .collect();
         Program {
             instrs,
             slots,

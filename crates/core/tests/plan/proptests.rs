@@ -145,7 +145,11 @@ fn scalar_expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
     pool[n - 1] + pool[n.saturating_sub(2)] * 0.5
 }
 
-fn scalar_outputs<'t>(tape: &'t Tape<f64>, vs: &[Var<'t, f64>], steps: &[Step]) -> Vec<Var<'t, f64>> {
+fn scalar_outputs<'t>(
+    tape: &'t Tape<f64>,
+    vs: &[Var<'t, f64>],
+    steps: &[Step],
+) -> Vec<Var<'t, f64>> {
     let f = scalar_expression(vs, steps);
     let g = tape.grad(f, vs);
     let h = tape.grad(g[0], vs);

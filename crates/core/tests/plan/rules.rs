@@ -205,3 +205,27 @@ fn plan_lists_its_instructions_with_their_traced_lines() {
     let want = format!("%0 = exp(%0) []  at {}:{}", file!(), line.get());
     assert!(text.contains(&want), "{text}");
 }
+
+#[test]
+fn plan_trace_passes_on_an_op_refusal_and_refuses_another_tapes_output() {
+    let err = Plan::<f64>::try_trace(&[Tensor::zeros(&[2, 3])], |_, x| {
+        Ok(vec![x[0].try_matmul(x[0])?])
+    })
+    .err()
+    .expect("a [2, 3] x [2, 3] product is refused");
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ShapeMismatch {
+            shapes: vec![vec![2, 3], vec![2, 3]]
+        }
+    );
+    assert!(err.to_string().starts_with("matmul: "), "{err}");
+    // a variable of another tape (one that lives for ever, so it fits any trace)
+    let other: &'static Tape<f64> = Box::leak(Box::new(Tape::new()));
+    let stranger = other.leaf(Tensor::scalar(1.0));
+    let err = Plan::try_trace(&[Tensor::scalar(1.0)], |_, _| Ok(vec![stranger]));
+    assert_eq!(
+        err.err().map(|e| e.kind().clone()),
+        Some(ErrorKind::ForeignTape)
+    );
+}
