@@ -64,6 +64,15 @@ pub trait Op<T: Float>: 'static {
     /// The vector-Jacobian product: the cotangent of each input given the output's.
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T>;
 
+    /// [`forward`](Self::forward) written into `out`, whose buffer the op may reuse when
+    /// it holds the only reference to it (`out`'s old value is dead): what a
+    /// [`Plan`](crate::Plan)'s replay calls, so that an op that overrides it allocates
+    /// nothing per replay. Same values as `forward`; the default calls it.
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        *out = self.forward(xs)?;
+        Ok(())
+    }
+
     /// True when the inputs sit at a point where the op is not differentiable (`relu` or
     /// `abs` at 0, a tie in `maximum` or a `max` reduction, `sqrt` at 0). The VJP still
     /// returns the documented convention there; gradient checks report such points as

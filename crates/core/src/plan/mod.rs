@@ -62,6 +62,12 @@ use std::panic::Location;
 ///   shape and the given one (trace again for other shapes).
 /// - **Outputs** are variables of the tape the function was given, in any number and
 ///   order; an output may be an input or a constant.
+///
+/// # Memory
+/// Values live in slots given out by liveness: a value's slot passes to a later value
+/// once its last reader has run. The slots keep their buffers between replays, and ops
+/// that implement [`Op::forward_into`](crate::Op::forward_into) (the element-wise
+/// built-ins) write into them instead of allocating: a plan holds what one replay needs.
 pub struct Plan<T: Float> {
     program: Program<T>,
     input_shapes: Vec<Vec<usize>>,

@@ -97,6 +97,11 @@ impl<T: Float> Program<T> {
                     };
                     let args: SmallVec<[u32; 2]> =
                         node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
+                    // the output's slot is taken before the inputs read for the last time
+                    // here are freed: it is never one of them, so the op can write into
+                    // the dead buffer the slot holds while reading its inputs
+                    let out = take(&mut free, &mut slots);
+                    slot_of[id] = out;
                     for (k, &x) in node.inputs.iter().enumerate() {
                         // an input read twice by this op (`x · x`) is freed once
                         let repeated = node.inputs[..k].contains(&x);
@@ -104,8 +109,6 @@ impl<T: Float> Program<T> {
                             free.push(slot_of[x as usize]);
                         }
                     }
-                    let out = take(&mut free, &mut slots);
-                    slot_of[id] = out;
                     scalar_code.push(ScalarInstr {
                         kind,
                         a: args.first().copied().unwrap_or(0),
@@ -156,29 +159,28 @@ impl<T: Float> Program<T> {
         let slots = &mut self.slots;
         for ins in &self.instrs {
             let op = ins.op.get();
-            let value = {
+            // the slot's dead value: its buffer is the op's to reuse
+            let mut y = std::mem::replace(&mut slots[ins.out as usize], Tensor::scalar(T::ZERO));
+            let done = {
                 let at = |k: usize| &slots[ins.args[k] as usize];
                 match ins.args.len() {
-                    1 => op.forward(&[at(0)]),
-                    2 => op.forward(&[at(0), at(1)]),
-                    n => op.forward(&(0..n).map(at).collect::<SmallVec<[_; 4]>>()),
+                    1 => op.forward_into(&[at(0)], &mut y),
+                    2 => op.forward_into(&[at(0), at(1)], &mut y),
+                    n => op.forward_into(&(0..n).map(at).collect::<SmallVec<[_; 4]>>(), &mut y),
                 }
             };
-            match value {
-                Ok(y) => slots[ins.out as usize] = y,
+            match done {
+                Ok(()) => slots[ins.out as usize] = y,
                 Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
             }
         }
-        let outputs = self
+        // The scratch values stay in their slots: the next replay writes into their
+        // buffers (an output handed out is shared, so its slot gets a fresh one).
+        Ok(self
             .outputs
             .iter()
             .map(|&s| self.slots[s as usize].clone())
-            .collect();
-        // release the scratch values (rank 0 is stored inline: nothing allocated)
-        for s in &mut self.slots[self.constants..] {
-            *s = Tensor::scalar(T::ZERO);
-        }
-        Ok(outputs)
+            .collect())
     }
 }
 

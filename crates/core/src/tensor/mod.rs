@@ -3,6 +3,7 @@
 
 mod display;
 pub(crate) mod gather;
+mod into;
 mod kernels;
 mod linalg;
 mod random;

@@ -202,7 +202,7 @@ fn plan_lists_its_instructions_with_their_traced_lines() {
         text.starts_with("plan: 1 inputs, 0 constants, 1 instructions"),
         "{text}"
     );
-    let want = format!("%0 = exp(%0) []  at {}:{}", file!(), line.get());
+    let want = format!("%1 = exp(%0) []  at {}:{}", file!(), line.get());
     assert!(text.contains(&want), "{text}");
 }
 

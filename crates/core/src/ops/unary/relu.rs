@@ -23,14 +23,11 @@ impl<T: Float> Op<T> for Relu {
         "relu"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        // not `T::max`, which would turn NaN into 0
-        Ok(xs[0].map(|x| {
-            if x > T::ZERO || x.is_nan() {
-                x
-            } else {
-                T::ZERO
-            }
-        }))
+        Ok(xs[0].map(relu))
+    }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].map_into(out, relu);
+        Ok(())
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         // sign(y) is 1 where x > 0, 0 where x ≤ 0 (y = +0 there), NaN where x is NaN
@@ -41,6 +38,15 @@ impl<T: Float> Op<T> for Relu {
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Linear)
+    }
+}
+
+/// `max(x, 0)`, NaN kept (not `T::max`, which would turn NaN into 0).
+fn relu<T: Float>(x: T) -> T {
+    if x > T::ZERO || x.is_nan() {
+        x
+    } else {
+        T::ZERO
     }
 }
 

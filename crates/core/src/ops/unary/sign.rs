@@ -19,7 +19,11 @@ impl<T: Float> Op<T> for Sign {
         "sign"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(|x| if x == T::ZERO { T::ZERO } else { x.signum() }))
+        Ok(xs[0].map(sign))
+    }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].map_into(out, sign);
+        Ok(())
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, _dy: Var<'t, T>) -> InputGrads<'t, T> {
         [None].into()
@@ -29,6 +33,15 @@ impl<T: Float> Op<T> for Sign {
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Linear)
+    }
+}
+
+/// `-1`, `0` (at `±0`), `1` or NaN.
+fn sign<T: Float>(x: T) -> T {
+    if x == T::ZERO {
+        T::ZERO
+    } else {
+        x.signum()
     }
 }
 
