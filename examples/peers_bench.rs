@@ -12,8 +12,14 @@
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
 //! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
 //! the note.
+//!
+//! Besides the harness's `eager` rows, `plan` variants (`mlp_small` `plan`,
+//! `scalar_chain` `deep-plan` and `sumprod-plan`, `linreg` `plan`) trace the computation
+//! and its gradients once as a [`Plan`] and time replays; trace and optimisation times
+//! are in the note, as the harness does for JAX's compile.
 
 use std::time::Instant;
+use tapegrad::core::Passes;
 use tapegrad::prelude::*;
 
 const MLP_DIMS: [usize; 4] = [784, 512, 512, 10];
@@ -150,8 +156,13 @@ fn sgd(p: &mut Tensor<f32>, g: &Tensor<f32>, lr: f32) {
     }
 }
 
-fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usize, steps: usize) {
-    let classify = workload == "mlp_step";
+/// The MLP workloads' inputs, targets (one-hot for `mlp_step`) and initial parameters
+/// (weight, bias per layer), from the reference generator.
+fn mlp_data(
+    classify: bool,
+    dims: &[usize],
+    batch: usize,
+) -> (Tensor<f32>, Tensor<f32>, Vec<Tensor<f32>>) {
     let mut rng = Rng(0);
     let x = Tensor::from_vec(rng.normal_vec(batch * dims[0]), &[batch, dims[0]]);
     let nout = dims[dims.len() - 1];
@@ -183,25 +194,44 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
             &[fan_out],
         ));
     }
+    (x, target, params)
+}
+
+/// The MLP's loss on a tape: linear layers, ReLU between them, cross-entropy against
+/// one-hot rows (`classify`) or the mean squared error.
+fn mlp_loss<'t>(
+    tape: &'t Tape<f32>,
+    vars: &[Var<'t, f32>],
+    x: &Tensor<f32>,
+    target: &Tensor<f32>,
+    classify: bool,
+) -> Var<'t, f32> {
+    let batch = x.shape()[0];
+    let mut h = tape.constant(x.clone());
+    let layers = vars.len() / 2;
+    for (i, wb) in vars.chunks(2).enumerate() {
+        h = h.linear(wb[0], Some(wb[1]));
+        if i + 1 < layers {
+            h = h.relu();
+        }
+    }
+    let t = tape.constant(target.clone());
+    if classify {
+        -(h.log_softmax(1) * t).sum() / batch as f32
+    } else {
+        let d = h - t;
+        (d * d).mean()
+    }
+}
+
+fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usize, steps: usize) {
+    let classify = workload == "mlp_step";
+    let (x, target, mut params) = mlp_data(classify, dims, batch);
     let held = std::cell::Cell::new(0usize);
     let step = |params: &mut Vec<Tensor<f32>>| -> f32 {
         let tape = Tape::new();
         let vars: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
-        let mut h = tape.constant(x.clone());
-        let layers = vars.len() / 2;
-        for (i, wb) in vars.chunks(2).enumerate() {
-            h = h.linear(wb[0], Some(wb[1]));
-            if i + 1 < layers {
-                h = h.relu();
-            }
-        }
-        let t = tape.constant(target.clone());
-        let loss = if classify {
-            -(h.log_softmax(1) * t).sum() / batch as f32
-        } else {
-            let d = h - t;
-            (d * d).mean()
-        };
+        let loss = mlp_loss(&tape, &vars, &x, &target, classify);
         if classify && held.get() == 0 {
             // bytes of op outputs the tape holds: all values minus the leaves (parameters)
             // and the two constants (inputs, one-hot targets)
@@ -373,6 +403,165 @@ fn bench_rnn() {
         "ms",
         ts,
         &note(&losses, " (tapegrad_nn Rnn, unfused; b_hh held at 0)"),
+    );
+}
+
+/// `bench_mlp`'s training with a [`Plan`]: the loss and the gradients of all parameters
+/// traced once (before the timer; its time is in the note), each step a replay and the
+/// same SGD update.
+fn bench_mlp_plan(
+    workload: &str,
+    dims: &[usize],
+    batch: usize,
+    lr: f32,
+    warmup: usize,
+    steps: usize,
+) {
+    let classify = workload == "mlp_step";
+    let (x, target, mut params) = mlp_data(classify, dims, batch);
+    let t0 = Instant::now();
+    let mut plan = Plan::trace(&params, |tape, vars| {
+        let loss = mlp_loss(tape, vars, &x, &target, classify);
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, vars));
+        out
+    })
+    .expect("the MLP traces");
+    let trace_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut step = |params: &mut Vec<Tensor<f32>>| -> f32 {
+        let out = plan.run(params).expect("a replay of the traced shapes");
+        for (p, g) in params.iter_mut().zip(&out[1..]) {
+            sgd(p, g, lr);
+        }
+        out[0].item()
+    };
+    for _ in 0..warmup {
+        step(&mut params);
+    }
+    let mut ts = Vec::new();
+    let mut loss = 0.0;
+    for _ in 0..steps {
+        let t0 = Instant::now();
+        loss = step(&mut params);
+        ts.push(t0.elapsed().as_secs_f64());
+    }
+    let (unit, scale) = if classify { ("ms", 1e3) } else { ("us", 1e6) };
+    let stats = plan.stats();
+    emit(
+        workload,
+        "plan",
+        &format!("b{batch}"),
+        unit,
+        ts.iter().map(|t| t * scale).collect(),
+        &format!(
+            "loss={loss:.4} trace+optimise={trace_ms:.3}ms ops={}->{} instructions",
+            stats.traced_ops, stats.instructions
+        ),
+    );
+}
+
+/// Traces `f` twice, without and with the passes: (the plan, trace ms, optimise ms).
+fn timed_trace<F>(inputs: &[Tensor<f32>], f: F) -> (Plan<f32>, f64, f64)
+where
+    F: for<'t> Fn(&'t Tape<f32>, &[Var<'t, f32>]) -> Vec<Var<'t, f32>>,
+{
+    let t0 = Instant::now();
+    let plain = Plan::trace_with(inputs, Passes::none(), &f).expect("traces");
+    let trace = t0.elapsed().as_secs_f64() * 1e3;
+    drop(plain);
+    let t0 = Instant::now();
+    let plan = Plan::trace(inputs, &f).expect("traces");
+    let all = t0.elapsed().as_secs_f64() * 1e3;
+    (plan, trace, (all - trace).max(0.0))
+}
+
+/// `scalar_chain` with plans: the graph and its backward traced once at another point
+/// (x₀ = 0.25; sumprod: aᵢ + 0.25, bᵢ − 0.25), as ADOL-C's `-replay` rows, then each
+/// sample one replay (forward and backward) at the harness's point.
+fn bench_scalar_chain_plan() {
+    let g_exp = 1.0001f64.powi(CHAIN_ITERS as i32);
+    let x_exp = (CHAIN_X0 as f64 + 1.0) * g_exp - 1.0;
+    fn chain<'t>(tape: &'t Tape<f32>, v: &[Var<'t, f32>]) -> Vec<Var<'t, f32>> {
+        let mut x = v[0];
+        for _ in 0..CHAIN_ITERS {
+            x = (x * 1.0001 + 0.0001).relu();
+        }
+        let dx = tape.grad(x, v)[0];
+        vec![x, dx]
+    }
+    let (mut plan, trace, optimise) = timed_trace(&[Tensor::scalar(0.25f32)], chain);
+    let mut ts = Vec::new();
+    let (mut xv, mut gv) = (0f32, 0f32);
+    let x0 = [Tensor::scalar(CHAIN_X0)];
+    for r in 0..reps(5, 2) + 1 {
+        let t0 = Instant::now();
+        let out = plan.run(&x0).expect("replay");
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt / CHAIN_OPS as f64 * 1e9);
+        }
+        (xv, gv) = (out[0].item(), out[1].item());
+    }
+    let s = plan.stats();
+    emit(
+        "scalar_chain",
+        "deep-plan",
+        &format!("N{CHAIN_OPS}"),
+        "ns/op",
+        ts,
+        &format!(
+            "f32; x={xv:.4} (exp {x_exp:.4}) dx/dx0={gv:.4} (exp {g_exp:.4}) trace={trace:.1}ms \
+             optimise={optimise:.1}ms ops={}->{} instructions",
+            s.traced_ops, s.instructions
+        ),
+    );
+
+    let av: Vec<f32> = (0..SUMPROD_PAIRS)
+        .map(|i| ((i % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    let bv: Vec<f32> = (0..SUMPROD_PAIRS)
+        .map(|i| ((i % 89) as f32 - 44.0) / 44.0)
+        .collect();
+    fn sumprod<'t>(tape: &'t Tape<f32>, v: &[Var<'t, f32>]) -> Vec<Var<'t, f32>> {
+        let (a, b) = v.split_at(SUMPROD_PAIRS);
+        let mut s = a[0] * b[0];
+        for i in 1..SUMPROD_PAIRS {
+            s = s + a[i] * b[i];
+        }
+        let mut out = vec![s];
+        out.extend(tape.grad(s, v)); // every gradient, as the eager row computes
+        out
+    }
+    let at = |shift: f32| -> Vec<Tensor<f32>> {
+        let a = av.iter().map(|&v| Tensor::scalar(v + shift));
+        let b = bv.iter().map(|&v| Tensor::scalar(v - shift));
+        a.chain(b).collect()
+    };
+    let (mut plan, trace, optimise) = timed_trace(&at(0.25), sumprod);
+    let point = at(0.0);
+    let mut ts = Vec::new();
+    let (mut sv, mut ga0) = (0f32, 0f32);
+    for r in 0..reps(5, 2) + 1 {
+        let t0 = Instant::now();
+        let out = plan.run(&point).expect("replay");
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt / (2 * SUMPROD_PAIRS) as f64 * 1e9);
+        }
+        (sv, ga0) = (out[0].item(), out[1].item());
+    }
+    let s = plan.stats();
+    emit(
+        "scalar_chain",
+        "sumprod-plan",
+        &format!("N{}", 2 * SUMPROD_PAIRS),
+        "ns/op",
+        ts,
+        &format!(
+            "f32; s={sv:.3} da0={ga0:.4} trace={trace:.1}ms optimise={optimise:.1}ms \
+             ops={}->{} instructions",
+            s.traced_ops, s.instructions
+        ),
     );
 }
 
@@ -663,6 +852,53 @@ fn bench_conv() {
     emit("conv_step", "eager", &format!("b{n}"), "ms", ts, &note);
 }
 
+/// `linreg` with a [`Plan`]: the loss's gradient traced once (its time in the note), each
+/// epoch a replay and the same update.
+fn bench_linreg_plan() {
+    let (xs, ys) = load_linreg();
+    let xt = Tensor::vector(xs.iter().map(|&v| v as f32).collect());
+    let yt = Tensor::vector(ys.iter().map(|&v| v as f32).collect());
+    let t0 = Instant::now();
+    let mut plan = Plan::trace(&[Tensor::scalar(0f32), Tensor::scalar(0f32)], |tape, p| {
+        let pred = tape.constant(xt.clone()) * p[0] + p[1];
+        let d = pred - tape.constant(yt.clone());
+        let loss = (d * d).mean();
+        tape.grad(loss, p)
+    })
+    .expect("linreg traces");
+    let trace_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut ts = Vec::new();
+    let (mut wv, mut bv) = (0f32, 0f32);
+    for r in 0..reps(5, 2) + 1 {
+        let (mut w, mut b) = (0f32, 0f32);
+        let t0 = Instant::now();
+        for _ in 0..LINREG_EPOCHS {
+            let g = plan
+                .run(&[Tensor::scalar(w), Tensor::scalar(b)])
+                .expect("replay");
+            w -= LINREG_LR * g[0].item();
+            b -= LINREG_LR * g[1].item();
+        }
+        let dt = t0.elapsed().as_secs_f64();
+        if r > 0 {
+            ts.push(dt * 1e3);
+        }
+        (wv, bv) = (w, b);
+    }
+    let s = plan.stats();
+    emit(
+        "linreg",
+        "plan",
+        &format!("e{LINREG_EPOCHS}"),
+        "ms",
+        ts,
+        &format!(
+            "w={wv:.6} b={bv:.6} trace+optimise={trace_ms:.3}ms ops={}->{} instructions",
+            s.traced_ops, s.instructions
+        ),
+    );
+}
+
 fn main() {
     if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         if let Some(t) = std::env::var_os("RAYON_NUM_THREADS") {
@@ -681,9 +917,18 @@ fn main() {
             50,
             reps(500, 50),
         );
+        bench_mlp_plan(
+            "mlp_small",
+            &SMALL_DIMS,
+            SMALL_BATCH,
+            SMALL_LR,
+            50,
+            reps(500, 50),
+        );
     }
     if selected("scalar_chain") {
         bench_scalar_chain();
+        bench_scalar_chain_plan();
     }
     if selected("matmul") {
         bench_matmul();
@@ -693,6 +938,7 @@ fn main() {
     }
     if selected("linreg") {
         bench_linreg();
+        bench_linreg_plan();
     }
     if selected("conv_step") {
         bench_conv();

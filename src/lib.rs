@@ -18,7 +18,7 @@ pub mod prelude {
     pub use tapegrad_core::ops::conv::{ConvOptions, Padding};
     pub use tapegrad_core::ops::pool::{Pool1d, Pool2d};
     pub use tapegrad_core::{
-        Error, ErrorKind, Float, Grads, InputGrads, Op, Tape, Tensor, TensorError, Var,
+        Error, ErrorKind, Float, Grads, InputGrads, Op, Plan, Tape, Tensor, TensorError, Var,
     };
     pub use tapegrad_nn::loss::Reduction;
     pub use tapegrad_nn::optim::{Adam, AdamW, Optimizer, Schedule, Sgd};

@@ -20,6 +20,10 @@
 //!   sweep, and every element of `J u` with the engine's Jacobian-vector product, obtained
 //!   by differentiating the recorded VJP with respect to its cotangent.
 //!
+//! # Plans
+//! [`check_plan`] checks a [`Plan`](tapegrad_core::Plan)'s gradient outputs against
+//! central differences of its value output, both by replaying the plan.
+//!
 //! # Element types
 //! f64 is checked directly. f32 is best checked by *promotion*: [`check_promoted`] takes a
 //! function generic over the element type ([`Function`] for `f32` and `f64`), computes
@@ -37,9 +41,11 @@
 //! ```
 
 mod localise;
+mod plan;
 mod probe;
 mod report;
 
+pub use plan::{check_plan, PlanEntry, PlanReport};
 pub use report::{Culprit, Entry, GradientRoute, Position, Report, Verdict};
 
 use rand::rngs::StdRng;

@@ -8,6 +8,7 @@
 //! - [`Error`]: which op refused, where in your code, and its [`ErrorKind`] to match on
 //!   (the tensor layer's [`TensorError`] carries the same kinds).
 //! - [`Tape::grad`] (recorded, differentiable again) and [`Var::backward`] (tensors, fast).
+//! - [`Plan`]: trace a computation (a loss and its gradients, say) once, replay it fast.
 //! - [`func`]: gradients, Jacobians, Hessians and JVPs of a function in one call, in the
 //!   manner of `torch.func` and `jax`.
 //! - [`Tape::nodes`] and [`Observer`]: a read-only view of a tape and a hook on ops and
@@ -36,6 +37,7 @@ mod float;
 pub mod func;
 mod op;
 pub mod ops;
+mod plan;
 mod stored_op;
 pub mod structure;
 mod tape;
@@ -47,6 +49,7 @@ pub use error::{Error, ErrorKind};
 pub use float::Float;
 pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;
+pub use plan::{Passes, Plan, PlanStats};
 pub use structure::{Curvature, Structure};
 pub use tape::{NodeKind, NodeView, Observer, Observing, PausedRecording, Tape};
 pub use tensor::{Shape, Tensor, TensorError};

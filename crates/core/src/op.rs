@@ -64,6 +64,15 @@ pub trait Op<T: Float>: 'static {
     /// The vector-Jacobian product: the cotangent of each input given the output's.
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T>;
 
+    /// [`forward`](Self::forward) written into `out`, whose buffer the op may reuse when
+    /// it holds the only reference to it (`out`'s old value is dead): what a
+    /// [`Plan`](crate::Plan)'s replay calls, so that an op that overrides it allocates
+    /// nothing per replay. Same values as `forward`; the default calls it.
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        *out = self.forward(xs)?;
+        Ok(())
+    }
+
     /// True when the inputs sit at a point where the op is not differentiable (`relu` or
     /// `abs` at 0, a tie in `maximum` or a `max` reduction, `sqrt` at 0). The VJP still
     /// returns the documented convention there; gradient checks report such points as
@@ -87,6 +96,14 @@ pub trait Op<T: Float>: 'static {
     /// `Structure::elementwise(Curvature::Nonlinear)`.
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::dense()
+    }
+
+    /// The op's Rust type (`std::any::type_name`): how a [`Plan`](crate::Plan)'s
+    /// optimiser tells the built-in ops it knows from a user op of the same name. Keep
+    /// the default.
+    #[doc(hidden)]
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
     }
 }
 

@@ -4,6 +4,7 @@
 mod conv;
 mod display;
 pub(crate) mod gather;
+mod into;
 mod kernels;
 mod linalg;
 pub(crate) mod pool;

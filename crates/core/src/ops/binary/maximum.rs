@@ -2,16 +2,15 @@
 //! `minimum` (half the cotangent to each side) lives here too.
 
 use crate::structure::{Curvature, Structure};
-use crate::tensor::accepted;
 use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = max(a, b)` (broadcasting; NaN if either is NaN).
 /// `da = dy · [a > b]`, `db = dy · [b > a]`, and at a tie `a == b` half of `dy` to each side.
 ///
 /// The tie rule is PyTorch's (CONVENTIONS.md): it makes `x.maximum(x)` have gradient 1 and
-/// gives `max(x, 0)` the slope 0.5 at 0, where `relu'(0)` is 0. The weights are constants,
-/// so the VJP is linear in `dy` and its own derivative with respect to `a`, `b` is 0, as it
-/// is almost everywhere.
+/// gives `max(x, 0)` the slope 0.5 at 0, where `relu'(0)` is 0. The weights are the op
+/// [`Winner`](super::Winner), which has no gradient, so the VJP is linear in `dy` and its
+/// own derivative with respect to `a`, `b` is 0, as it is almost everywhere.
 pub struct Maximum;
 
 impl<T: Float> Op<T> for Maximum {
@@ -22,7 +21,7 @@ impl<T: Float> Op<T> for Maximum {
         xs[0].zip_map(xs[1], |a, b| pick(a, b, a > b))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        winner_vjp(xs, dy, |a, b| a > b)
+        winner_vjp(xs, dy, true)
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         any_tie(xs[0], xs[1])
@@ -49,29 +48,20 @@ pub(super) fn any_tie<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> bool {
         .is_ok_and(|t| t.as_slice().iter().any(|&t| t != T::ZERO))
 }
 
-/// The VJP of a two-way pick: `a`'s weight is 1 where `a_wins(a, b)`, ½ at a tie, 0 where
-/// `b` wins and NaN where either is NaN; `b`'s weight is one minus it.
+/// The VJP of a two-way pick: `a`'s weight is 1 where it wins (`larger`: the larger side
+/// wins), ½ at a tie, 0 where `b` wins and NaN where either is NaN; `b`'s weight is the
+/// same with the sides swapped (see [`Winner`](super::Winner)).
 pub(super) fn winner_vjp<'t, T: Float>(
     xs: &[Var<'t, T>],
     dy: Var<'t, T>,
-    a_wins: impl Fn(T, T) -> bool,
+    larger: bool,
 ) -> InputGrads<'t, T> {
-    let half = T::from_f64(0.5);
-    let weight_a = accepted(xs[0].value().zip_map(&xs[1].value(), |a, b| {
-        if a == b {
-            half
-        } else if a_wins(a, b) {
-            T::ONE
-        } else if a_wins(b, a) {
-            T::ZERO
-        } else {
-            T::NAN
-        }
-    }));
-    let weight_b = weight_a.map(|w| T::ONE - w);
-    let da = dy * dy.constant(weight_a);
-    let db = dy * dy.constant(weight_b);
-    [Some(da), Some(db)].into()
+    let (a, b) = (xs[0], xs[1]);
+    [
+        Some(dy * a.winner(b, larger)),
+        Some(dy * b.winner(a, larger)),
+    ]
+    .into()
 }
 
 impl<'t, T: Float> Var<'t, T> {

@@ -18,7 +18,7 @@ impl<T: Float> Op<T> for Minimum {
         xs[0].zip_map(xs[1], |a, b| pick(a, b, a < b))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        winner_vjp(xs, dy, |a, b| a < b)
+        winner_vjp(xs, dy, false)
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         any_tie(xs[0], xs[1])

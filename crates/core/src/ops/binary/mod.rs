@@ -3,6 +3,7 @@
 
 mod add;
 mod div;
+mod equal;
 mod maximum;
 mod minimum;
 mod mul;
@@ -10,9 +11,11 @@ mod pow;
 mod scalar;
 mod select;
 mod sub;
+mod winner;
 
 pub use add::Add;
 pub use div::Div;
+pub use equal::Equal;
 pub use maximum::Maximum;
 pub use minimum::Minimum;
 pub use mul::Mul;
@@ -20,3 +23,4 @@ pub use pow::Pow;
 pub use scalar::{AddScalar, MulScalar, ScalarOverX, XOverScalar};
 pub use select::Select;
 pub use sub::Sub;
+pub use winner::Winner;

@@ -14,6 +14,9 @@ impl<T: Float> Op<T> for Mul {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| a * b)
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].zip_map_into(xs[1], out, |a, b| a * b)
+    }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (a, b) = (xs[0], xs[1]);
         if a.id == b.id {

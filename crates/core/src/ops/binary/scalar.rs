@@ -28,6 +28,11 @@ impl<T: Float> Op<T> for AddScalar<T> {
         let c = self.0;
         Ok(xs[0].map(|x| x + c))
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        let c = self.0;
+        xs[0].map_into(out, |x| x + c);
+        Ok(())
+    }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy)].into()
     }
@@ -46,6 +51,11 @@ impl<T: Float> Op<T> for MulScalar<T> {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
         Ok(xs[0].map(|x| x * c))
+    }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        let c = self.0;
+        xs[0].map_into(out, |x| x * c);
+        Ok(())
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * self.0)].into()
@@ -66,6 +76,11 @@ impl<T: Float> Op<T> for XOverScalar<T> {
         let c = self.0;
         Ok(xs[0].map(|x| x / c))
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        let c = self.0;
+        xs[0].map_into(out, |x| x / c);
+        Ok(())
+    }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy / self.0)].into()
     }
@@ -84,6 +99,11 @@ impl<T: Float> Op<T> for ScalarOverX<T> {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
         Ok(xs[0].map(|x| c / x))
+    }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        let c = self.0;
+        xs[0].map_into(out, |x| c / x);
+        Ok(())
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(-(dy * y / xs[0]))].into()

@@ -13,7 +13,8 @@ use smallvec::SmallVec;
 /// NaN if the slice holds a NaN. `dx = dy` at the maximum and 0 elsewhere; when several
 /// elements tie for the maximum, `dy` is split evenly among them (CONVENTIONS.md).
 ///
-/// The weights (1/number of tied maxima) are constants, so the VJP is linear in `dy` and
+/// The weights (1/number of tied maxima) are made by ops with no gradient
+/// ([`Equal`](crate::ops::binary::Equal)), so the VJP is linear in `dy` and
 /// its own derivative with respect to `x` is 0, as it is almost everywhere. Reducing an
 /// empty axis is an error: the maximum of nothing has no value.
 pub struct MaxAxes {
@@ -113,18 +114,23 @@ fn any_tied<T: Float>(axes: Option<&[isize]>, x: &Tensor<T>, y: &Tensor<T>) -> b
     count.as_slice().iter().any(|&c| c > T::ONE)
 }
 
-/// `dx = dy` (restored to keep-dim shape) times a constant weight: `1/k` on each of the `k`
+/// `dx = dy` (restored to keep-dim shape) times a weight: `1/k` on each of the `k`
 /// elements equal to their slice's extremum, 0 elsewhere (NaN for a NaN slice, where no
-/// element equals the result).
+/// element equals the result). The weight is `equal(x, y) / Σ equal(x, y)`, ops with no
+/// gradient, so a plan recomputes it at every replay.
 pub(super) fn extremum_vjp<'t, T: Float>(
     axes: Option<&[isize]>,
     x: Var<'t, T>,
     y: Var<'t, T>,
     dy: Var<'t, T>,
 ) -> Var<'t, T> {
-    let (hit, count, kept) = hits(axes, &x.value(), &y.value());
-    let weight = accepted(hit.zip_map(&count, |h, c| h / c));
-    dy.reshape(&kept) * dy.constant(weight)
+    let shape = x.shape();
+    let reduced = forward_axes(axes, shape.len());
+    let kept = keepdim_shape(&shape, &reduced);
+    let hit = x.equal(y.reshape(&kept));
+    let all: SmallVec<[isize; 4]> = reduced.iter().map(|&a| a as isize).collect();
+    let weight = hit / hit.sum_axes(&all, true);
+    dy.reshape(&kept) * weight
 }
 
 impl<'t, T: Float> Var<'t, T> {

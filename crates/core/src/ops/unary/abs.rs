@@ -9,8 +9,9 @@ use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 /// and the op reports a kink there. A NaN input gives a NaN gradient.
 ///
 /// # Design
-/// The sign is a constant built from `x`'s value: `abs'' = 0` wherever it exists, so the
-/// sign has no derivative to record.
+/// The sign is the op [`Sign`](super::Sign), which has no gradient: `abs'' = 0` wherever
+/// it exists. Being an op, not a constant built from `x`'s value, a
+/// [`Plan`](crate::Plan) recomputes it at every replay.
 pub struct Abs;
 
 impl<T: Float> Op<T> for Abs {
@@ -21,12 +22,9 @@ impl<T: Float> Op<T> for Abs {
         Ok(xs[0].map(T::abs))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        let x = xs[0];
-        // `signum` is ±1 at ±0; NaN stays NaN
-        let sign = x
-            .value()
-            .map(|v| if v == T::ZERO { T::ZERO } else { v.signum() });
-        [Some(dy * x.constant(sign))].into()
+        // the sign, 0 at ±0 and NaN at NaN, is an op (with no gradient) rather than a
+        // constant made from x's value, so a plan recomputes it at every replay
+        [Some(dy * xs[0].sign())].into()
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         xs[0].as_slice().contains(&T::ZERO)

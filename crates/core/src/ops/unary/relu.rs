@@ -9,8 +9,9 @@ use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 /// reports a kink there. A NaN input gives a NaN value and a NaN gradient.
 ///
 /// # Design
-/// The 0/1 mask is a constant built from `x`'s value: `relu'' = 0` wherever it exists,
-/// so the mask has no derivative to record, and the VJP stays one multiply.
+/// The 0/1 mask is `sign(y)`, an op with no gradient: `relu'' = 0` wherever it exists.
+/// It is recorded as an op rather than built as a constant from `x`'s value, so a
+/// [`Plan`](crate::Plan) recomputes it at every replay.
 ///
 /// This is the op that [`Var::relu`](crate::Var::relu) records. `tapegrad_nn::Relu`, of the same
 /// name, is a layer (a `Module`) that applies it. They live in different crates, and the
@@ -22,33 +23,30 @@ impl<T: Float> Op<T> for Relu {
         "relu"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        // not `T::max`, which would turn NaN into 0
-        Ok(xs[0].map(|x| {
-            if x > T::ZERO || x.is_nan() {
-                x
-            } else {
-                T::ZERO
-            }
-        }))
+        Ok(xs[0].map(relu))
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        let x = xs[0];
-        let mask = x.value().map(|v| {
-            if v > T::ZERO {
-                T::ONE
-            } else if v.is_nan() {
-                T::NAN
-            } else {
-                T::ZERO
-            }
-        });
-        [Some(dy * x.constant(mask))].into()
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].map_into(out, relu);
+        Ok(())
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        // sign(y) is 1 where x > 0, 0 where x ≤ 0 (y = +0 there), NaN where x is NaN
+        [Some(dy * y.sign())].into()
     }
     fn is_at_kink(&self, xs: &[&Tensor<T>]) -> bool {
         xs[0].as_slice().contains(&T::ZERO)
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Linear)
+    }
+}
+
+/// `max(x, 0)`, NaN kept (not `T::max`, which would turn NaN into 0).
+fn relu<T: Float>(x: T) -> T {
+    if x > T::ZERO || x.is_nan() {
+        x
+    } else {
+        T::ZERO
     }
 }
 

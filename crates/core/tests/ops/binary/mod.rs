@@ -2,6 +2,7 @@
 
 mod add;
 mod div;
+mod equal;
 mod maximum;
 mod minimum;
 mod mul;
@@ -9,3 +10,4 @@ mod pow;
 mod scalar;
 mod select;
 mod sub;
+mod winner;

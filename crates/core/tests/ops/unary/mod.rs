@@ -10,6 +10,7 @@ mod powi;
 mod recip;
 mod relu;
 mod sigmoid;
+mod sign;
 mod sin;
 mod softplus;
 mod sqrt;

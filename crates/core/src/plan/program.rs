@@ -1,0 +1,236 @@
+//! The flat instruction list a plan replays: op, input slots, output slot. Slots are
+//! given out by liveness, so a value's slot is taken by a later value once its last
+//! reader has run, and its buffer is freed there.
+
+use super::graph::{Graph, Source};
+use super::scalar::{self, Kind, ScalarInstr};
+use crate::stored_op::StoredOp;
+use crate::{Error, Float, Tensor};
+use smallvec::SmallVec;
+use std::panic::Location;
+
+/// One step: `slots[out] = op(slots[args])`.
+pub(crate) struct Instr<T: Float> {
+    pub(crate) op: StoredOp<T>,
+    pub(crate) args: SmallVec<[u32; 2]>,
+    pub(crate) out: u32,
+    /// The traced node's shape and creation site, for errors and listings.
+    pub(crate) shape: Vec<usize>,
+    pub(crate) site: &'static Location<'static>,
+}
+
+/// The compiled plan: instructions over an array of value slots.
+pub(crate) struct Program<T: Float> {
+    pub(crate) instrs: Vec<Instr<T>>,
+    /// Slots `0..constants` hold the constants for good; the rest are scratch.
+    pub(crate) slots: Vec<Tensor<T>>,
+    pub(crate) constants: usize,
+    /// Where each plan input goes (`None`: no output needs it).
+    pub(crate) input_slots: Vec<Option<u32>>,
+    pub(crate) outputs: Vec<u32>,
+    /// The scalar path, when every value is rank 0: the instructions over `regs`.
+    pub(crate) scalar: Option<Vec<ScalarInstr<T>>>,
+    /// One number per slot, for the scalar path (constants in place).
+    pub(crate) regs: Vec<T>,
+}
+
+impl<T: Float> Program<T> {
+    /// Lays `graph` out: constants first, then inputs and op values in slots reused by
+    /// liveness. An op's output may take the slot of an input read for the last time by
+    /// that op (the op has computed its value before the slot is overwritten).
+    pub(crate) fn compile(graph: Graph<T>, scalar_path: bool) -> Self {
+        let n = graph.nodes.len();
+        let all_rank0 = graph.nodes.iter().all(|node| node.shape.is_empty());
+        let mut scalar_code = Vec::new();
+        const FOREVER: usize = usize::MAX;
+        let mut last_use = vec![0usize; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            for &x in &node.inputs {
+                last_use[x as usize] = id;
+            }
+        }
+        for &y in &graph.outputs {
+            last_use[y as usize] = FOREVER;
+        }
+        let mut slots = Vec::new();
+        let mut slot_of = vec![u32::MAX; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if let Source::Const(c) = &node.source {
+                slot_of[id] = slots.len() as u32;
+                slots.push(c.clone());
+                last_use[id] = FOREVER; // constant slots are never given away
+            }
+        }
+        let constants = slots.len();
+        let mut is_output = vec![false; n];
+        for &y in &graph.outputs {
+            is_output[y as usize] = true;
+        }
+        let mut free: Vec<u32> = Vec::new();
+        let mut input_slots = vec![None; graph.input_count];
+        let mut instrs = Vec::new();
+        let take = |free: &mut Vec<u32>, slots: &mut Vec<Tensor<T>>| {
+            free.pop().unwrap_or_else(|| {
+                slots.push(Tensor::scalar(T::ZERO));
+                (slots.len() - 1) as u32
+            })
+        };
+        for (id, node) in graph.nodes.into_iter().enumerate() {
+            match node.source {
+                Source::Const(_) => {}
+                Source::Input(i) => {
+                    let s = take(&mut free, &mut slots);
+                    slot_of[id] = s;
+                    input_slots[i] = Some(s);
+                    if last_use[id] == 0 && !is_output[id] {
+                        free.push(s); // read by nothing (DCE keeps no such input)
+                    }
+                }
+                Source::Op(_) => {
+                    let kind = if all_rank0 && scalar_path {
+                        scalar::kind_of(&node)
+                    } else {
+                        Kind::Generic
+                    };
+                    let Source::Op(op) = node.source else {
+                        unreachable!()
+                    };
+                    let args: SmallVec<[u32; 2]> =
+                        node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
+                    // the output's slot is taken before the inputs read for the last time
+                    // here are freed: it is never one of them, so the op can write into
+                    // the dead buffer the slot holds while reading its inputs
+                    let out = take(&mut free, &mut slots);
+                    slot_of[id] = out;
+                    for (k, &x) in node.inputs.iter().enumerate() {
+                        // an input read twice by this op (`x · x`) is freed once
+                        let repeated = node.inputs[..k].contains(&x);
+                        if last_use[x as usize] == id && !repeated {
+                            free.push(slot_of[x as usize]);
+                        }
+                    }
+                    scalar_code.push(ScalarInstr {
+                        kind,
+                        a: args.first().copied().unwrap_or(0),
+                        b: args.get(1).copied().unwrap_or(0),
+                        out,
+                        index: instrs.len() as u32,
+                    });
+                    instrs.push(Instr {
+                        op,
+                        args,
+                        out,
+                        shape: node.shape,
+                        site: node.site,
+                    });
+                }
+            }
+        }
+        let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
+        let regs = slots
+            .iter()
+            .map(|s| s.as_slice().first().copied().unwrap_or(T::ZERO))
+            .collect();
+        Program {
+            instrs,
+            slots,
+            constants,
+            input_slots,
+            outputs,
+            scalar: (all_rank0 && scalar_path).then_some(scalar_code),
+            regs,
+        }
+    }
+
+    /// Runs every instruction on inputs already checked against the traced shapes.
+    pub(crate) fn run(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        if self.scalar.is_some() {
+            return self.run_scalar(inputs, caller);
+        }
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                self.slots[*s as usize] = x.clone();
+            }
+        }
+        let slots = &mut self.slots;
+        for ins in &self.instrs {
+            let op = ins.op.get();
+            // the slot's dead value: its buffer is the op's to reuse
+            let mut y = std::mem::replace(&mut slots[ins.out as usize], Tensor::scalar(T::ZERO));
+            let done = {
+                let at = |k: usize| &slots[ins.args[k] as usize];
+                match ins.args.len() {
+                    1 => op.forward_into(&[at(0)], &mut y),
+                    2 => op.forward_into(&[at(0), at(1)], &mut y),
+                    n => op.forward_into(&(0..n).map(at).collect::<SmallVec<[_; 4]>>(), &mut y),
+                }
+            };
+            match done {
+                Ok(()) => slots[ins.out as usize] = y,
+                Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
+            }
+        }
+        // The scratch values stay in their slots: the next replay writes into their
+        // buffers (an output handed out is shared, so its slot gets a fresh one).
+        Ok(self
+            .outputs
+            .iter()
+            .map(|&s| self.slots[s as usize].clone())
+            .collect())
+    }
+}
+
+impl<T: Float> Program<T> {
+    /// The scalar path: every value a number in `regs`.
+    fn run_scalar(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        let regs = &mut self.regs;
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                regs[*s as usize] = x.item();
+            }
+        }
+        let code = self.scalar.as_deref().unwrap_or_default();
+        for ins in code {
+            let y = match ins.kind {
+                Kind::Generic => {
+                    let full = &self.instrs[ins.index as usize];
+                    let op = full.op.get();
+                    scalar::generic(op, regs, &full.args)
+                        .map_err(|e| replay_error(op.name(), e, full.site, caller))?
+                }
+                kind => scalar::step(kind, regs[ins.a as usize], regs[ins.b as usize]),
+            };
+            regs[ins.out as usize] = y;
+        }
+        Ok(self
+            .outputs
+            .iter()
+            .map(|&s| Tensor::scalar(regs[s as usize]))
+            .collect())
+    }
+}
+
+/// An op that refused during a replay (it accepted the same shapes at trace time, so
+/// only a user op that looks at values can): its name, the traced line, the caller's.
+fn replay_error(
+    op: &str,
+    e: crate::TensorError,
+    site: &'static Location<'static>,
+    caller: &'static Location<'static>,
+) -> Error {
+    let message = format!(
+        "{} (in a plan replay; the op was traced at {}:{})",
+        e.message(),
+        site.file(),
+        site.line()
+    );
+    Error::at(e.kind().clone(), op, message, caller)
+}

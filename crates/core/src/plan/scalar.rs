@@ -1,0 +1,107 @@
+//! The scalar path: a plan whose every value is rank 0 runs as a flat instruction stream
+//! over an array of numbers, with no tensor built or dropped per instruction.
+//!
+//! # Design
+//! Ops are opaque (a [`forward`](crate::Op::forward) on tensors), so the common scalar
+//! ops are recognised here, by Rust type as the simplification pass does, and computed
+//! inline with exactly their `forward`'s arithmetic (a test compares the two paths bit for
+//! bit). Every other op, a user op included, runs its `forward` on one-element tensors
+//! built on the stack: slower, never wrong.
+
+use super::graph::Node;
+use crate::{Float, Op, Tensor};
+
+/// What one scalar instruction computes.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind<T> {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    /// `x + c` (`add_scalar`).
+    AddC(T),
+    /// `x · c` (`mul_scalar`).
+    MulC(T),
+    Relu,
+    Sign,
+    /// Any other op: its `forward` on rank-0 tensors.
+    Generic,
+}
+
+/// `regs[out] = kind(regs[a], regs[b])`; `index` is the instruction's position in the
+/// tensor program, whose op and arguments a generic instruction uses.
+pub(crate) struct ScalarInstr<T> {
+    pub(crate) kind: Kind<T>,
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) out: u32,
+    pub(crate) index: u32,
+}
+
+/// How the node's op runs on the scalar path.
+pub(crate) fn kind_of<T: Float>(node: &Node<T>) -> Kind<T> {
+    let (Some(name), Some(op)) = (node.builtin(), node.op()) else {
+        return Kind::Generic;
+    };
+    // the constant of `x + c` / `x · c`, read back through the op itself: `-0 + c` and
+    // `1 · c` are exactly `c` (the sign of a zero `c` included)
+    let probe = |x: T| op.forward(&[&Tensor::scalar(x)]).ok().map(|y| y.item());
+    match name {
+        "add" => Kind::Add,
+        "sub" => Kind::Sub,
+        "mul" => Kind::Mul,
+        "div" => Kind::Div,
+        "neg" => Kind::Neg,
+        "relu" => Kind::Relu,
+        "sign" => Kind::Sign,
+        "add_scalar" => probe(-T::ZERO).map_or(Kind::Generic, Kind::AddC),
+        "mul_scalar" => probe(T::ONE).map_or(Kind::Generic, Kind::MulC),
+        _ => Kind::Generic,
+    }
+}
+
+/// Runs one generic instruction: `op` on the registers `args` as rank-0 tensors.
+pub(crate) fn generic<T: Float>(
+    op: &dyn Op<T>,
+    regs: &[T],
+    args: &[u32],
+) -> Result<T, crate::TensorError> {
+    let xs: Vec<Tensor<T>> = args
+        .iter()
+        .map(|&a| Tensor::scalar(regs[a as usize]))
+        .collect();
+    let refs: Vec<&Tensor<T>> = xs.iter().collect();
+    op.forward(&refs).map(|y| y.item())
+}
+
+/// The scalar instruction loop (the hot path of a scalar plan).
+#[inline]
+pub(crate) fn step<T: Float>(kind: Kind<T>, x: T, y: T) -> T {
+    match kind {
+        Kind::Add => x + y,
+        Kind::Sub => x - y,
+        Kind::Mul => x * y,
+        Kind::Div => x / y,
+        Kind::Neg => -x,
+        Kind::AddC(c) => x + c,
+        Kind::MulC(c) => x * c,
+        // as `Relu::forward`: NaN passes through
+        Kind::Relu => {
+            if x > T::ZERO || x.is_nan() {
+                x
+            } else {
+                T::ZERO
+            }
+        }
+        // as `Sign::forward`
+        Kind::Sign => {
+            if x == T::ZERO {
+                T::ZERO
+            } else {
+                x.signum()
+            }
+        }
+        Kind::Generic => unreachable!("generic instructions run their op"),
+    }
+}

@@ -1,0 +1,134 @@
+//! Element-wise kernels that write into an existing tensor's buffer when it is free to
+//! reuse (what a plan's replay does with a dead slot); nothing of tapes here.
+
+use super::{broadcast_shapes, Storage, Tensor, TensorError};
+use crate::Float;
+use std::sync::Arc;
+
+impl<T: Float> Tensor<T> {
+    /// The buffer of `self` to overwrite with `len` elements, if `self` holds the only
+    /// reference to a buffer of exactly that length.
+    fn reusable(&mut self, len: usize) -> Option<&mut Vec<T>> {
+        match &mut self.data {
+            Storage::Many(v) => Arc::get_mut(v).filter(|v| v.len() == len),
+            Storage::One(_) => None,
+        }
+    }
+
+    /// `*out = self.zip_map(other, f)`, writing into `out`'s buffer when it holds the
+    /// only reference to a buffer of the result's size and the operands are of the
+    /// result's shape or one element (the cases that need no index arithmetic);
+    /// otherwise allocating as [`zip_map`](Self::zip_map). Same values either way.
+    pub fn zip_map_into(
+        &self,
+        other: &Self,
+        out: &mut Self,
+        f: impl Fn(T, T) -> T,
+    ) -> Result<(), TensorError> {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        // which operand has the result's shape: both, `self` (`other` one element) or
+        // `other` (`self` one element); other broadcasts take the allocating kernel
+        let same = self.shape() == other.shape();
+        let shape = if same {
+            Some(self.shape())
+        } else if a.len() == 1 || b.len() == 1 {
+            // one operand of one element: the result has the other's shape when that
+            // one's rank is at least as large
+            let result = broadcast_shapes(self.shape(), other.shape());
+            match result.as_deref() {
+                Some(s) if b.len() == 1 && s == self.shape() => Some(self.shape()),
+                Some(s) if a.len() == 1 && s == other.shape() => Some(other.shape()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let n = shape.map_or(0, |s| s.iter().product::<usize>());
+        if let (Some(shape), Some(buf)) = (shape.filter(|_| n > 1), out.reusable(n)) {
+            // index loops over slices of one length: no bounds checks, vectorised
+            let buf = &mut buf[..n];
+            if same {
+                let (a, b) = (&a[..n], &b[..n]);
+                for i in 0..n {
+                    buf[i] = f(a[i], b[i]);
+                }
+            } else if b.len() == 1 {
+                let (a, y) = (&a[..n], b[0]);
+                for i in 0..n {
+                    buf[i] = f(a[i], y);
+                }
+            } else {
+                let (x, b) = (a[0], &b[..n]);
+                for i in 0..n {
+                    buf[i] = f(x, b[i]);
+                }
+            }
+            out.shape = super::shape_of(shape);
+            return Ok(());
+        }
+        *out = self.zip_map(other, f)?;
+        Ok(())
+    }
+
+    /// `*out = self.map(f)`, writing into `out`'s buffer when it holds the only
+    /// reference to a buffer of `self`'s size; otherwise as [`map`](Self::map).
+    pub fn map_into(&self, out: &mut Self, f: impl Fn(T) -> T + Sync) {
+        let a = self.as_slice();
+        if a.len() > 1 {
+            if let Some(buf) = out.reusable(a.len()) {
+                let n = a.len();
+                let buf = &mut buf[..n];
+                for i in 0..n {
+                    buf[i] = f(a[i]);
+                }
+                out.shape = super::shape_of(self.shape());
+                return;
+            }
+        }
+        *out = self.map(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn into_kernels_reuse_a_free_buffer_and_agree_with_the_allocating_ones() {
+        let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        let b = Tensor::scalar(10.0);
+        let mut out = Tensor::from_vec(vec![0.0; 6], &[6]);
+        let before = out.as_slice().as_ptr();
+        a.zip_map_into(&b, &mut out, |x, y| x * y).unwrap();
+        assert_eq!(out.as_slice().as_ptr(), before); // written in place
+        assert_eq!(out, a.zip_map(&b, |x, y| x * y).unwrap());
+        b.zip_map_into(&a, &mut out, |x, y| x - y).unwrap();
+        assert_eq!(out, b.zip_map(&a, |x, y| x - y).unwrap());
+        a.map_into(&mut out, |x| -x);
+        assert_eq!(
+            (out.as_slice().as_ptr(), out.clone()),
+            (before, a.map(|x| -x))
+        );
+    }
+
+    #[test]
+    fn into_kernels_allocate_when_the_buffer_is_shared_or_of_another_size() {
+        let a = Tensor::vector(vec![1.0, 2.0, 3.0]);
+        let mut shared = Tensor::vector(vec![0.0; 3]);
+        let keep = shared.clone();
+        a.zip_map_into(&a, &mut shared, |x, y| x + y).unwrap();
+        assert_eq!(keep.as_slice(), &[0.0; 3]); // the other holder's values untouched
+        assert_eq!(shared.as_slice(), &[2.0, 4.0, 6.0]);
+        let mut small = Tensor::vector(vec![0.0; 2]);
+        a.map_into(&mut small, |x| x * 2.0);
+        assert_eq!(small.as_slice(), &[2.0, 4.0, 6.0]);
+        // broadcasting beyond one element: the allocating kernel, same answer
+        let col = Tensor::from_vec(vec![1.0, 2.0], &[2, 1]);
+        let mut out = Tensor::from_vec(vec![0.0; 6], &[2, 3]);
+        col.zip_map_into(&a, &mut out, |x, y| x * y).unwrap();
+        assert_eq!(out, col.zip_map(&a, |x, y| x * y).unwrap());
+        // and a refusal is the same refusal
+        let err = a.zip_map_into(&col.reshape(&[1, 2]).unwrap(), &mut out, |x, _| x);
+        assert!(err.is_err());
+    }
+}

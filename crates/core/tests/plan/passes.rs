@@ -1,0 +1,220 @@
+//! Each optimisation pass on its own: what it removes (from the plan's statistics and
+//! its instruction list) and that the values stay those of the unoptimised replay.
+
+use crate::support::assert_same;
+use tapegrad_core::{Passes, Plan, Tape, Tensor, Var};
+
+type Build = for<'t> fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Vec<Var<'t, f64>>;
+
+/// The plan with only `pass` on (and DCE, unless `pass` is DCE itself, so the counts
+/// reflect what the pass made dead), checked against the replay with no pass at all.
+fn with_only(
+    pass: fn(&mut Passes),
+    inputs: &[Tensor<f64>],
+    at: &[Tensor<f64>],
+    f: Build,
+) -> Plan<f64> {
+    let mut passes = Passes::none();
+    pass(&mut passes);
+    let mut plain = Plan::trace_with(inputs, Passes::none(), f).unwrap();
+    let mut plan = Plan::trace_with(inputs, passes, f).unwrap();
+    assert_same(&plan.run(at).unwrap(), &plain.run(at).unwrap(), 1e-15);
+    plan
+}
+
+fn dce_too(p: &mut Passes) {
+    p.dce = true;
+}
+
+#[test]
+fn dce_keeps_only_what_the_outputs_need() {
+    let x = [Tensor::vector(vec![1.0, 2.0]), Tensor::scalar(3.0)];
+    let at = [Tensor::vector(vec![-1.0, 0.5]), Tensor::scalar(4.0)];
+    let f: Build = |_, v| {
+        let _unused = v[0].exp().sin() * v[1];
+        vec![v[0].tanh()]
+    };
+    let plan = with_only(dce_too, &x, &at, f);
+    assert_eq!(plan.ops(), ["tanh"]);
+    assert_eq!(plan.stats().dropped, 3 + 1); // exp, sin, mul and input 1
+    assert!(plan.to_string().contains("(input 1 unused)"));
+    let all = Plan::trace_with(&x, Passes::none(), f).unwrap();
+    assert_eq!(all.stats().instructions, 4);
+}
+
+#[test]
+fn fold_evaluates_what_depends_on_no_input() {
+    let x = [Tensor::vector(vec![1.0, 2.0])];
+    let at = [Tensor::vector(vec![5.0, -2.0])];
+    let f: Build = |tape, v| {
+        let w = tape.leaf(Tensor::vector(vec![0.5, 0.25])); // captured by value
+        let k = (w.exp() * 2.0).sum();
+        vec![v[0] * k]
+    };
+    let plan = with_only(
+        |p| {
+            p.fold = true;
+            p.dce = true;
+        },
+        &x,
+        &at,
+        f,
+    );
+    assert_eq!(plan.stats().folded, 3); // exp, mul_scalar, sum
+    assert_eq!(plan.ops(), ["mul"]);
+    let mut none = Plan::trace_with(&x, Passes::none(), f).unwrap();
+    assert_eq!(none.stats().instructions, 4);
+    let want = 5.0 * 2.0 * (0.5f64.exp() + 0.25f64.exp());
+    assert!((none.run(&at).unwrap()[0].as_slice()[0] - want).abs() < 1e-14);
+}
+
+#[test]
+fn cse_merges_the_same_built_in_op_on_the_same_inputs_only() {
+    let x = [Tensor::vector(vec![1.0, 2.0])];
+    let at = [Tensor::vector(vec![0.3, -0.7])];
+    let f: Build = |_, v| {
+        let a = v[0].exp() * 2.0;
+        let b = v[0].exp() * 2.0; // the same twice: merged
+        let c = v[0].exp() * 3.0; // another parameter: kept
+        vec![a + b + c]
+    };
+    let plan = with_only(
+        |p| {
+            p.cse = true;
+            p.dce = true;
+        },
+        &x,
+        &at,
+        f,
+    );
+    assert_eq!(plan.stats().merged, 2 + 1); // exp twice, mul_scalar(2) once
+    let ops = plan.ops();
+    assert_eq!(ops.iter().filter(|o| *o == "exp").count(), 1);
+    assert!(
+        ops.contains(&"mul_scalar(2)".to_string()) && ops.contains(&"mul_scalar(3)".to_string())
+    );
+}
+
+/// Plans with only simplification (and DCE): the listed op labels.
+fn simplified(x: Tensor<f64>, at: Tensor<f64>, f: Build) -> Vec<String> {
+    with_only(
+        |p| {
+            p.simplify = true;
+            p.dce = true;
+        },
+        &[x],
+        &[at],
+        f,
+    )
+    .ops()
+}
+
+#[test]
+fn simplify_drops_multiplications_by_one_and_additions_of_zero() {
+    let f: Build = |tape, v| {
+        let ones = tape.constant(Tensor::ones(&[3]));
+        let zeros = tape.constant(Tensor::zeros(&[1]));
+        vec![((v[0] * ones + zeros) * 1.0 + 0.0 - zeros) / ones]
+    };
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    let at = Tensor::from_vec(vec![-1.0, 2.5, 3.0, 0.0, 5.0, 9.0], &[2, 3]);
+    assert!(simplified(x, at, f).is_empty());
+}
+
+#[test]
+fn simplify_keeps_a_multiplication_by_one_that_broadcasts() {
+    let f: Build = |tape, v| vec![v[0] * tape.constant(Tensor::ones(&[2, 3]))];
+    let ops = simplified(
+        Tensor::vector(vec![1.0, 2.0, 3.0]),
+        Tensor::vector(vec![4.0, 5.0, 6.0]),
+        f,
+    );
+    assert_eq!(ops, ["mul"]);
+}
+
+#[test]
+fn simplify_collapses_shape_chains() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    let at = Tensor::from_vec(vec![6.0, 5.0, 4.0, 3.0, 2.0, 1.0], &[2, 3]);
+    let f: Build =
+        |_, v| vec![v[0].t().t().reshape(&[3, 2]).reshape(&[6]).reshape(&[2, 3]) - (-(-v[0]))];
+    assert_eq!(simplified(x.clone(), at.clone(), f), ["sub"]);
+    let f: Build = |_, v| vec![v[0].reshape(&[3, 2]).reshape(&[6]).broadcast_to(&[6])];
+    assert_eq!(simplified(x.clone(), at.clone(), f), ["reshape([6])"]);
+    let f: Build = |_, v| {
+        vec![v[0]
+            .reshape(&[1, 2, 3])
+            .permute(&[1, 0, 2])
+            .permute(&[2, 0, 1])]
+    };
+    let ops = simplified(x, at, f);
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert!(ops[1].starts_with("permute"), "{ops:?}");
+}
+
+#[test]
+fn simplify_turns_a_summed_broadcast_into_a_scaling() {
+    let x = Tensor::vector(vec![1.0, 2.0, 3.0]);
+    let at = Tensor::vector(vec![0.5, -1.0, 2.0]);
+    let f: Build = |_, v| vec![v[0].broadcast_to(&[4, 3]).sum_to(&[3])];
+    assert_eq!(simplified(x, at, f), ["mul_scalar(4)"]);
+}
+
+#[test]
+fn passes_shrink_a_recorded_backward() {
+    // a product of a residual with a second copy of itself, written twice: the eager tape
+    // records both copies and their whole backward (it already skips a square's twin
+    // product and the constant data's cotangent). CSE merges the copy's forward and,
+    // with it, the twin halves of the backward; DCE then drops what nobody reads
+    let x = [Tensor::vector(vec![0.5, -0.5]), Tensor::scalar(0.1)];
+    let f: Build = |tape, p| {
+        let data = tape.constant(Tensor::from_vec(
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            &[3, 2],
+        ));
+        let r = data.matmul(p[0]) + p[1];
+        let copy = data.matmul(p[0]) + p[1];
+        let loss = (r * copy).mean();
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, p));
+        out
+    };
+    let at = [Tensor::vector(vec![2.0, 1.0]), Tensor::scalar(-0.3)];
+    let plan = with_only(
+        |p| {
+            p.cse = true;
+            p.dce = true;
+        },
+        &x,
+        &at,
+        f,
+    );
+    let none = Plan::trace_with(&x, Passes::none(), f).unwrap();
+    let (merged, ours, theirs) = (
+        plan.stats().merged,
+        plan.stats().instructions,
+        none.stats().instructions,
+    );
+    // 9 merged here: the copy's two ops, then each twin of its backward in turn
+    assert!(merged >= 3, "the copy's matmul and add and a backward twin: {merged}");
+    assert_eq!(ours + merged, theirs, "each merge removes one instruction");
+}
+
+#[test]
+fn liveness_reuses_slots_along_a_chain() {
+    let x = [Tensor::vector(vec![0.1; 1000])];
+    let f: Build = |_, v| {
+        let mut y = v[0];
+        for _ in 0..50 {
+            y = (y * 0.9).sin();
+        }
+        vec![y]
+    };
+    let mut plan = Plan::trace(&x, f).unwrap();
+    // 100 values of 1,000 elements each, at most two alive at once
+    assert_eq!(plan.stats().instructions, 100);
+    assert!(plan.stats().slots <= 2, "{:?}", plan.stats());
+    let mut none = Plan::trace_with(&x, Passes::none(), f).unwrap();
+    let at = [Tensor::vector(vec![0.7; 1000])];
+    assert_same(&plan.run(&at).unwrap(), &none.run(&at).unwrap(), 0.0);
+}
