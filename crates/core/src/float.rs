@@ -59,6 +59,14 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// `e^x`.
     fn exp(self) -> Self;
+    /// `dst[i] = src[i].exp()` over slices of one length: the kernel of the `exp` op
+    /// (vectorised for `f32`).
+    #[doc(hidden)]
+    fn exp_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = src[i].tanh()` over slices of one length: the kernel of the `tanh` op
+    /// (vectorised for `f32`).
+    #[doc(hidden)]
+    fn tanh_slice(src: &[Self], dst: &mut [Self]);
     /// Natural logarithm.
     fn ln(self) -> Self;
     /// `ln(1 + x)`, accurate near 0.
@@ -151,7 +159,7 @@ fn gemm_strides(
 }
 
 macro_rules! impl_float {
-    ($t:ident, $gemm:path) => {
+    ($t:ident, $gemm:path, $exp:path, $tanh:path, $exp_slice:path, $tanh_slice:path) => {
         impl Float for $t {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
@@ -171,7 +179,13 @@ macro_rules! impl_float {
             }
             #[inline]
             fn exp(self) -> Self {
-                $t::exp(self)
+                $exp(self)
+            }
+            fn exp_slice(src: &[Self], dst: &mut [Self]) {
+                $exp_slice(src, dst)
+            }
+            fn tanh_slice(src: &[Self], dst: &mut [Self]) {
+                $tanh_slice(src, dst)
             }
             #[inline]
             fn ln(self) -> Self {
@@ -203,7 +217,7 @@ macro_rules! impl_float {
             }
             #[inline]
             fn tanh(self) -> Self {
-                $t::tanh(self)
+                $tanh(self)
             }
             #[inline]
             fn abs(self) -> Self {
@@ -260,5 +274,20 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, matrixmultiply::sgemm);
-impl_float!(f64, matrixmultiply::dgemm);
+// f32's `exp` and `tanh` are branch-free (`elementary.rs`) so that maps over them vectorise.
+impl_float!(
+    f32,
+    matrixmultiply::sgemm,
+    crate::elementary::exp_f32,
+    crate::elementary::tanh_f32,
+    crate::elementary::exp_f32_slice,
+    crate::elementary::tanh_f32_slice
+);
+impl_float!(
+    f64,
+    matrixmultiply::dgemm,
+    f64::exp,
+    f64::tanh,
+    crate::elementary::exp_f64_slice,
+    crate::elementary::tanh_f64_slice
+);

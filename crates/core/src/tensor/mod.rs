@@ -374,6 +374,38 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// Applies an element-wise slice kernel (`kernel(src, dst)` writes `dst[i]` from
+    /// `src[i]`, slices of one length) to every element; long tensors are split over
+    /// threads as in [`map`](Self::map). For kernels that work on many elements at once,
+    /// such as the vectorised `exp` and `tanh`.
+    pub fn map_slices(&self, kernel: impl Fn(&[T], &mut [T]) + Sync) -> Self {
+        let src = match &self.data {
+            Storage::One(x) => {
+                let mut y = [T::ZERO];
+                kernel(std::slice::from_ref(x), &mut y);
+                return Tensor {
+                    shape: Shape::from_slice(&self.shape),
+                    data: Storage::One(y[0]),
+                };
+            }
+            Storage::Many(v) => v,
+        };
+        let mut out = vec![T::ZERO; src.len()];
+        let threads = worker_threads();
+        if threads <= 1 || src.len() < PARALLEL_MAP_MIN {
+            kernel(src, &mut out);
+        } else {
+            let chunk = src.len().div_ceil(threads);
+            let kernel = &kernel;
+            std::thread::scope(|s| {
+                for (from, to) in src.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                    s.spawn(move || kernel(from, to));
+                }
+            });
+        }
+        Self::from_parts(Shape::from_slice(&self.shape), out)
+    }
+
     /// Converts every element to another float type.
     pub fn cast<U: Float>(&self) -> Tensor<U> {
         Tensor::from_parts(
@@ -511,6 +543,25 @@ mod tests {
             parallel_map(t.as_slice(), &|x: f64| -x)[PARALLEL_MAP_MIN],
             -t.as_slice()[PARALLEL_MAP_MIN]
         );
+    }
+
+    #[test]
+    fn slice_maps_agree_with_element_maps_long_short_and_scalar() {
+        let long = Tensor::<f32>::rand_normal(&[PARALLEL_MAP_MIN + 7], 0.0, 3.0, 5);
+        for t in [
+            long,
+            Tensor::vector(vec![0.5, -2.0, 0.0]),
+            Tensor::scalar(0.25),
+        ] {
+            let want = t.map(f32::tanh);
+            let got = t.map_slices(|src, dst| {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d = s.tanh();
+                }
+            });
+            assert_eq!(got.shape(), t.shape());
+            assert_eq!(got.as_slice(), want.as_slice());
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ impl<T: Float> Op<T> for Exp {
         "exp"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(T::exp))
+        Ok(xs[0].map_slices(T::exp_slice))
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * y)].into()

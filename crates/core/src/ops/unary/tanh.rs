@@ -18,7 +18,7 @@ impl<T: Float> Op<T> for Tanh {
         "tanh"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(T::tanh))
+        Ok(xs[0].map_slices(T::tanh_slice))
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * (y.scalar(T::ONE) - y * y))].into()
