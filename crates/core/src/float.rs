@@ -278,16 +278,16 @@ macro_rules! impl_float {
 impl_float!(
     f32,
     matrixmultiply::sgemm,
-    crate::elementary::exp_f32,
-    crate::elementary::tanh_f32,
-    crate::elementary::exp_f32_slice,
-    crate::elementary::tanh_f32_slice
+    crate::tensor::elementary::exp_f32,
+    crate::tensor::elementary::tanh_f32,
+    crate::tensor::elementary::exp_f32_slice,
+    crate::tensor::elementary::tanh_f32_slice
 );
 impl_float!(
     f64,
     matrixmultiply::dgemm,
     f64::exp,
     f64::tanh,
-    crate::elementary::exp_f64_slice,
-    crate::elementary::tanh_f64_slice
+    crate::tensor::elementary::exp_f64_slice,
+    crate::tensor::elementary::tanh_f64_slice
 );

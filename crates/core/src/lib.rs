@@ -32,7 +32,6 @@
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 mod backward;
-mod elementary;
 mod error;
 mod float;
 pub mod func;

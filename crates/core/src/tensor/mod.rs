@@ -3,6 +3,7 @@
 
 mod conv;
 mod display;
+pub(crate) mod elementary;
 pub(crate) mod gather;
 mod into;
 mod kernels;
