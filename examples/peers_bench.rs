@@ -14,7 +14,7 @@
 //! the note.
 //!
 //! Besides the harness's `eager` rows, `plan` variants (`mlp_small` `plan`,
-//! `scalar_chain` `deep-plan` and `sumprod-plan`, `linreg` `plan`) trace the computation
+//! `scalar_chain` `deep-plan` and `sumprod-plan`, `linreg` `plan`, `rnn_step` `plan`) trace the computation
 //! and its gradients once as a [`Plan`] and time replays; trace and optimisation times
 //! are in the note, as the harness does for JAX's compile.
 
@@ -360,6 +360,40 @@ fn bench_rnn() {
         value
     });
     emit("rnn_step", "manual", &param, "ms", ts, &note(&losses, ""));
+
+    // plan: the same loss and its five gradients traced once (before the timer), each
+    // step a replay and the same SGD update
+    let mut params = init.clone();
+    let t0 = Instant::now();
+    let mut plan = Plan::trace(&params, |tape, v| {
+        let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
+        let xs = tape.constant(x.clone());
+        let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
+        for t in 0..RNN_SEQ {
+            let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
+            h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
+        }
+        let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
+        let loss = (d * d).mean();
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, v));
+        out
+    })
+    .expect("the RNN traces");
+    let trace_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let (ts, losses) = timed(&mut || {
+        let out = plan.run(&params).expect("a replay of the traced shapes");
+        for (p, g) in params.iter_mut().zip(&out[1..]) {
+            sgd(p, g, RNN_LR);
+        }
+        out[0].item()
+    });
+    let stats = plan.stats();
+    let extra = format!(
+        " trace+optimise={trace_ms:.1}ms ops={}->{} instructions",
+        stats.traced_ops, stats.instructions
+    );
+    emit("rnn_step", "plan", &param, "ms", ts, &note(&losses, &extra));
 
     // nn-rnn: the nn crate's layer, b_hh held at 0
     use tapegrad::nn::recurrent::{RecurrentConfig, Rnn};
