@@ -64,10 +64,13 @@ use std::panic::Location;
 ///   order; an output may be an input or a constant.
 ///
 /// # Memory
-/// Values live in slots given out by liveness: a value's slot passes to a later value
-/// once its last reader has run. The slots keep their buffers between replays, and ops
-/// that implement [`Op::forward_into`](crate::Op::forward_into) (the element-wise
-/// built-ins) write into them instead of allocating: a plan holds what one replay needs.
+/// Values live in slots given out by liveness: a value's slot passes to a later value of
+/// the same size once its last reader has run (inputs keep theirs). The slots keep their
+/// buffers between replays, and ops that implement
+/// [`Op::forward_into`](crate::Op::forward_into) (the element-wise built-ins, `matmul`,
+/// `linear`, `sum`, `sum_axes`, `sum_to`) write into them instead of allocating: a plan
+/// holds what one replay needs, and a replay allocates only the outputs it hands out
+/// that the caller still holds at the next one.
 pub struct Plan<T: Float> {
     program: Program<T>,
     input_shapes: Vec<Vec<usize>>,

@@ -1,6 +1,6 @@
 //! The flat instruction list a plan replays: op, input slots, output slot. Slots are
-//! given out by liveness, so a value's slot is taken by a later value once its last
-//! reader has run, and its buffer is freed there.
+//! given out by liveness, so a value's slot is taken by a later value of the same size
+//! once its last reader has run, and that value is written into its buffer.
 
 use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
@@ -36,8 +36,8 @@ pub(crate) struct Program<T: Float> {
 
 impl<T: Float> Program<T> {
     /// Lays `graph` out: constants first, then inputs and op values in slots reused by
-    /// liveness. An op's output may take the slot of an input read for the last time by
-    /// that op (the op has computed its value before the slot is overwritten).
+    /// liveness and size. An op's output never takes the slot of one of its own inputs,
+    /// so the op writes into a dead buffer while it reads them.
     pub(crate) fn compile(graph: Graph<T>, scalar_path: bool) -> Self {
         let n = graph.nodes.len();
         let all_rank0 = graph.nodes.iter().all(|node| node.shape.is_empty());
@@ -62,29 +62,36 @@ impl<T: Float> Program<T> {
             }
         }
         let constants = slots.len();
-        let mut is_output = vec![false; n];
-        for &y in &graph.outputs {
-            is_output[y as usize] = true;
-        }
         let mut free: Vec<u32> = Vec::new();
         let mut input_slots = vec![None; graph.input_count];
         let mut instrs = Vec::new();
-        let take = |free: &mut Vec<u32>, slots: &mut Vec<Tensor<T>>| {
-            free.pop().unwrap_or_else(|| {
-                slots.push(Tensor::scalar(T::ZERO));
-                (slots.len() - 1) as u32
-            })
+        // the element count of the values each slot holds: a slot passes only to a value
+        // of its own size, so that its buffer fits every value it holds at every replay
+        let mut slot_len: Vec<usize> = slots.iter().map(|c| c.len()).collect();
+        let take = |free: &mut Vec<u32>,
+                    slots: &mut Vec<Tensor<T>>,
+                    slot_len: &mut Vec<usize>,
+                    shape: &[usize]| {
+            let len = shape.iter().product::<usize>();
+            match free.iter().rposition(|&s| slot_len[s as usize] == len) {
+                Some(k) => free.remove(k),
+                None => {
+                    slots.push(Tensor::scalar(T::ZERO));
+                    slot_len.push(len);
+                    (slots.len() - 1) as u32
+                }
+            }
         };
         for (id, node) in graph.nodes.into_iter().enumerate() {
             match node.source {
                 Source::Const(_) => {}
                 Source::Input(i) => {
-                    let s = take(&mut free, &mut slots);
+                    // an input's slot is its own: it holds the caller's tensor (a shared
+                    // buffer no op could write into), replaced at every replay
+                    let s = take(&mut free, &mut slots, &mut slot_len, &node.shape);
                     slot_of[id] = s;
                     input_slots[i] = Some(s);
-                    if last_use[id] == 0 && !is_output[id] {
-                        free.push(s); // read by nothing (DCE keeps no such input)
-                    }
+                    last_use[id] = FOREVER;
                 }
                 Source::Op(_) => {
                     let kind = if all_rank0 && scalar_path {
@@ -100,7 +107,7 @@ impl<T: Float> Program<T> {
                     // the output's slot is taken before the inputs read for the last time
                     // here are freed: it is never one of them, so the op can write into
                     // the dead buffer the slot holds while reading its inputs
-                    let out = take(&mut free, &mut slots);
+                    let out = take(&mut free, &mut slots, &mut slot_len, &node.shape);
                     slot_of[id] = out;
                     for (k, &x) in node.inputs.iter().enumerate() {
                         // an input read twice by this op (`x · x`) is freed once
