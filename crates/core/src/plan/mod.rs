@@ -2,6 +2,7 @@
 //! on new inputs as a flat instruction list. The graph is `graph.rs`, the passes
 //! `passes/`, the instruction list and its replay `program.rs`.
 
+mod fused;
 mod graph;
 mod passes;
 mod program;
@@ -81,8 +82,8 @@ pub struct Plan<T: Float> {
 
 /// Which optimisation passes [`Plan::trace_with`] runs (all of them by default), in this
 /// order: constant folding, common-subexpression elimination, algebraic simplification,
-/// common-subexpression elimination again, dead-node elimination; then the scalar path
-/// when every value is rank 0. Slots are always given out by liveness.
+/// common-subexpression elimination again, dead-node elimination, fusion; then the
+/// scalar path when every value is rank 0. Slots are always given out by liveness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passes {
     /// Evaluate once the ops that depend on no input.
@@ -95,6 +96,11 @@ pub struct Passes {
     pub simplify: bool,
     /// Keep only the nodes the outputs need. Without it every traced op is replayed.
     pub dce: bool,
+    /// Run each chain of element-wise ops over values of one size (`add`, `sub`, `mul`,
+    /// `div`, `neg`, `relu`, `sign`, the scalar-operand ops), with the full sums taken of
+    /// them, as one loop with no buffer for the values in between (the rule is on the
+    /// `fuse` pass). The values are those of the unfused ops to the bit.
+    pub fuse: bool,
     /// Run a plan whose values are all rank 0 as a flat stream over an array of numbers
     /// (common scalar ops inline, any other through its `forward`).
     pub scalar_path: bool,
@@ -114,6 +120,7 @@ impl Passes {
             cse: true,
             simplify: true,
             dce: true,
+            fuse: true,
             scalar_path: true,
         }
     }
@@ -125,6 +132,7 @@ impl Passes {
             cse: false,
             simplify: false,
             dce: false,
+            fuse: false,
             scalar_path: false,
         }
     }
@@ -143,6 +151,8 @@ pub struct PlanStats {
     pub simplified: usize,
     /// Nodes dropped because no output needs them (constants and inputs included).
     pub dropped: usize,
+    /// Nodes that went into fused chains (each chain is one instruction).
+    pub fused: usize,
     /// Instructions replayed per run.
     pub instructions: usize,
     /// Value slots (constants included): what liveness made of the nodes.
@@ -226,6 +236,9 @@ impl<T: Float> Plan<T> {
         if passes.dce {
             stats.dropped = passes::dce::run(&mut graph);
         }
+        if passes.fuse {
+            stats.fused = passes::fuse::run(&mut graph);
+        }
         let program = Program::compile(graph, passes.scalar_path);
         stats.instructions = program.instrs.len();
         stats.slots = program.slots.len();
@@ -305,13 +318,10 @@ impl<T: Float> Plan<T> {
         self.stats
     }
 
-    /// The op labels of the instructions, in replay order (what tests and tools look at).
+    /// The op labels of the instructions, in replay order (what tests and tools look at);
+    /// a fused chain is `fused(…)` with the labels of its ops.
     pub fn ops(&self) -> Vec<String> {
-        self.program
-            .instrs
-            .iter()
-            .map(|i| i.op.get().label())
-            .collect()
+        self.program.instrs.iter().map(|i| i.label()).collect()
     }
 
     fn list(&self) -> String {
@@ -335,15 +345,17 @@ impl<T: Float> Plan<T> {
         }
         for ins in &p.instrs {
             let args: Vec<String> = ins.args.iter().map(|a| format!("%{a}")).collect();
+            let outs: Vec<String> = ins.outs.iter().map(|o| format!("%{o}")).collect();
+            let site = ins.site;
             let _ = writeln!(
                 s,
-                "  %{} = {}({}) {:?}  at {}:{}",
-                ins.out,
-                ins.op.get().label(),
+                "  {} = {}({}) {:?}  at {}:{}",
+                outs.join(", "),
+                ins.label(),
                 args.join(", "),
                 ins.shape,
-                ins.site.file(),
-                ins.site.line()
+                site.file(),
+                site.line()
             );
         }
         let outs: Vec<String> = p.outputs.iter().map(|o| format!("%{o}")).collect();

@@ -2,6 +2,7 @@
 //! given out by liveness, so a value's slot is taken by a later value of the same size
 //! once its last reader has run, and that value is written into its buffer.
 
+use super::fused::Kernel;
 use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
 use crate::stored_op::StoredOp;
@@ -9,14 +10,33 @@ use crate::{Error, Float, Tensor};
 use smallvec::SmallVec;
 use std::panic::Location;
 
-/// One step: `slots[out] = op(slots[args])`.
+/// What an instruction runs.
+pub(crate) enum Exec<T: Float> {
+    /// An op: `slots[outs[0]] = op(slots[args])`.
+    Op(StoredOp<T>),
+    /// A fused chain: `slots[outs] = kernel(slots[args])`.
+    Fused(Box<Kernel<T>>),
+}
+
+/// One step of the replay.
 pub(crate) struct Instr<T: Float> {
-    pub(crate) op: StoredOp<T>,
+    pub(crate) exec: Exec<T>,
     pub(crate) args: SmallVec<[u32; 2]>,
-    pub(crate) out: u32,
-    /// The traced node's shape and creation site, for errors and listings.
+    pub(crate) outs: SmallVec<[u32; 2]>,
+    /// The traced node's shape and creation site (a fused chain's: its first node's),
+    /// for listings and errors.
     pub(crate) shape: Vec<usize>,
     pub(crate) site: &'static Location<'static>,
+}
+
+impl<T: Float> Instr<T> {
+    /// The op's label, or the fused chain's (`fused(mul, add, sum_to([]))`).
+    pub(crate) fn label(&self) -> String {
+        match &self.exec {
+            Exec::Op(op) => op.get().label(),
+            Exec::Fused(kernel) => kernel.label(),
+        }
+    }
 }
 
 /// The compiled plan: instructions over an array of value slots.
@@ -82,6 +102,27 @@ impl<T: Float> Program<T> {
                 }
             }
         };
+        // the part nodes' shapes, read when their kernel is laid out
+        let part_shapes: Vec<Option<Vec<usize>>> = graph
+            .nodes
+            .iter()
+            .map(|node| matches!(node.source, Source::Part).then(|| node.shape.clone()))
+            .collect();
+        // frees the slots of `inputs` read for the last time by node `id` (an input read
+        // twice, as in `x · x`, is freed once)
+        fn release(
+            inputs: &[u32],
+            id: usize,
+            last_use: &[usize],
+            slot_of: &[u32],
+            free: &mut Vec<u32>,
+        ) {
+            for (k, &x) in inputs.iter().enumerate() {
+                if last_use[x as usize] == id && !inputs[..k].contains(&x) {
+                    free.push(slot_of[x as usize]);
+                }
+            }
+        }
         for (id, node) in graph.nodes.into_iter().enumerate() {
             match node.source {
                 Source::Const(_) => {}
@@ -109,13 +150,7 @@ impl<T: Float> Program<T> {
                     // the dead buffer the slot holds while reading its inputs
                     let out = take(&mut free, &mut slots, &mut slot_len, &node.shape);
                     slot_of[id] = out;
-                    for (k, &x) in node.inputs.iter().enumerate() {
-                        // an input read twice by this op (`x · x`) is freed once
-                        let repeated = node.inputs[..k].contains(&x);
-                        if last_use[x as usize] == id && !repeated {
-                            free.push(slot_of[x as usize]);
-                        }
-                    }
+                    release(&node.inputs, id, &last_use, &slot_of, &mut free);
                     scalar_code.push(ScalarInstr {
                         kind,
                         a: args.first().copied().unwrap_or(0),
@@ -124,13 +159,33 @@ impl<T: Float> Program<T> {
                         index: instrs.len() as u32,
                     });
                     instrs.push(Instr {
-                        op,
+                        exec: Exec::Op(op),
                         args,
-                        out,
+                        outs: [out].into_iter().collect(),
                         shape: node.shape,
                         site: node.site,
                     });
                 }
+                Source::Fused(kernel) => {
+                    let args = node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
+                    // its values are the part nodes that follow it, all written here
+                    let mut outs = SmallVec::new();
+                    for (part, shape) in part_shapes.iter().enumerate().skip(id + 1) {
+                        let Some(shape) = shape else { break };
+                        let s = take(&mut free, &mut slots, &mut slot_len, shape);
+                        slot_of[part] = s;
+                        outs.push(s);
+                    }
+                    release(&node.inputs, id, &last_use, &slot_of, &mut free);
+                    instrs.push(Instr {
+                        exec: Exec::Fused(kernel),
+                        args,
+                        outs,
+                        shape: node.shape,
+                        site: node.site,
+                    });
+                }
+                Source::Part => {} // given its slot with its kernel
             }
         }
         let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
@@ -164,10 +219,33 @@ impl<T: Float> Program<T> {
             }
         }
         let slots = &mut self.slots;
-        for ins in &self.instrs {
-            let op = ins.op.get();
+        for ins in &mut self.instrs {
+            let op = match &mut ins.exec {
+                Exec::Op(op) => op.get(),
+                Exec::Fused(kernel) => {
+                    // the outputs' dead values: their buffers are the kernel's to reuse
+                    // pushed, not collected: SmallVec's generic `extend` is slow
+                    let mut ys: SmallVec<[Tensor<T>; 4]> = SmallVec::new();
+                    for &o in &ins.outs {
+                        let dead =
+                            std::mem::replace(&mut slots[o as usize], Tensor::scalar(T::ZERO));
+                        ys.push(dead);
+                    }
+                    let mut xs: SmallVec<[&Tensor<T>; 8]> = SmallVec::new();
+                    for &a in &ins.args {
+                        xs.push(&slots[a as usize]);
+                    }
+                    kernel.run(&xs, &mut ys);
+                    drop(xs);
+                    for (&o, y) in ins.outs.iter().zip(ys) {
+                        slots[o as usize] = y;
+                    }
+                    continue;
+                }
+            };
+            let out = ins.outs[0] as usize;
             // the slot's dead value: its buffer is the op's to reuse
-            let mut y = std::mem::replace(&mut slots[ins.out as usize], Tensor::scalar(T::ZERO));
+            let mut y = std::mem::replace(&mut slots[out], Tensor::scalar(T::ZERO));
             let done = {
                 let at = |k: usize| &slots[ins.args[k] as usize];
                 match ins.args.len() {
@@ -177,7 +255,7 @@ impl<T: Float> Program<T> {
                 }
             };
             match done {
-                Ok(()) => slots[ins.out as usize] = y,
+                Ok(()) => slots[out] = y,
                 Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
             }
         }
@@ -209,7 +287,10 @@ impl<T: Float> Program<T> {
             let y = match ins.kind {
                 Kind::Generic => {
                     let full = &self.instrs[ins.index as usize];
-                    let op = full.op.get();
+                    let Exec::Op(op) = &full.exec else {
+                        unreachable!("the scalar path has no fused chains")
+                    };
+                    let op = op.get();
                     scalar::generic(op, regs, &full.args)
                         .map_err(|e| replay_error(op.name(), e, full.site, caller))?
                 }

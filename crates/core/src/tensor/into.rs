@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(t.shape(), &[3, 2]);
         let keep = t.clone();
         t.buffer_for(&[6]).unwrap().fill(2.0); // shared: a new buffer
-        assert_eq!((keep.as_slice(), t.as_slice()), (&[1.0; 6][..], &[2.0; 6][..]));
+        assert_eq!(
+            (keep.as_slice(), t.as_slice()),
+            (&[1.0; 6][..], &[2.0; 6][..])
+        );
         t.buffer_for(&[]).unwrap()[0] = 5.0;
         assert_eq!(t, Tensor::scalar(5.0));
         assert!(t.buffer_for(&[0, 3]).unwrap().is_empty());

@@ -501,10 +501,10 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Shape {
 
 /// Values per leaf of the pairwise tree over a contiguous run: each lane adds
 /// `SUM_BLOCK / SUM_LANES` = 16 of them in a row.
-const SUM_BLOCK: usize = 256;
+pub(crate) const SUM_BLOCK: usize = 256;
 /// Independent accumulators in a leaf: 4 SSE vectors of f32 or 8 of f64, enough to keep
 /// the adder busy while earlier adds finish.
-const SUM_LANES: usize = 16;
+pub(crate) const SUM_LANES: usize = 16;
 /// Rows per leaf of the pairwise tree over rows, added into one partial row: at most 32
 /// additions in a row, and a merge of partial rows per 32 rows only.
 const ROW_BLOCK: usize = 32;
@@ -513,36 +513,18 @@ const ROW_BLOCK: usize = 32;
 const MIN_ROW_WIDTH: usize = 32;
 
 /// `Σ xs` by blocked pairwise summation (the design is at [`Tensor::sum_axes`]).
-fn pairwise_sum<T: Float>(xs: &[T]) -> T {
+pub(crate) fn pairwise_sum<T: Float>(xs: &[T]) -> T {
     if xs.len() < SUM_LANES {
         // a short run: a plain loop is as accurate and skips the lane set-up
         return xs.iter().fold(T::ZERO, |acc, &x| acc + x);
     }
-    let mut lanes = pairwise_lanes(xs);
-    let mut width = SUM_LANES;
-    while width > 1 {
-        width /= 2;
-        for i in 0..width {
-            lanes[i] += lanes[i + width];
-        }
-    }
-    lanes[0]
+    lanes_total(pairwise_lanes(xs))
 }
 
 /// The lane-wise sums of `xs`: leaves of `SUM_BLOCK`, combined by recursive halving.
 fn pairwise_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
     if xs.len() <= SUM_BLOCK {
-        let mut lanes = [T::ZERO; SUM_LANES];
-        let mut chunks = xs.chunks_exact(SUM_LANES);
-        for chunk in &mut chunks {
-            for (acc, &x) in lanes.iter_mut().zip(chunk) {
-                *acc += x;
-            }
-        }
-        for (acc, &x) in lanes.iter_mut().zip(chunks.remainder()) {
-            *acc += x;
-        }
-        return lanes;
+        return leaf_lanes(xs);
     }
     // split at a whole number of leaves, so only the last leaf is partial
     let (a, b) = xs.split_at(split_point(xs.len(), SUM_BLOCK));
@@ -551,6 +533,50 @@ fn pairwise_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
         *acc += x;
     }
     lanes
+}
+
+/// The lanes of one leaf (at most `SUM_BLOCK` values).
+pub(crate) fn leaf_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
+    let mut lanes = [T::ZERO; SUM_LANES];
+    let mut chunks = xs.chunks_exact(SUM_LANES);
+    for chunk in &mut chunks {
+        for (acc, &x) in lanes.iter_mut().zip(chunk) {
+            *acc += x;
+        }
+    }
+    for (acc, &x) in lanes.iter_mut().zip(chunks.remainder()) {
+        *acc += x;
+    }
+    lanes
+}
+
+/// [`pairwise_lanes`] of `n ≥ SUM_LANES` values from the lanes of their leaves (each
+/// `SUM_BLOCK` values but the last), combined in the same tree: with [`lanes_total`],
+/// the same sum to the bit as [`pairwise_sum`], for a caller that produces the values
+/// one leaf at a time (a plan's fused loop) and keeps only their lanes.
+pub(crate) fn tree_lanes<T: Float>(leaves: &[[T; SUM_LANES]], n: usize) -> [T; SUM_LANES] {
+    if n <= SUM_BLOCK {
+        return leaves[0];
+    }
+    let split = split_point(n, SUM_BLOCK);
+    let (a, b) = leaves.split_at(split / SUM_BLOCK);
+    let (mut lanes, other) = (tree_lanes(a, split), tree_lanes(b, n - split));
+    for (acc, x) in lanes.iter_mut().zip(other) {
+        *acc += x;
+    }
+    lanes
+}
+
+/// The 16 lanes added pairwise into one total.
+pub(crate) fn lanes_total<T: Float>(mut lanes: [T; SUM_LANES]) -> T {
+    let mut width = SUM_LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] += lanes[i + width];
+        }
+    }
+    lanes[0]
 }
 
 /// Where recursive halving splits `n` items: half of them rounded up to whole leaves of
@@ -747,6 +773,18 @@ mod tests {
         assert_eq!(g.sum_to(&[3]).unwrap(), t(&[2., 2., 2.], &[3]));
         assert_eq!(g.sum_to(&[2, 1]).unwrap(), t(&[3., 3.], &[2, 1]));
         assert_eq!(g.sum_to(&[]).unwrap(), Tensor::scalar(6.0));
+    }
+
+    #[test]
+    fn sums_by_leaves_are_the_pairwise_sum_to_the_bit() {
+        for n in [16, 17, 255, 256, 257, 700, 1024, 1500, 4099] {
+            let xs: Vec<f64> = (0..n)
+                .map(|i| ((i * 7919) % 1013) as f64 * 0.37 - 91.1)
+                .collect();
+            let leaves: Vec<_> = xs.chunks(SUM_BLOCK).map(leaf_lanes).collect();
+            let by_leaves = lanes_total(tree_lanes(&leaves, n));
+            assert_eq!(by_leaves.to_bits(), pairwise_sum(&xs).to_bits(), "n = {n}");
+        }
     }
 
     /// `Σ xs` with Neumaier's compensation in f64: good to about one rounding, the

@@ -6,6 +6,7 @@ mod display;
 pub(crate) mod gather;
 mod into;
 mod kernels;
+pub(crate) use kernels::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 mod linalg;
 pub(crate) mod pool;
 mod random;

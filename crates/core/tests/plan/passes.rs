@@ -196,7 +196,10 @@ fn passes_shrink_a_recorded_backward() {
         none.stats().instructions,
     );
     // 9 merged here: the copy's two ops, then each twin of its backward in turn
-    assert!(merged >= 3, "the copy's matmul and add and a backward twin: {merged}");
+    assert!(
+        merged >= 3,
+        "the copy's matmul and add and a backward twin: {merged}"
+    );
     assert_eq!(ours + merged, theirs, "each merge removes one instruction");
 }
 
@@ -248,4 +251,79 @@ fn replays_write_into_slot_buffers_but_never_into_outputs_the_caller_holds() {
     for (t, k) in first.iter().zip(&kept) {
         assert_eq!(&t.to_vec(), k);
     }
+}
+
+fn fuse_too(p: &mut Passes) {
+    p.dce = true;
+    p.fuse = true;
+}
+
+#[test]
+fn fuse_runs_an_element_wise_chain_and_its_sums_as_one_loop() {
+    // linear regression's gradient: the residual, its square's sum and the two sums of
+    // the backward pass are one loop over 600 points (three blocks of the fused loop)
+    let x: Vec<f64> = (0..600).map(|i| i as f64 * 0.01).collect();
+    let inputs = [Tensor::scalar(0.5), Tensor::scalar(-0.25)];
+    let at = [Tensor::scalar(1.75), Tensor::scalar(0.125)];
+    let f: Build = |tape, p| {
+        let x = Tensor::vector((0..600).map(|i| i as f64 * 0.01).collect());
+        let y = x.map(|v| 2.0 * v + 0.3 + (v * 37.0).sin() * 0.1);
+        let d = tape.constant(x) * p[0] + p[1] - tape.constant(y);
+        let loss = (d * d).sum();
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, p));
+        out
+    };
+    let plan = with_only(fuse_too, &inputs, &at, f);
+    assert_eq!(plan.stats().instructions, 1, "{plan}");
+    assert_eq!(
+        plan.ops(),
+        ["fused(mul, add, sub, mul, sum, mul, add, sum_to([]), mul, sum_to([]))"]
+    );
+    assert_eq!(plan.stats().fused, 10);
+    assert!(plan.to_string().contains("%"), "{plan}");
+    // the same values to the bit as the unfused replay (`with_only` checked at `at`) and
+    // as eager
+    let tape = Tape::new();
+    let p: Vec<_> = at.iter().map(|t| tape.leaf(t.clone())).collect();
+    let d = tape.constant(Tensor::vector(x.clone())) * p[0] + p[1]
+        - tape.constant(Tensor::vector(x).map(|v| 2.0 * v + 0.3 + (v * 37.0).sin() * 0.1));
+    let loss = (d * d).sum();
+    let mut want = vec![loss.value()];
+    want.extend(tape.grad(loss, &p).iter().map(|g| g.value()));
+    let mut plan = plan;
+    assert_same(&plan.run(&at).unwrap(), &want, 1e-12);
+}
+
+#[test]
+fn fuse_starts_a_new_chain_where_a_step_reads_a_sum_of_its_own_chain() {
+    // `a · Σa`: the sum is known only after the loop over `a`, so the product cannot be
+    // in that loop; alone, it stays an ordinary instruction
+    let x = [Tensor::vector(vec![1.0, 2.0, 3.0])];
+    let at = [Tensor::vector(vec![0.5, -1.0, 4.0])];
+    let f: Build = |_, v| {
+        let a = v[0] * 2.0;
+        vec![a * a.sum()]
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    assert_eq!(plan.ops(), ["fused(mul_scalar(2), sum)", "mul"]);
+}
+
+#[test]
+fn fuse_keeps_relus_mask_in_the_backward_loop_that_reads_it() {
+    // the mask `sign(y)` is fused with `dy · sign(y)` (no buffer for it), not with the
+    // forward `relu`, whose loop would have to keep it until the backward pass
+    let x = [Tensor::from_vec(vec![0.5, -1.0, 2.0, -0.25], &[2, 2])];
+    let at = [Tensor::from_vec(vec![-0.5, 1.0, 1.5, 0.75], &[2, 2])];
+    let f: Build = |tape, v| {
+        let h = v[0].matmul(v[0]).relu();
+        let loss = h.matmul(v[0]).sum();
+        tape.grad(loss, v)
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    assert!(
+        plan.ops().iter().any(|op| op == "fused(sign, mul)"),
+        "{plan}"
+    );
+    assert!(plan.ops().iter().any(|op| op == "relu"), "{plan}");
 }
