@@ -261,11 +261,17 @@ impl<T: Float> Program<T> {
         }
         // The scratch values stay in their slots: the next replay writes into their
         // buffers (an output handed out is shared, so its slot gets a fresh one).
-        Ok(self
+        let outputs = self
             .outputs
             .iter()
             .map(|&s| self.slots[s as usize].clone())
-            .collect())
+            .collect();
+        // The inputs' slots let go of the caller's tensors, so that the caller may update
+        // them in place (an optimizer's step) without a copy.
+        for s in self.input_slots.iter().flatten() {
+            self.slots[*s as usize] = Tensor::scalar(T::ZERO);
+        }
+        Ok(outputs)
     }
 }
 
