@@ -15,6 +15,7 @@ use super::scalar::{step, Kind};
 use crate::tensor::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 use crate::{Float, Tensor};
 use smallvec::SmallVec;
+use std::panic::Location;
 
 /// Where a step's operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,28 @@ pub(crate) enum Part {
     Sum(u16),
 }
 
+/// One op of the chain, as traced: what an observed replay shows of it.
+pub(crate) struct Member<T> {
+    pub(crate) label: String,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) what: What<T>,
+}
+
+/// What a member computes, from the kernel's inputs and earlier members.
+pub(crate) enum What<T> {
+    Step(Kind<T>, Operand, Operand),
+    /// The pairwise sum of member `k`.
+    Sum(usize),
+}
+
+/// An operand of a member: an earlier member, or one of the kernel's inputs.
+#[derive(Clone, Copy)]
+pub(crate) enum Operand {
+    Member(usize),
+    Input(usize),
+}
+
 /// The chain, its outputs and its scratch.
 pub(crate) struct Kernel<T> {
     /// Elements of every value in the chain.
@@ -51,8 +74,10 @@ pub(crate) struct Kernel<T> {
     pub(crate) steps: Vec<Step<T>>,
     /// The outputs with their shapes.
     pub(crate) parts: Vec<(Part, Vec<usize>)>,
-    /// The labels of the fused ops, in order (for listings).
-    pub(crate) labels: Vec<String>,
+    /// The fused ops, in order (for listings and observed replays).
+    pub(crate) members: Vec<Member<T>>,
+    /// The member each part hands out.
+    pub(crate) part_members: Vec<usize>,
     /// `registers` blocks of `SUM_BLOCK` values.
     regs: Vec<T>,
     /// The leaves' lanes of each sum (one per block), when there is more than one block.
@@ -74,7 +99,8 @@ impl<T: Float> Kernel<T> {
         steps: Vec<Step<T>>,
         registers: usize,
         parts: Vec<(Part, Vec<usize>)>,
-        labels: Vec<String>,
+        members: Vec<Member<T>>,
+        part_members: Vec<usize>,
     ) -> Self {
         let blocks = len.div_ceil(SUM_BLOCK);
         let sums = parts.iter().filter(|p| matches!(p.0, Part::Sum(_))).count();
@@ -87,7 +113,8 @@ impl<T: Float> Kernel<T> {
             len,
             steps,
             parts,
-            labels,
+            members,
+            part_members,
             regs: vec![T::ZERO; registers * SUM_BLOCK],
             leaves,
             totals: vec![T::ZERO; sums],
@@ -96,7 +123,8 @@ impl<T: Float> Kernel<T> {
 
     /// `fused(mul, add, sum_to([]))`.
     pub(crate) fn label(&self) -> String {
-        format!("fused({})", self.labels.join(", "))
+        let labels: Vec<&str> = self.members.iter().map(|m| m.label.as_str()).collect();
+        format!("fused({})", labels.join(", "))
     }
 
     /// Runs the chain on `xs` (of the traced shapes) into `outs`, one per part; each
@@ -155,6 +183,66 @@ impl<T: Float> Kernel<T> {
             }
         }
     }
+}
+
+impl<T: Float> Kernel<T> {
+    /// Every member's value, computed one op at a time over whole tensors with the same
+    /// arithmetic as [`run`](Self::run) (so the same values), and the parts taken from
+    /// them: what an observed replay shows, op by op.
+    pub(crate) fn expand(&self, xs: &[&Tensor<T>]) -> (Vec<Tensor<T>>, Vec<Tensor<T>>) {
+        let mut values: Vec<Tensor<T>> = Vec::with_capacity(self.members.len());
+        for m in &self.members {
+            let mut y = Tensor::scalar(T::ZERO);
+            let buf = y.buffer_for(&m.shape).expect("a traced shape");
+            match m.what {
+                What::Step(kind, a, b) => {
+                    let val = |s: Operand| {
+                        let t = match s {
+                            Operand::Member(k) => &values[k],
+                            Operand::Input(i) => xs[i],
+                        };
+                        if t.len() == self.len {
+                            Val::Run(t.as_slice())
+                        } else {
+                            Val::One(t.as_slice()[0])
+                        }
+                    };
+                    block_step(kind, val(a), val(b), buf);
+                }
+                What::Sum(k) => buf[0] = pairwise_sum(values[k].as_slice()),
+            }
+            values.push(y);
+        }
+        let parts = self
+            .part_members
+            .iter()
+            .map(|&k| values[k].clone())
+            .collect();
+        (values, parts)
+    }
+
+    /// The tensors member `k` reads.
+    pub(crate) fn operands<'a>(
+        &self,
+        k: usize,
+        values: &'a [Tensor<T>],
+        xs: &[&'a Tensor<T>],
+    ) -> SmallVec<[&'a Tensor<T>; 2]> {
+        let of = |s: Operand| match s {
+            Operand::Member(k) => &values[k],
+            Operand::Input(i) => xs[i],
+        };
+        match self.members[k].what {
+            What::Step(kind, a, _) if is_unary(kind) => [of(a)].into_iter().collect(),
+            What::Step(_, a, b) => [of(a), of(b)].into_iter().collect(),
+            What::Sum(j) => [&values[j]].into_iter().collect(),
+        }
+    }
+}
+
+/// True for the kinds of one operand.
+fn is_unary<T>(kind: Kind<T>) -> bool {
+    !matches!(kind, Kind::Add | Kind::Sub | Kind::Mul | Kind::Div)
 }
 
 /// The `m` values of block `lo` of an operand: from a register (`regs` are the output

@@ -138,6 +138,37 @@ impl Passes {
     }
 }
 
+/// One op of an observed replay ([`Plan::run_observed`]): a traced op (each op of a
+/// fused chain on its own), the values it read and the value it made.
+pub struct ReplayStep<'a, T: Float> {
+    /// The instruction's index in the plan's listing (the ops of a fused chain share one).
+    pub instruction: usize,
+    /// The op's label (`"div"`, `"mul_scalar(0.5)"`).
+    pub op: String,
+    /// The line of the user's code (or of a VJP, for an op of the backward pass) that
+    /// applied the op at trace time.
+    pub site: &'static Location<'static>,
+    /// The values it read, in order.
+    pub inputs: Vec<&'a Tensor<T>>,
+    /// The value it made.
+    pub output: &'a Tensor<T>,
+}
+
+/// One instruction of a plan ([`Plan::instructions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanInstruction {
+    /// The op's label, or a fused chain's (`fused(mul, add, sum_to([]))`).
+    pub op: String,
+    /// The slots it reads.
+    pub inputs: Vec<usize>,
+    /// The slots it writes (a fused chain may write several).
+    pub outputs: Vec<usize>,
+    /// Its (first) value's shape.
+    pub shape: Vec<usize>,
+    /// The line that applied the op (a chain's first op) at trace time.
+    pub site: &'static Location<'static>,
+}
+
 /// What tracing and optimising did: node counts before and after, per pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PlanStats {
@@ -267,6 +298,39 @@ impl<T: Float> Plan<T> {
         self.program.run(inputs, caller)
     }
 
+    /// [`run`](Self::run), showing `observe` each op as it runs, with the values it read
+    /// and the value it made: what anomaly mode for plans (in `tapegrad-check`) watches.
+    /// The ops of a fused chain are shown one by one, computed unfused (the same values,
+    /// at the cost of their buffers); a plan on the scalar path runs on tensors here.
+    ///
+    /// ```
+    /// use tapegrad_core::{Plan, Tensor};
+    /// let mut plan = Plan::trace(&[Tensor::<f64>::vector(vec![1.0, 2.0])], |_, x| {
+    ///     vec![(x[0].log() * 2.0).sum()]
+    /// })
+    /// .unwrap();
+    /// let mut seen = Vec::new();
+    /// let at = [Tensor::vector(vec![-1.0, 2.0])];
+    /// plan.run_observed(&at, |step| {
+    ///     let nan = step.output.as_slice().iter().any(|v| v.is_nan());
+    ///     seen.push((step.op.clone(), nan, step.site.line()));
+    /// })
+    /// .unwrap();
+    /// assert_eq!(seen[0].0, "log");
+    /// assert!(seen[0].1); // log(-1)
+    /// assert_eq!(seen[0].2, line!() - 12);
+    /// ```
+    #[track_caller]
+    pub fn run_observed(
+        &mut self,
+        inputs: &[Tensor<T>],
+        mut observe: impl FnMut(&ReplayStep<'_, T>),
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        let caller = Location::caller();
+        self.check_inputs(inputs, caller)?;
+        self.program.run_observed(inputs, caller, &mut observe)
+    }
+
     fn check_inputs(
         &self,
         inputs: &[Tensor<T>],
@@ -322,6 +386,36 @@ impl<T: Float> Plan<T> {
     /// a fused chain is `fused(…)` with the labels of its ops.
     pub fn ops(&self) -> Vec<String> {
         self.program.instrs.iter().map(|i| i.label()).collect()
+    }
+
+    /// The instructions in replay order, with the slots they read and write: what a graph
+    /// export draws (slots `0..stats().constants` hold constants; see
+    /// [`input_slots`](Self::input_slots) and [`output_slots`](Self::output_slots)). A
+    /// slot is reused once its value is dead, so an edge goes from the instruction that
+    /// last wrote a slot.
+    pub fn instructions(&self) -> Vec<PlanInstruction> {
+        self.program
+            .instrs
+            .iter()
+            .map(|i| PlanInstruction {
+                op: i.label(),
+                inputs: i.args.iter().map(|&a| a as usize).collect(),
+                outputs: i.outs.iter().map(|&o| o as usize).collect(),
+                shape: i.shape.clone(),
+                site: i.site,
+            })
+            .collect()
+    }
+
+    /// The slot each input is written to (`None`: no output needs it).
+    pub fn input_slots(&self) -> Vec<Option<usize>> {
+        let slots = &self.program.input_slots;
+        slots.iter().map(|s| s.map(|s| s as usize)).collect()
+    }
+
+    /// The slot each output is read from.
+    pub fn output_slots(&self) -> Vec<usize> {
+        self.program.outputs.iter().map(|&s| s as usize).collect()
     }
 
     fn list(&self) -> String {

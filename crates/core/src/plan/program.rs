@@ -5,6 +5,7 @@
 use super::fused::Kernel;
 use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
+use super::ReplayStep;
 use crate::stored_op::StoredOp;
 use crate::{Error, Float, Tensor};
 use smallvec::SmallVec;
@@ -276,6 +277,65 @@ impl<T: Float> Program<T> {
 }
 
 impl<T: Float> Program<T> {
+    /// [`run`](Self::run) on the tensor path, showing `observe` every op as it runs (the
+    /// ops of a fused chain one by one, computed unfused with the same arithmetic).
+    pub(crate) fn run_observed(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+        observe: &mut dyn FnMut(&ReplayStep<'_, T>),
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                self.slots[*s as usize] = x.clone();
+            }
+        }
+        let slots = &mut self.slots;
+        for (index, ins) in self.instrs.iter().enumerate() {
+            let xs: Vec<&Tensor<T>> = ins.args.iter().map(|&a| &slots[a as usize]).collect();
+            match &ins.exec {
+                Exec::Op(op) => {
+                    let op = op.get();
+                    let y = op
+                        .forward(&xs)
+                        .map_err(|e| replay_error(op.name(), e, ins.site, caller))?;
+                    observe(&ReplayStep {
+                        instruction: index,
+                        op: op.label(),
+                        site: ins.site,
+                        inputs: xs,
+                        output: &y,
+                    });
+                    slots[ins.outs[0] as usize] = y;
+                }
+                Exec::Fused(kernel) => {
+                    let (values, parts) = kernel.expand(&xs);
+                    for (k, (m, y)) in kernel.members.iter().zip(&values).enumerate() {
+                        observe(&ReplayStep {
+                            instruction: index,
+                            op: m.label.clone(),
+                            site: m.site,
+                            inputs: kernel.operands(k, &values, &xs).to_vec(),
+                            output: y,
+                        });
+                    }
+                    for (&o, y) in ins.outs.iter().zip(parts) {
+                        slots[o as usize] = y;
+                    }
+                }
+            }
+        }
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|&s| self.slots[s as usize].clone())
+            .collect();
+        for s in self.input_slots.iter().flatten() {
+            self.slots[*s as usize] = Tensor::scalar(T::ZERO);
+        }
+        Ok(outputs)
+    }
+
     /// The scalar path: every value a number in `regs`.
     fn run_scalar(
         &mut self,

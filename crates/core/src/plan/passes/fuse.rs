@@ -14,7 +14,7 @@
 //! was. Values read outside the chain (or returned) are written to their slots; the rest
 //! never leave the loop.
 
-use crate::plan::fused::{Arg, Kernel, Part, Step};
+use crate::plan::fused::{Arg, Kernel, Member, Operand, Part, Step, What};
 use crate::plan::graph::{Graph, Node, Source};
 use crate::plan::scalar::{self, Kind};
 use crate::tensor::numel;
@@ -311,14 +311,22 @@ fn build<T: Float>(
     let mut steps = Vec::new();
     let mut parts = Vec::new();
     let mut handed = Vec::new();
-    let mut labels = Vec::new();
+    let mut members = Vec::new();
+    let mut part_members = Vec::new();
     for (k, &m) in chain.members.iter().enumerate() {
         let nm = node(m);
-        labels.push(nm.op().map_or_else(String::new, |op| op.label()));
+        let member = |what| Member {
+            label: nm.op().map_or_else(String::new, |op| op.label()),
+            site: nm.site,
+            shape: nm.shape.clone(),
+            what,
+        };
         if role[m] == Role::Sum(g) {
             let source = pos(nm.inputs[0] as usize).expect("a sum of a chain member");
             parts.push((Part::Sum(reg_of[source]), nm.shape.clone()));
             handed.push(m);
+            part_members.push(k);
+            members.push(member(What::Sum(source)));
             continue;
         }
         let mut arg = |x: usize| -> Arg {
@@ -337,6 +345,21 @@ fn build<T: Float>(
         };
         let a = arg(nm.inputs[0] as usize);
         let b = nm.inputs.get(1).map_or(a, |&x| arg(x as usize));
+        let source = |x: u32| match pos(x as usize) {
+            Some(p) if in_chain(x as usize) => Operand::Member(p),
+            _ => Operand::Input(
+                inputs
+                    .iter()
+                    .position(|&y| y == x as usize)
+                    .expect("an input"),
+            ),
+        };
+        let (sa, sb) = (
+            source(nm.inputs[0]),
+            source(*nm.inputs.get(1).unwrap_or(&nm.inputs[0])),
+        );
+        let kind = kinds[m].expect("a step kind");
+        members.push(member(What::Step(kind, sa, sb)));
         // the output's register is taken before the operands' are freed, so a step
         // never writes the register it reads
         let out = free.pop().unwrap_or_else(|| {
@@ -352,17 +375,20 @@ fn build<T: Float>(
                 _ => {}
             }
         }
-        steps.push(Step {
-            kind: kinds[m].expect("a step kind"),
-            a,
-            b,
-            out,
-        });
+        steps.push(Step { kind, a, b, out });
         if read_outside[m] {
             parts.push((Part::Values(out), nm.shape.clone()));
             handed.push(m);
+            part_members.push(k);
         }
     }
-    let kernel = Kernel::new(chain.len, steps, registers as usize, parts, labels);
+    let kernel = Kernel::new(
+        chain.len,
+        steps,
+        registers as usize,
+        parts,
+        members,
+        part_members,
+    );
     (kernel, inputs, handed)
 }
