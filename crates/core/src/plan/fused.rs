@@ -179,7 +179,11 @@ impl<T: Float> Kernel<T> {
         for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
             if let Part::Sum(_) = part {
                 let total = *totals.next().expect("a total per sum");
-                out.buffer_for(shape).expect("one element")[0] = total;
+                if shape.is_empty() {
+                    *out = Tensor::scalar(total); // inline: nothing to reuse
+                } else {
+                    out.buffer_for(shape).expect("one element")[0] = total;
+                }
             }
         }
     }
