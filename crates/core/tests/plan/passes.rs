@@ -327,3 +327,27 @@ fn fuse_keeps_relus_mask_in_the_backward_loop_that_reads_it() {
     );
     assert!(plan.ops().iter().any(|op| op == "relu"), "{plan}");
 }
+
+#[test]
+fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
+    // 6,000 element-wise ops forward and more backward: chains of at most 1,024 nodes
+    let x = [Tensor::vector(vec![0.5, -0.25, 1.0])];
+    let at = [Tensor::vector(vec![0.25, 0.75, -1.0])];
+    let f: Build = |tape, v| {
+        let mut y = v[0];
+        for _ in 0..2000 {
+            y = (y * 1.0001 + 0.0001).relu();
+        }
+        let loss = (y * y).sum();
+        vec![loss, tape.grad(loss, v)[0]]
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    let s = plan.stats();
+    assert!(s.fused > 6000, "{s:?}");
+    let chains = plan
+        .ops()
+        .iter()
+        .filter(|op| op.starts_with("fused("))
+        .count();
+    assert!(chains >= 6, "{chains} chains for {} fused nodes", s.fused);
+}

@@ -10,8 +10,8 @@
 //! `sum` or `sum_to` down to one element of a chain's value joins it too: its leaves are
 //! summed as the loop goes. The kernel runs where the chain's first node was, so a node
 //! joins only if everything else it reads is computed before that point; otherwise it
-//! starts a chain of its own. A chain of one element-wise node and no sum stays as it
-//! was. Values read outside the chain (or returned) are written to their slots; the rest
+//! starts a chain of its own, as it does when the chain holds `MAX_CHAIN` nodes already.
+//! A chain of one element-wise node and no sum stays as it was. Values read outside the chain (or returned) are written to their slots; the rest
 //! never leave the loop.
 
 use crate::plan::fused::{Arg, Kernel, Member, Operand, Part, Step, What};
@@ -20,6 +20,11 @@ use crate::plan::scalar::{self, Kind};
 use crate::tensor::numel;
 use crate::Float;
 use smallvec::SmallVec;
+use std::collections::HashMap;
+
+/// The most nodes in one chain: a longer one starts another. It bounds the kernel's
+/// registers and inputs (numbered in `u16`) and its scratch.
+const MAX_CHAIN: usize = 1024;
 
 /// A node's place in a chain.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -106,10 +111,11 @@ pub(crate) fn run<T: Float>(graph: &mut Graph<T>) -> usize {
                 })
                 .collect();
             candidates.sort_unstable_by(|a, b| b.cmp(a));
-            match candidates
-                .into_iter()
-                .find(|&g| ready_before(g, &chains, &role) && !starts_better(g, &chains, &role))
-            {
+            match candidates.into_iter().find(|&g| {
+                chains[g].members.len() < MAX_CHAIN
+                    && ready_before(g, &chains, &role)
+                    && !starts_better(g, &chains, &role)
+            }) {
                 Some(g) => {
                     role[id] = Role::Step(g);
                     chains[g].members.push(id);
@@ -124,9 +130,12 @@ pub(crate) fn run<T: Float>(graph: &mut Graph<T>) -> usize {
                 }
             }
         } else if is_full_sum(node, nodes) {
-            if let Role::Step(g) = role[node.inputs[0] as usize] {
-                role[id] = Role::Sum(g);
-                chains[g].members.push(id);
+            match role[node.inputs[0] as usize] {
+                Role::Step(g) if chains[g].members.len() < MAX_CHAIN => {
+                    role[id] = Role::Sum(g);
+                    chains[g].members.push(id);
+                }
+                _ => {}
             }
         }
     }
@@ -289,7 +298,14 @@ fn build<T: Float>(
     // the last step reading each member's register; values handed out or summed are
     // read after the last step, so theirs is never given away
     let mut last_read = vec![0usize; chain.members.len()];
-    let pos = |id: usize| chain.members.iter().position(|&m| m == id);
+    // each member's place in the chain (a chain may hold thousands of nodes)
+    let place: HashMap<usize, usize> = chain
+        .members
+        .iter()
+        .enumerate()
+        .map(|(k, &m)| (m, k))
+        .collect();
+    let pos = |id: usize| place.get(&id).copied();
     for (k, &m) in chain.members.iter().enumerate() {
         for &x in &node(m).inputs {
             if let Some(p) = pos(x as usize) {
@@ -305,6 +321,7 @@ fn build<T: Float>(
         }
     }
     let mut inputs: Vec<usize> = Vec::new();
+    let mut input_of: HashMap<usize, u16> = HashMap::new();
     let mut reg_of = vec![u16::MAX; chain.members.len()];
     let mut free: Vec<u16> = Vec::new();
     let mut registers = 0u16;
@@ -333,10 +350,10 @@ fn build<T: Float>(
             if in_chain(x) {
                 return Arg::Reg(reg_of[pos(x).expect("a member")]);
             }
-            let i = inputs.iter().position(|&y| y == x).unwrap_or_else(|| {
+            let i = *input_of.entry(x).or_insert_with(|| {
                 inputs.push(x);
-                inputs.len() - 1
-            }) as u16;
+                (inputs.len() - 1) as u16
+            });
             if lens[x] == chain.len {
                 Arg::Full(i)
             } else {
@@ -347,12 +364,7 @@ fn build<T: Float>(
         let b = nm.inputs.get(1).map_or(a, |&x| arg(x as usize));
         let source = |x: u32| match pos(x as usize) {
             Some(p) if in_chain(x as usize) => Operand::Member(p),
-            _ => Operand::Input(
-                inputs
-                    .iter()
-                    .position(|&y| y == x as usize)
-                    .expect("an input"),
-            ),
+            _ => Operand::Input(input_of[&(x as usize)] as usize),
         };
         let (sa, sb) = (
             source(nm.inputs[0]),
