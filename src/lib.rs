@@ -14,7 +14,7 @@ pub use tapegrad_nn as nn;
 
 /// The names most programs need.
 pub mod prelude {
-    pub use tapegrad_check::diagnostics::Diagnostics;
+    pub use tapegrad_check::diagnostics::{Diagnostics, PlanDiagnostics};
     pub use tapegrad_core::ops::conv::{ConvOptions, Padding};
     pub use tapegrad_core::ops::pool::{Pool1d, Pool2d};
     pub use tapegrad_core::{

@@ -8,7 +8,9 @@
 //!   that names the worst elements and the first wrong node.
 //! - [`diagnostics`]: the tape as DOT or text, memory statistics, anomaly mode (the first
 //!   NaN or infinity), and "why is this gradient zero?", as methods of a tape through the
-//!   [`Diagnostics`](diagnostics::Diagnostics) trait.
+//!   [`Diagnostics`](diagnostics::Diagnostics) trait; for a
+//!   [`Plan`](tapegrad_core::Plan), anomaly mode in its replays and its optimised
+//!   instructions as DOT ([`PlanDiagnostics`](diagnostics::PlanDiagnostics)).
 //! - `testing` (feature `testing`): proptest strategies and the op-author's kit.
 //!
 //! ```

@@ -49,7 +49,7 @@ pub use error::{Error, ErrorKind};
 pub use float::Float;
 pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;
-pub use plan::{Passes, Plan, PlanStats};
+pub use plan::{Passes, Plan, PlanInstruction, PlanStats, ReplayStep};
 pub use structure::{Curvature, Structure};
 pub use tape::{NodeKind, NodeView, Observer, Observing, PausedRecording, Tape};
 pub use tensor::{Shape, Tensor, TensorError};

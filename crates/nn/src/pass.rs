@@ -34,6 +34,9 @@ pub struct Pass<'t, T: Float> {
     tape: &'t Tape<T>,
     training: bool,
     bound: RefCell<IndexMap<ParamId, Var<'t, T>>>,
+    /// Variables to bind parameters to instead of new leaves (a plan's inputs, when the
+    /// trainer traces a step); bound in the order the model asks for them all the same.
+    given: IndexMap<ParamId, Var<'t, T>>,
 }
 
 impl<'t, T: Float> Pass<'t, T> {
@@ -53,7 +56,26 @@ impl<'t, T: Float> Pass<'t, T> {
             tape,
             training,
             bound: RefCell::new(IndexMap::new()),
+            given: IndexMap::new(),
         }
+    }
+
+    /// A training pass whose parameters bind to the given variables of `tape` (a plan's
+    /// inputs) instead of to new leaves holding their values.
+    pub(crate) fn train_on(tape: &'t Tape<T>, given: IndexMap<ParamId, Var<'t, T>>) -> Self {
+        Pass {
+            given,
+            ..Self::train(tape)
+        }
+    }
+
+    /// The bound parameters and their variables, in the order they were bound.
+    pub(crate) fn bound(&self) -> Vec<(ParamId, Var<'t, T>)> {
+        self.bound
+            .borrow()
+            .iter()
+            .map(|(&id, &v)| (id, v))
+            .collect()
     }
 
     /// The tape this pass records on.
@@ -73,7 +95,10 @@ impl<'t, T: Float> Pass<'t, T> {
         if let Some(&v) = self.bound.borrow().get(&param.id()) {
             return v;
         }
-        let v = self.tape.leaf(param.value());
+        let v = match self.given.get(&param.id()) {
+            Some(&v) => v,
+            None => self.tape.leaf(param.value()),
+        };
         self.bound.borrow_mut().insert(param.id(), v);
         v
     }
@@ -140,6 +165,18 @@ impl<T: Float> ParamGrads<T> {
     /// No gradients.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Gradients by parameter id, in the given order.
+    pub(crate) fn from_ids(grads: impl IntoIterator<Item = (ParamId, Tensor<T>)>) -> Self {
+        ParamGrads {
+            by_param: grads.into_iter().collect(),
+        }
+    }
+
+    /// True when the parameter of this id has a gradient.
+    pub(crate) fn has(&self, id: ParamId) -> bool {
+        self.by_param.contains_key(&id)
     }
 
     /// The gradient of `param`, if it has one.

@@ -4,14 +4,15 @@
 
 use crate::data::{Dataset, LastBatch};
 use crate::optim::{Optimizer, Schedule};
-use crate::{Params, Pass};
+use crate::{ParamGrads, ParamId, Params, Pass};
+use indexmap::IndexMap;
 #[cfg(feature = "progress-bar")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::io::IsTerminal;
 use std::path::Path;
-use tapegrad_core::{Float, Tape, Var};
+use tapegrad_core::{Float, Plan, Tape, Tensor, Var};
 
 /// How [`Trainer::fit`] reports progress on stderr.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -99,6 +100,7 @@ pub struct Trainer {
     clip: Option<f64>,
     schedule: Option<Box<dyn Schedule>>,
     progress: Progress,
+    planned: bool,
 }
 
 impl Trainer {
@@ -113,6 +115,7 @@ impl Trainer {
             clip: None,
             schedule: None,
             progress: Progress::Auto,
+            planned: false,
         }
     }
 
@@ -158,6 +161,22 @@ impl Trainer {
         self
     }
 
+    /// Whether to train on [`Plan`]s (default false): the loss and the gradients of a
+    /// training step are traced once per batch shape (the last batch may be shorter)
+    /// with the parameters and the batch as the plan's inputs, and every step replays
+    /// that plan instead of recording a tape. The losses and updates are those of the
+    /// eager steps (to rounding: the plan's simplifications may round a few values
+    /// differently).
+    ///
+    /// A plan freezes what the trace saw (see [`Plan`]'s rules), so the model's forward
+    /// pass must be a function of its parameters and the batch only: no dropout (its
+    /// mask would be drawn once) and no batch-norm statistics updated in training (the
+    /// update would not be replayed).
+    pub fn plan(mut self, on: bool) -> Self {
+        self.planned = on;
+        self
+    }
+
     /// Runs the epochs: for each batch, `loss(pass, x, y)` builds the loss on a fresh
     /// training pass (`x`, `y` are constants), its gradients update `params` through `opt`.
     pub fn fit<T, O, L>(
@@ -176,6 +195,7 @@ impl Trainer {
         let report = Report::new(self.progress, self.epochs);
         let mut history = History::default();
         let mut tape = Tape::new();
+        let mut plans: Vec<StepPlan<T>> = Vec::new();
         for epoch in 0..self.epochs {
             if let Some(s) = &self.schedule {
                 opt.set_lr(s.lr(epoch));
@@ -188,13 +208,25 @@ impl Trainer {
             }
             let (mut total, mut seen) = (0.0, 0usize);
             for (x, y) in batches {
-                tape.clear();
                 let n = x.shape()[0];
-                let pass = Pass::train(&tape);
-                let l = loss(&pass, pass.input(x), pass.input(y));
-                total += l.item().to_f64() * n as f64;
+                let (value, mut grads) = if self.planned {
+                    let shapes = (x.shape().to_vec(), y.shape().to_vec());
+                    let k = match plans.iter().position(|p| p.shapes == shapes) {
+                        Some(k) => k,
+                        None => {
+                            plans.push(StepPlan::trace(params, &x, &y, &loss));
+                            plans.len() - 1
+                        }
+                    };
+                    plans[k].run(params, x, y)
+                } else {
+                    tape.clear();
+                    let pass = Pass::train(&tape);
+                    let l = loss(&pass, pass.input(x), pass.input(y));
+                    (l.item(), pass.backward(l))
+                };
+                total += value.to_f64() * n as f64;
                 seen += n;
-                let mut grads = pass.backward(l);
                 if let Some(max) = self.clip {
                     grads.clip_global_norm(max);
                 }
@@ -210,6 +242,74 @@ impl Trainer {
         }
         report.finish();
         history
+    }
+}
+
+/// A training step traced as a [`Plan`] for one batch shape: inputs every parameter of
+/// the trainer's set and the batch; outputs the loss and the gradients of the parameters
+/// the loss depends on, in the order the model binds them (as [`Pass::backward`] gives
+/// them).
+struct StepPlan<T: Float> {
+    shapes: (Vec<usize>, Vec<usize>),
+    plan: Plan<T>,
+    grads: Vec<ParamId>,
+}
+
+impl<T: Float> StepPlan<T> {
+    fn trace<L>(params: &Params<T>, x: &Tensor<T>, y: &Tensor<T>, loss: &L) -> Self
+    where
+        L: for<'t> Fn(&Pass<'t, T>, Var<'t, T>, Var<'t, T>) -> Var<'t, T>,
+    {
+        let mut inputs: Vec<Tensor<T>> = params.params().map(|p| p.value()).collect();
+        inputs.push(x.clone());
+        inputs.push(y.clone());
+        let k = params.len();
+        let mut grads = Vec::new();
+        let plan = Plan::trace(&inputs, |tape, vs| {
+            let given: IndexMap<ParamId, Var<'_, T>> = params
+                .params()
+                .map(|p| p.id())
+                .zip(vs.iter().copied())
+                .collect();
+            let pass = Pass::train_on(tape, given);
+            let l = loss(&pass, vs[k], vs[k + 1]);
+            // the parameters with a gradient, as the eager step finds them
+            let influencing = pass.backward(l);
+            let wanted: Vec<(ParamId, Var<'_, T>)> = pass
+                .bound()
+                .into_iter()
+                .filter(|(id, _)| influencing.has(*id))
+                .collect();
+            grads = wanted.iter().map(|(id, _)| *id).collect();
+            let vars: Vec<Var<'_, T>> = wanted.iter().map(|(_, v)| *v).collect();
+            let mut out = vec![l];
+            out.extend(tape.grad(l, &vars));
+            out
+        })
+        .unwrap_or_else(|e| panic!("Trainer: the training step does not trace: {e}"));
+        StepPlan {
+            shapes: (x.shape().to_vec(), y.shape().to_vec()),
+            plan,
+            grads,
+        }
+    }
+
+    /// The loss and the gradients at the parameters' current values and this batch.
+    fn run(&mut self, params: &Params<T>, x: Tensor<T>, y: Tensor<T>) -> (T, ParamGrads<T>) {
+        let mut inputs: Vec<Tensor<T>> = params.params().map(|p| p.value()).collect();
+        inputs.push(x);
+        inputs.push(y);
+        let out = self
+            .plan
+            .run(&inputs)
+            .unwrap_or_else(|e| panic!("Trainer: a planned step failed: {e}"));
+        drop(inputs); // the parameters' buffers are the optimizer's to update in place
+        let mut out = out.into_iter();
+        let value = out.next().expect("the loss").item();
+        (
+            value,
+            ParamGrads::from_ids(self.grads.iter().copied().zip(out)),
+        )
     }
 }
 

@@ -171,3 +171,46 @@ fn accuracy_of_a_perfect_linear_classifier() {
     let labels = tapegrad_nn::metrics::argmax_rows(&x);
     assert_eq!(accuracy(&model.predict(&x), &labels), 1.0);
 }
+
+#[test]
+fn a_planned_trainer_trains_as_the_eager_one() {
+    // a ReLU MLP with Adam, clipping and a short last batch (a second plan): the same
+    // losses and parameters as eager steps, to rounding
+    let x = Tensor::<f64>::rand_normal(&[50, 3], 0.0, 1.0, 21);
+    let y = Tensor::from_fn(&[50, 2], |i| {
+        let (r, c) = (i / 2, i % 2);
+        (x.at(&[r, 0]) * (c as f64 + 1.0)).sin() + x.at(&[r, 1]) * x.at(&[r, 2])
+    });
+    let data = Dataset::new(x, y);
+    let train = |planned: bool| {
+        let model = Mlp::new(&[3, 8, 8, 2]).build::<f64, _>(&mut StdRng::seed_from_u64(5));
+        let history = Trainer::new(6)
+            .batch_size(16)
+            .clip_grad_norm(2.0)
+            .progress(Progress::Off)
+            .plan(planned)
+            .fit(
+                &model.parameters(),
+                &mut Adam::new(0.01),
+                &data,
+                |pass, x, y| {
+                    let d = model.forward(pass, x) - y;
+                    (d * d).mean()
+                },
+            );
+        (history.losses(), model.parameters().snapshot())
+    };
+    let (eager_losses, eager_params) = train(false);
+    let (plan_losses, plan_params) = train(true);
+    let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-12 * scale.max(b.abs());
+    for (a, b) in plan_losses.iter().zip(&eager_losses) {
+        assert!(close(*a, *b, 0.0), "loss {a} planned, {b} eager");
+    }
+    for ((name, a), (_, b)) in plan_params.iter().zip(&eager_params) {
+        let scale = b.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (p, q) in a.as_slice().iter().zip(b.as_slice()) {
+            assert!(close(*p, *q, scale), "{name}: {p} planned, {q} eager");
+        }
+    }
+    assert!(plan_losses[5] < plan_losses[0]);
+}

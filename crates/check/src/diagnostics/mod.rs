@@ -1,13 +1,16 @@
 //! Seeing what the tape holds: graph export (DOT, text) and memory statistics, anomaly mode
-//! (the first NaN or infinity, forward or backward), and "why is this gradient zero?".
+//! (the first NaN or infinity, forward or backward), and "why is this gradient zero?";
+//! for a plan (`replay.rs`), anomaly mode in its replays and a DOT export.
 //! The gradient checker is [`crate::gradcheck`]; it names nodes with [`NodeInfo`] too.
 
 pub mod anomaly;
 pub mod graph;
+pub mod replay;
 pub mod why_zero;
 
 pub use anomaly::{Anomaly, AnomalyWatch, Phase};
 pub use graph::{Graph, TapeStats};
+pub use replay::{PlanDiagnostics, ReplayAnomaly};
 pub use why_zero::{BlockReason, Blocker, WhyZero};
 
 use std::fmt;

@@ -2,6 +2,7 @@
 //! constant or an op with its inputs. Built from a tape here; the passes are in `passes/`,
 //! the instruction list in `program.rs`.
 
+use super::fused::Kernel;
 use crate::stored_op::StoredOp;
 use crate::tape::NodeKind;
 use crate::{Float, Tape, Tensor};
@@ -16,6 +17,12 @@ pub(crate) enum Source<T: Float> {
     Const(Tensor<T>),
     /// An op applied to the node's inputs.
     Op(StoredOp<T>),
+    /// A fused chain of element-wise ops on the node's inputs (the fusion pass's); its
+    /// values are the `Part` nodes that follow it.
+    Fused(Box<Kernel<T>>),
+    /// The next value of the `Fused` node that is this node's one input (its values
+    /// follow it in order).
+    Part,
 }
 
 /// One node of the frozen graph.

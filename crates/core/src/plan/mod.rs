@@ -2,6 +2,7 @@
 //! on new inputs as a flat instruction list. The graph is `graph.rs`, the passes
 //! `passes/`, the instruction list and its replay `program.rs`.
 
+mod fused;
 mod graph;
 mod passes;
 mod program;
@@ -64,10 +65,13 @@ use std::panic::Location;
 ///   order; an output may be an input or a constant.
 ///
 /// # Memory
-/// Values live in slots given out by liveness: a value's slot passes to a later value
-/// once its last reader has run. The slots keep their buffers between replays, and ops
-/// that implement [`Op::forward_into`](crate::Op::forward_into) (the element-wise
-/// built-ins) write into them instead of allocating: a plan holds what one replay needs.
+/// Values live in slots given out by liveness: a value's slot passes to a later value of
+/// the same size once its last reader has run (inputs keep theirs). The slots keep their
+/// buffers between replays, and ops that implement
+/// [`Op::forward_into`](crate::Op::forward_into) (the element-wise built-ins, `matmul`,
+/// `linear`, `sum`, `sum_axes`, `sum_to`) write into them instead of allocating: a plan
+/// holds what one replay needs, and a replay allocates only the outputs it hands out
+/// that the caller still holds at the next one.
 pub struct Plan<T: Float> {
     program: Program<T>,
     input_shapes: Vec<Vec<usize>>,
@@ -78,8 +82,8 @@ pub struct Plan<T: Float> {
 
 /// Which optimisation passes [`Plan::trace_with`] runs (all of them by default), in this
 /// order: constant folding, common-subexpression elimination, algebraic simplification,
-/// common-subexpression elimination again, dead-node elimination; then the scalar path
-/// when every value is rank 0. Slots are always given out by liveness.
+/// common-subexpression elimination again, dead-node elimination, fusion; then the
+/// scalar path when every value is rank 0. Slots are always given out by liveness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passes {
     /// Evaluate once the ops that depend on no input.
@@ -92,6 +96,11 @@ pub struct Passes {
     pub simplify: bool,
     /// Keep only the nodes the outputs need. Without it every traced op is replayed.
     pub dce: bool,
+    /// Run each chain of element-wise ops over values of one size (`add`, `sub`, `mul`,
+    /// `div`, `neg`, `relu`, `sign`, the scalar-operand ops), with the full sums taken of
+    /// them, as one loop with no buffer for the values in between (the rule is on the
+    /// `fuse` pass). The values are those of the unfused ops to the bit.
+    pub fuse: bool,
     /// Run a plan whose values are all rank 0 as a flat stream over an array of numbers
     /// (common scalar ops inline, any other through its `forward`).
     pub scalar_path: bool,
@@ -111,6 +120,7 @@ impl Passes {
             cse: true,
             simplify: true,
             dce: true,
+            fuse: true,
             scalar_path: true,
         }
     }
@@ -122,9 +132,41 @@ impl Passes {
             cse: false,
             simplify: false,
             dce: false,
+            fuse: false,
             scalar_path: false,
         }
     }
+}
+
+/// One op of an observed replay ([`Plan::run_observed`]): a traced op (each op of a
+/// fused chain on its own), the values it read and the value it made.
+pub struct ReplayStep<'a, T: Float> {
+    /// The instruction's index in the plan's listing (the ops of a fused chain share one).
+    pub instruction: usize,
+    /// The op's label (`"div"`, `"mul_scalar(0.5)"`).
+    pub op: String,
+    /// The line of the user's code (or of a VJP, for an op of the backward pass) that
+    /// applied the op at trace time.
+    pub site: &'static Location<'static>,
+    /// The values it read, in order.
+    pub inputs: Vec<&'a Tensor<T>>,
+    /// The value it made.
+    pub output: &'a Tensor<T>,
+}
+
+/// One instruction of a plan ([`Plan::instructions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanInstruction {
+    /// The op's label, or a fused chain's (`fused(mul, add, sum_to([]))`).
+    pub op: String,
+    /// The slots it reads.
+    pub inputs: Vec<usize>,
+    /// The slots it writes (a fused chain may write several).
+    pub outputs: Vec<usize>,
+    /// Its (first) value's shape.
+    pub shape: Vec<usize>,
+    /// The line that applied the op (a chain's first op) at trace time.
+    pub site: &'static Location<'static>,
 }
 
 /// What tracing and optimising did: node counts before and after, per pass.
@@ -140,6 +182,8 @@ pub struct PlanStats {
     pub simplified: usize,
     /// Nodes dropped because no output needs them (constants and inputs included).
     pub dropped: usize,
+    /// Nodes that went into fused chains (each chain is one instruction).
+    pub fused: usize,
     /// Instructions replayed per run.
     pub instructions: usize,
     /// Value slots (constants included): what liveness made of the nodes.
@@ -223,6 +267,9 @@ impl<T: Float> Plan<T> {
         if passes.dce {
             stats.dropped = passes::dce::run(&mut graph);
         }
+        if passes.fuse {
+            stats.fused = passes::fuse::run(&mut graph);
+        }
         let program = Program::compile(graph, passes.scalar_path);
         stats.instructions = program.instrs.len();
         stats.slots = program.slots.len();
@@ -249,6 +296,39 @@ impl<T: Float> Plan<T> {
         let caller = Location::caller();
         self.check_inputs(inputs, caller)?;
         self.program.run(inputs, caller)
+    }
+
+    /// [`run`](Self::run), showing `observe` each op as it runs, with the values it read
+    /// and the value it made: what anomaly mode for plans (in `tapegrad-check`) watches.
+    /// The ops of a fused chain are shown one by one, computed unfused (the same values,
+    /// at the cost of their buffers); a plan on the scalar path runs on tensors here.
+    ///
+    /// ```
+    /// use tapegrad_core::{Plan, Tensor};
+    /// let mut plan = Plan::trace(&[Tensor::<f64>::vector(vec![1.0, 2.0])], |_, x| {
+    ///     vec![(x[0].log() * 2.0).sum()]
+    /// })
+    /// .unwrap();
+    /// let mut seen = Vec::new();
+    /// let at = [Tensor::vector(vec![-1.0, 2.0])];
+    /// plan.run_observed(&at, |step| {
+    ///     let nan = step.output.as_slice().iter().any(|v| v.is_nan());
+    ///     seen.push((step.op.clone(), nan, step.site.line()));
+    /// })
+    /// .unwrap();
+    /// assert_eq!(seen[0].0, "log");
+    /// assert!(seen[0].1); // log(-1)
+    /// assert_eq!(seen[0].2, line!() - 12);
+    /// ```
+    #[track_caller]
+    pub fn run_observed(
+        &mut self,
+        inputs: &[Tensor<T>],
+        mut observe: impl FnMut(&ReplayStep<'_, T>),
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        let caller = Location::caller();
+        self.check_inputs(inputs, caller)?;
+        self.program.run_observed(inputs, caller, &mut observe)
     }
 
     fn check_inputs(
@@ -302,13 +382,40 @@ impl<T: Float> Plan<T> {
         self.stats
     }
 
-    /// The op labels of the instructions, in replay order (what tests and tools look at).
+    /// The op labels of the instructions, in replay order (what tests and tools look at);
+    /// a fused chain is `fused(…)` with the labels of its ops.
     pub fn ops(&self) -> Vec<String> {
+        self.program.instrs.iter().map(|i| i.label()).collect()
+    }
+
+    /// The instructions in replay order, with the slots they read and write: what a graph
+    /// export draws (slots `0..stats().constants` hold constants; see
+    /// [`input_slots`](Self::input_slots) and [`output_slots`](Self::output_slots)). A
+    /// slot is reused once its value is dead, so an edge goes from the instruction that
+    /// last wrote a slot.
+    pub fn instructions(&self) -> Vec<PlanInstruction> {
         self.program
             .instrs
             .iter()
-            .map(|i| i.op.get().label())
+            .map(|i| PlanInstruction {
+                op: i.label(),
+                inputs: i.args.iter().map(|&a| a as usize).collect(),
+                outputs: i.outs.iter().map(|&o| o as usize).collect(),
+                shape: i.shape.clone(),
+                site: i.site,
+            })
             .collect()
+    }
+
+    /// The slot each input is written to (`None`: no output needs it).
+    pub fn input_slots(&self) -> Vec<Option<usize>> {
+        let slots = &self.program.input_slots;
+        slots.iter().map(|s| s.map(|s| s as usize)).collect()
+    }
+
+    /// The slot each output is read from.
+    pub fn output_slots(&self) -> Vec<usize> {
+        self.program.outputs.iter().map(|&s| s as usize).collect()
     }
 
     fn list(&self) -> String {
@@ -332,15 +439,17 @@ impl<T: Float> Plan<T> {
         }
         for ins in &p.instrs {
             let args: Vec<String> = ins.args.iter().map(|a| format!("%{a}")).collect();
+            let outs: Vec<String> = ins.outs.iter().map(|o| format!("%{o}")).collect();
+            let site = ins.site;
             let _ = writeln!(
                 s,
-                "  %{} = {}({}) {:?}  at {}:{}",
-                ins.out,
-                ins.op.get().label(),
+                "  {} = {}({}) {:?}  at {}:{}",
+                outs.join(", "),
+                ins.label(),
                 args.join(", "),
                 ins.shape,
-                ins.site.file(),
-                ins.site.line()
+                site.file(),
+                site.line()
             );
         }
         let outs: Vec<String> = p.outputs.iter().map(|o| format!("%{o}")).collect();

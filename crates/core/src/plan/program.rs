@@ -1,22 +1,43 @@
 //! The flat instruction list a plan replays: op, input slots, output slot. Slots are
-//! given out by liveness, so a value's slot is taken by a later value once its last
-//! reader has run, and its buffer is freed there.
+//! given out by liveness, so a value's slot is taken by a later value of the same size
+//! once its last reader has run, and that value is written into its buffer.
 
+use super::fused::Kernel;
 use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
+use super::ReplayStep;
 use crate::stored_op::StoredOp;
 use crate::{Error, Float, Tensor};
 use smallvec::SmallVec;
 use std::panic::Location;
 
-/// One step: `slots[out] = op(slots[args])`.
+/// What an instruction runs.
+pub(crate) enum Exec<T: Float> {
+    /// An op: `slots[outs[0]] = op(slots[args])`.
+    Op(StoredOp<T>),
+    /// A fused chain: `slots[outs] = kernel(slots[args])`.
+    Fused(Box<Kernel<T>>),
+}
+
+/// One step of the replay.
 pub(crate) struct Instr<T: Float> {
-    pub(crate) op: StoredOp<T>,
+    pub(crate) exec: Exec<T>,
     pub(crate) args: SmallVec<[u32; 2]>,
-    pub(crate) out: u32,
-    /// The traced node's shape and creation site, for errors and listings.
+    pub(crate) outs: SmallVec<[u32; 2]>,
+    /// The traced node's shape and creation site (a fused chain's: its first node's),
+    /// for listings and errors.
     pub(crate) shape: Vec<usize>,
     pub(crate) site: &'static Location<'static>,
+}
+
+impl<T: Float> Instr<T> {
+    /// The op's label, or the fused chain's (`fused(mul, add, sum_to([]))`).
+    pub(crate) fn label(&self) -> String {
+        match &self.exec {
+            Exec::Op(op) => op.get().label(),
+            Exec::Fused(kernel) => kernel.label(),
+        }
+    }
 }
 
 /// The compiled plan: instructions over an array of value slots.
@@ -36,8 +57,8 @@ pub(crate) struct Program<T: Float> {
 
 impl<T: Float> Program<T> {
     /// Lays `graph` out: constants first, then inputs and op values in slots reused by
-    /// liveness. An op's output may take the slot of an input read for the last time by
-    /// that op (the op has computed its value before the slot is overwritten).
+    /// liveness and size. An op's output never takes the slot of one of its own inputs,
+    /// so the op writes into a dead buffer while it reads them.
     pub(crate) fn compile(graph: Graph<T>, scalar_path: bool) -> Self {
         let n = graph.nodes.len();
         let all_rank0 = graph.nodes.iter().all(|node| node.shape.is_empty());
@@ -62,29 +83,57 @@ impl<T: Float> Program<T> {
             }
         }
         let constants = slots.len();
-        let mut is_output = vec![false; n];
-        for &y in &graph.outputs {
-            is_output[y as usize] = true;
-        }
         let mut free: Vec<u32> = Vec::new();
         let mut input_slots = vec![None; graph.input_count];
         let mut instrs = Vec::new();
-        let take = |free: &mut Vec<u32>, slots: &mut Vec<Tensor<T>>| {
-            free.pop().unwrap_or_else(|| {
-                slots.push(Tensor::scalar(T::ZERO));
-                (slots.len() - 1) as u32
-            })
+        // the element count of the values each slot holds: a slot passes only to a value
+        // of its own size, so that its buffer fits every value it holds at every replay
+        let mut slot_len: Vec<usize> = slots.iter().map(|c| c.len()).collect();
+        let take = |free: &mut Vec<u32>,
+                    slots: &mut Vec<Tensor<T>>,
+                    slot_len: &mut Vec<usize>,
+                    shape: &[usize]| {
+            let len = shape.iter().product::<usize>();
+            match free.iter().rposition(|&s| slot_len[s as usize] == len) {
+                Some(k) => free.remove(k),
+                None => {
+                    slots.push(Tensor::scalar(T::ZERO));
+                    slot_len.push(len);
+                    (slots.len() - 1) as u32
+                }
+            }
         };
+        // the part nodes' shapes, read when their kernel is laid out
+        let part_shapes: Vec<Option<Vec<usize>>> = graph
+            .nodes
+            .iter()
+            .map(|node| matches!(node.source, Source::Part).then(|| node.shape.clone()))
+            .collect();
+        // frees the slots of `inputs` read for the last time by node `id` (an input read
+        // twice, as in `x · x`, is freed once)
+        fn release(
+            inputs: &[u32],
+            id: usize,
+            last_use: &[usize],
+            slot_of: &[u32],
+            free: &mut Vec<u32>,
+        ) {
+            for (k, &x) in inputs.iter().enumerate() {
+                if last_use[x as usize] == id && !inputs[..k].contains(&x) {
+                    free.push(slot_of[x as usize]);
+                }
+            }
+        }
         for (id, node) in graph.nodes.into_iter().enumerate() {
             match node.source {
                 Source::Const(_) => {}
                 Source::Input(i) => {
-                    let s = take(&mut free, &mut slots);
+                    // an input's slot is its own: it holds the caller's tensor (a shared
+                    // buffer no op could write into), replaced at every replay
+                    let s = take(&mut free, &mut slots, &mut slot_len, &node.shape);
                     slot_of[id] = s;
                     input_slots[i] = Some(s);
-                    if last_use[id] == 0 && !is_output[id] {
-                        free.push(s); // read by nothing (DCE keeps no such input)
-                    }
+                    last_use[id] = FOREVER;
                 }
                 Source::Op(_) => {
                     let kind = if all_rank0 && scalar_path {
@@ -100,15 +149,9 @@ impl<T: Float> Program<T> {
                     // the output's slot is taken before the inputs read for the last time
                     // here are freed: it is never one of them, so the op can write into
                     // the dead buffer the slot holds while reading its inputs
-                    let out = take(&mut free, &mut slots);
+                    let out = take(&mut free, &mut slots, &mut slot_len, &node.shape);
                     slot_of[id] = out;
-                    for (k, &x) in node.inputs.iter().enumerate() {
-                        // an input read twice by this op (`x · x`) is freed once
-                        let repeated = node.inputs[..k].contains(&x);
-                        if last_use[x as usize] == id && !repeated {
-                            free.push(slot_of[x as usize]);
-                        }
-                    }
+                    release(&node.inputs, id, &last_use, &slot_of, &mut free);
                     scalar_code.push(ScalarInstr {
                         kind,
                         a: args.first().copied().unwrap_or(0),
@@ -117,13 +160,33 @@ impl<T: Float> Program<T> {
                         index: instrs.len() as u32,
                     });
                     instrs.push(Instr {
-                        op,
+                        exec: Exec::Op(op),
                         args,
-                        out,
+                        outs: [out].into_iter().collect(),
                         shape: node.shape,
                         site: node.site,
                     });
                 }
+                Source::Fused(kernel) => {
+                    let args = node.inputs.iter().map(|&x| slot_of[x as usize]).collect();
+                    // its values are the part nodes that follow it, all written here
+                    let mut outs = SmallVec::new();
+                    for (part, shape) in part_shapes.iter().enumerate().skip(id + 1) {
+                        let Some(shape) = shape else { break };
+                        let s = take(&mut free, &mut slots, &mut slot_len, shape);
+                        slot_of[part] = s;
+                        outs.push(s);
+                    }
+                    release(&node.inputs, id, &last_use, &slot_of, &mut free);
+                    instrs.push(Instr {
+                        exec: Exec::Fused(kernel),
+                        args,
+                        outs,
+                        shape: node.shape,
+                        site: node.site,
+                    });
+                }
+                Source::Part => {} // given its slot with its kernel
             }
         }
         let outputs = graph.outputs.iter().map(|&y| slot_of[y as usize]).collect();
@@ -157,10 +220,33 @@ impl<T: Float> Program<T> {
             }
         }
         let slots = &mut self.slots;
-        for ins in &self.instrs {
-            let op = ins.op.get();
+        for ins in &mut self.instrs {
+            let op = match &mut ins.exec {
+                Exec::Op(op) => op.get(),
+                Exec::Fused(kernel) => {
+                    // the outputs' dead values: their buffers are the kernel's to reuse
+                    // pushed, not collected: SmallVec's generic `extend` is slow
+                    let mut ys: SmallVec<[Tensor<T>; 4]> = SmallVec::new();
+                    for &o in &ins.outs {
+                        let dead =
+                            std::mem::replace(&mut slots[o as usize], Tensor::scalar(T::ZERO));
+                        ys.push(dead);
+                    }
+                    let mut xs: SmallVec<[&Tensor<T>; 8]> = SmallVec::new();
+                    for &a in &ins.args {
+                        xs.push(&slots[a as usize]);
+                    }
+                    kernel.run(&xs, &mut ys);
+                    drop(xs);
+                    for (&o, y) in ins.outs.iter().zip(ys) {
+                        slots[o as usize] = y;
+                    }
+                    continue;
+                }
+            };
+            let out = ins.outs[0] as usize;
             // the slot's dead value: its buffer is the op's to reuse
-            let mut y = std::mem::replace(&mut slots[ins.out as usize], Tensor::scalar(T::ZERO));
+            let mut y = std::mem::replace(&mut slots[out], Tensor::scalar(T::ZERO));
             let done = {
                 let at = |k: usize| &slots[ins.args[k] as usize];
                 match ins.args.len() {
@@ -170,21 +256,86 @@ impl<T: Float> Program<T> {
                 }
             };
             match done {
-                Ok(()) => slots[ins.out as usize] = y,
+                Ok(()) => slots[out] = y,
                 Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
             }
         }
         // The scratch values stay in their slots: the next replay writes into their
         // buffers (an output handed out is shared, so its slot gets a fresh one).
-        Ok(self
+        let outputs = self
             .outputs
             .iter()
             .map(|&s| self.slots[s as usize].clone())
-            .collect())
+            .collect();
+        // The inputs' slots let go of the caller's tensors, so that the caller may update
+        // them in place (an optimizer's step) without a copy.
+        for s in self.input_slots.iter().flatten() {
+            self.slots[*s as usize] = Tensor::scalar(T::ZERO);
+        }
+        Ok(outputs)
     }
 }
 
 impl<T: Float> Program<T> {
+    /// [`run`](Self::run) on the tensor path, showing `observe` every op as it runs (the
+    /// ops of a fused chain one by one, computed unfused with the same arithmetic).
+    pub(crate) fn run_observed(
+        &mut self,
+        inputs: &[Tensor<T>],
+        caller: &'static Location<'static>,
+        observe: &mut dyn FnMut(&ReplayStep<'_, T>),
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        for (slot, x) in self.input_slots.iter().zip(inputs) {
+            if let Some(s) = slot {
+                self.slots[*s as usize] = x.clone();
+            }
+        }
+        let slots = &mut self.slots;
+        for (index, ins) in self.instrs.iter().enumerate() {
+            let xs: Vec<&Tensor<T>> = ins.args.iter().map(|&a| &slots[a as usize]).collect();
+            match &ins.exec {
+                Exec::Op(op) => {
+                    let op = op.get();
+                    let y = op
+                        .forward(&xs)
+                        .map_err(|e| replay_error(op.name(), e, ins.site, caller))?;
+                    observe(&ReplayStep {
+                        instruction: index,
+                        op: op.label(),
+                        site: ins.site,
+                        inputs: xs,
+                        output: &y,
+                    });
+                    slots[ins.outs[0] as usize] = y;
+                }
+                Exec::Fused(kernel) => {
+                    let (values, parts) = kernel.expand(&xs);
+                    for (k, (m, y)) in kernel.members.iter().zip(&values).enumerate() {
+                        observe(&ReplayStep {
+                            instruction: index,
+                            op: m.label.clone(),
+                            site: m.site,
+                            inputs: kernel.operands(k, &values, &xs).to_vec(),
+                            output: y,
+                        });
+                    }
+                    for (&o, y) in ins.outs.iter().zip(parts) {
+                        slots[o as usize] = y;
+                    }
+                }
+            }
+        }
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|&s| self.slots[s as usize].clone())
+            .collect();
+        for s in self.input_slots.iter().flatten() {
+            self.slots[*s as usize] = Tensor::scalar(T::ZERO);
+        }
+        Ok(outputs)
+    }
+
     /// The scalar path: every value a number in `regs`.
     fn run_scalar(
         &mut self,
@@ -202,7 +353,10 @@ impl<T: Float> Program<T> {
             let y = match ins.kind {
                 Kind::Generic => {
                     let full = &self.instrs[ins.index as usize];
-                    let op = full.op.get();
+                    let Exec::Op(op) = &full.exec else {
+                        unreachable!("the scalar path has no fused chains")
+                    };
+                    let op = op.get();
                     scalar::generic(op, regs, &full.args)
                         .map_err(|e| replay_error(op.name(), e, full.site, caller))?
                 }

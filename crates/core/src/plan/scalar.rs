@@ -23,6 +23,10 @@ pub(crate) enum Kind<T> {
     AddC(T),
     /// `x · c` (`mul_scalar`).
     MulC(T),
+    /// `x / c` (`x_over_scalar`).
+    DivC(T),
+    /// `c / x` (`scalar_over_x`).
+    CDiv(T),
     Relu,
     Sign,
     /// Any other op: its `forward` on rank-0 tensors.
@@ -57,6 +61,24 @@ pub(crate) fn kind_of<T: Float>(node: &Node<T>) -> Kind<T> {
         "sign" => Kind::Sign,
         "add_scalar" => probe(-T::ZERO).map_or(Kind::Generic, Kind::AddC),
         "mul_scalar" => probe(T::ONE).map_or(Kind::Generic, Kind::MulC),
+        "scalar_over_x" => probe(T::ONE).map_or(Kind::Generic, Kind::CDiv),
+        "x_over_scalar" => {
+            // `x / c` gives `c` back through no probe: it is read from the label (a
+            // float's `Display` parses back to the same value) and held to the op's own
+            // quotients at a few points
+            let label = op.label();
+            let c = label
+                .strip_prefix("x_over_scalar(")
+                .and_then(|l| l.strip_suffix(')'))
+                .and_then(|c| c.parse::<f64>().ok())
+                .map(T::from_f64);
+            let agrees = |c: T| {
+                [1.0, 3.0, -0.7, 1e-3, 12345.678]
+                    .iter()
+                    .all(|&x| probe(T::from_f64(x)) == Some(T::from_f64(x) / c))
+            };
+            c.filter(|&c| agrees(c)).map_or(Kind::Generic, Kind::DivC)
+        }
         _ => Kind::Generic,
     }
 }
@@ -75,8 +97,9 @@ pub(crate) fn generic<T: Float>(
     op.forward(&refs).map(|y| y.item())
 }
 
-/// The scalar instruction loop (the hot path of a scalar plan).
-#[inline]
+/// One scalar instruction's arithmetic (the hot path of a scalar plan, and of a fused
+/// chain's loops, where `kind` is a constant and the `match` folds away).
+#[inline(always)]
 pub(crate) fn step<T: Float>(kind: Kind<T>, x: T, y: T) -> T {
     match kind {
         Kind::Add => x + y,
@@ -86,6 +109,8 @@ pub(crate) fn step<T: Float>(kind: Kind<T>, x: T, y: T) -> T {
         Kind::Neg => -x,
         Kind::AddC(c) => x + c,
         Kind::MulC(c) => x * c,
+        Kind::DivC(c) => x / c,
+        Kind::CDiv(c) => c / x,
         // as `Relu::forward`: NaN passes through
         Kind::Relu => {
             if x > T::ZERO || x.is_nan() {

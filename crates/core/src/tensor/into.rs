@@ -1,5 +1,6 @@
-//! Element-wise kernels that write into an existing tensor's buffer when it is free to
-//! reuse (what a plan's replay does with a dead slot); nothing of tapes here.
+//! Kernels that write into an existing tensor's buffer when it is free to reuse (what a
+//! plan's replay does with a dead slot): element-wise maps here, products and sums
+//! through [`Tensor::buffer_for`]; nothing of tapes here.
 
 use super::{broadcast_shapes, Storage, Tensor, TensorError};
 use crate::Float;
@@ -13,6 +14,25 @@ impl<T: Float> Tensor<T> {
             Storage::Many(v) => Arc::get_mut(v).filter(|v| v.len() == len),
             Storage::One(_) => None,
         }
+    }
+
+    /// Makes `self` a tensor of `shape` whose buffer it alone holds and returns that
+    /// buffer to overwrite: its own when it holds the only reference to a buffer of the
+    /// right length (the contents are then its old values), else a new one of zeros.
+    pub(crate) fn buffer_for(&mut self, shape: &[usize]) -> Result<&mut [T], TensorError> {
+        let n = super::try_numel(shape)?;
+        self.shape = super::shape_of(shape);
+        if n == 1 {
+            if !matches!(self.data, Storage::One(_)) {
+                self.data = Storage::One(T::ZERO);
+            }
+        } else if self.reusable(n).is_none() {
+            self.data = Storage::Many(Arc::new(super::filled_buffer(n, T::ZERO)?));
+        }
+        Ok(match &mut self.data {
+            Storage::One(x) => std::slice::from_mut(x),
+            Storage::Many(v) => Arc::get_mut(v).expect("a buffer held once").as_mut_slice(),
+        })
     }
 
     /// `*out = self.zip_map(other, f)`, writing into `out`'s buffer when it holds the
@@ -109,6 +129,23 @@ mod tests {
             (out.as_slice().as_ptr(), out.clone()),
             (before, a.map(|x| -x))
         );
+    }
+
+    #[test]
+    fn buffer_for_reuses_a_free_buffer_of_the_right_length_only() {
+        let mut t = Tensor::<f64>::from_vec(vec![1.0; 6], &[2, 3]);
+        let before = t.as_slice().as_ptr();
+        assert_eq!(t.buffer_for(&[3, 2]).unwrap().as_ptr(), before);
+        assert_eq!(t.shape(), &[3, 2]);
+        let keep = t.clone();
+        t.buffer_for(&[6]).unwrap().fill(2.0); // shared: a new buffer
+        assert_eq!(
+            (keep.as_slice(), t.as_slice()),
+            (&[1.0; 6][..], &[2.0; 6][..])
+        );
+        t.buffer_for(&[]).unwrap()[0] = 5.0;
+        assert_eq!(t, Tensor::scalar(5.0));
+        assert!(t.buffer_for(&[0, 3]).unwrap().is_empty());
     }
 
     #[test]

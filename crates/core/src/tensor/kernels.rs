@@ -142,8 +142,17 @@ impl<T: Float> Tensor<T> {
     /// [`broadcast_to`](Self::broadcast_to), and how a broadcast input's gradient is formed.
     /// Summed pairwise, as [`sum_axes`](Self::sum_axes).
     pub fn sum_to(&self, shape: &[usize]) -> Result<Self, TensorError> {
+        let mut out = Self::scalar(T::ZERO);
+        self.sum_to_into(shape, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`sum_to`](Self::sum_to) written into `out`'s buffer when it holds the only
+    /// reference to one of the result's size (a plan's dead slot); same values.
+    pub fn sum_to_into(&self, shape: &[usize], out: &mut Self) -> Result<(), TensorError> {
         if self.shape() == shape {
-            return Ok(self.clone());
+            *out = self.clone();
+            return Ok(());
         }
         if !broadcasts_to(shape, self.shape()) {
             return Err(tensor_error!(
@@ -157,17 +166,22 @@ impl<T: Float> Tensor<T> {
                 self.shape()
             ));
         }
+        let buf = out.buffer_for(shape)?;
         if self.is_empty() {
             // A sum of nothing is 0 (and `shape` is empty too unless it has 1s where
             // `self` has 0s); the loops below would walk empty rows.
-            return Self::try_zeros(shape);
+            buf.fill(T::ZERO);
+            return Ok(());
         }
         // the leading axes `shape` lacks, and those where it has a 1
         let lead = self.ndim() - shape.len();
-        let data = sum_kept(self.as_slice(), self.shape(), |i| {
-            i < lead || shape[i - lead] == 1
-        });
-        Ok(Self::from_parts(shape_of(shape), data))
+        sum_kept_into(
+            self.as_slice(),
+            self.shape(),
+            |i| i < lead || shape[i - lead] == 1,
+            buf,
+        );
+        Ok(())
     }
 
     /// The sum of all elements (0 when empty), by blocked pairwise summation (see
@@ -200,16 +214,28 @@ impl<T: Float> Tensor<T> {
     /// `n·ε` to about `(32 + log₂ n)·ε`, and the loops still vectorise. Mixed layouts sum
     /// one run of adjacent reduced axes away per pass, innermost first.
     pub fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Result<Self, TensorError> {
+        let mut out = Self::scalar(T::ZERO);
+        self.sum_axes_into(axes, keepdim, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`sum_axes`](Self::sum_axes) written into `out`'s buffer when it holds the only
+    /// reference to one of the result's size (a plan's dead slot); same values.
+    pub fn sum_axes_into(
+        &self,
+        axes: &[usize],
+        keepdim: bool,
+        out: &mut Self,
+    ) -> Result<(), TensorError> {
         check_axes(self.shape(), axes)?;
+        let buf = out.buffer_for(&reduced_shape(self.shape(), axes, keepdim))?;
         if self.is_empty() {
             // a sum of nothing is 0, without walking empty rows
-            return Self::try_zeros(&reduced_shape(self.shape(), axes, keepdim));
+            buf.fill(T::ZERO);
+            return Ok(());
         }
-        let data = sum_kept(self.as_slice(), self.shape(), |i| axes.contains(&i));
-        Ok(Self::from_parts(
-            reduced_shape(self.shape(), axes, keepdim),
-            data,
-        ))
+        sum_kept_into(self.as_slice(), self.shape(), |i| axes.contains(&i), buf);
+        Ok(())
     }
 
     /// Folds the listed axes with `f`, starting from `init`; the reduced axes stay as size 1
@@ -475,10 +501,10 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Shape {
 
 /// Values per leaf of the pairwise tree over a contiguous run: each lane adds
 /// `SUM_BLOCK / SUM_LANES` = 16 of them in a row.
-const SUM_BLOCK: usize = 256;
+pub(crate) const SUM_BLOCK: usize = 256;
 /// Independent accumulators in a leaf: 4 SSE vectors of f32 or 8 of f64, enough to keep
 /// the adder busy while earlier adds finish.
-const SUM_LANES: usize = 16;
+pub(crate) const SUM_LANES: usize = 16;
 /// Rows per leaf of the pairwise tree over rows, added into one partial row: at most 32
 /// additions in a row, and a merge of partial rows per 32 rows only.
 const ROW_BLOCK: usize = 32;
@@ -487,36 +513,18 @@ const ROW_BLOCK: usize = 32;
 const MIN_ROW_WIDTH: usize = 32;
 
 /// `Σ xs` by blocked pairwise summation (the design is at [`Tensor::sum_axes`]).
-fn pairwise_sum<T: Float>(xs: &[T]) -> T {
+pub(crate) fn pairwise_sum<T: Float>(xs: &[T]) -> T {
     if xs.len() < SUM_LANES {
         // a short run: a plain loop is as accurate and skips the lane set-up
         return xs.iter().fold(T::ZERO, |acc, &x| acc + x);
     }
-    let mut lanes = pairwise_lanes(xs);
-    let mut width = SUM_LANES;
-    while width > 1 {
-        width /= 2;
-        for i in 0..width {
-            lanes[i] += lanes[i + width];
-        }
-    }
-    lanes[0]
+    lanes_total(pairwise_lanes(xs))
 }
 
 /// The lane-wise sums of `xs`: leaves of `SUM_BLOCK`, combined by recursive halving.
 fn pairwise_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
     if xs.len() <= SUM_BLOCK {
-        let mut lanes = [T::ZERO; SUM_LANES];
-        let mut chunks = xs.chunks_exact(SUM_LANES);
-        for chunk in &mut chunks {
-            for (acc, &x) in lanes.iter_mut().zip(chunk) {
-                *acc += x;
-            }
-        }
-        for (acc, &x) in lanes.iter_mut().zip(chunks.remainder()) {
-            *acc += x;
-        }
-        return lanes;
+        return leaf_lanes(xs);
     }
     // split at a whole number of leaves, so only the last leaf is partial
     let (a, b) = xs.split_at(split_point(xs.len(), SUM_BLOCK));
@@ -525,6 +533,50 @@ fn pairwise_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
         *acc += x;
     }
     lanes
+}
+
+/// The lanes of one leaf (at most `SUM_BLOCK` values).
+pub(crate) fn leaf_lanes<T: Float>(xs: &[T]) -> [T; SUM_LANES] {
+    let mut lanes = [T::ZERO; SUM_LANES];
+    let mut chunks = xs.chunks_exact(SUM_LANES);
+    for chunk in &mut chunks {
+        for (acc, &x) in lanes.iter_mut().zip(chunk) {
+            *acc += x;
+        }
+    }
+    for (acc, &x) in lanes.iter_mut().zip(chunks.remainder()) {
+        *acc += x;
+    }
+    lanes
+}
+
+/// [`pairwise_lanes`] of `n ≥ SUM_LANES` values from the lanes of their leaves (each
+/// `SUM_BLOCK` values but the last), combined in the same tree: with [`lanes_total`],
+/// the same sum to the bit as [`pairwise_sum`], for a caller that produces the values
+/// one leaf at a time (a plan's fused loop) and keeps only their lanes.
+pub(crate) fn tree_lanes<T: Float>(leaves: &[[T; SUM_LANES]], n: usize) -> [T; SUM_LANES] {
+    if n <= SUM_BLOCK {
+        return leaves[0];
+    }
+    let split = split_point(n, SUM_BLOCK);
+    let (a, b) = leaves.split_at(split / SUM_BLOCK);
+    let (mut lanes, other) = (tree_lanes(a, split), tree_lanes(b, n - split));
+    for (acc, x) in lanes.iter_mut().zip(other) {
+        *acc += x;
+    }
+    lanes
+}
+
+/// The 16 lanes added pairwise into one total.
+pub(crate) fn lanes_total<T: Float>(mut lanes: [T; SUM_LANES]) -> T {
+    let mut width = SUM_LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] += lanes[i + width];
+        }
+    }
+    lanes[0]
 }
 
 /// Where recursive halving splits `n` items: half of them rounded up to whole leaves of
@@ -562,7 +614,8 @@ fn sum_rows_pairwise<T: Float>(src: &[T], out: &mut [T]) {
         rows = split_point(rows, ROW_BLOCK);
         levels += 1;
     }
-    let mut scratch = vec![T::ZERO; levels * c];
+    // on the stack for the narrow column sums of a bias gradient
+    let mut scratch: SmallVec<[T; 64]> = SmallVec::from_elem(T::ZERO, levels * c);
     sum_rows_into(src, out, &mut scratch);
 }
 
@@ -605,8 +658,15 @@ fn sum_rows_into<T: Float>(src: &[T], out: &mut [T], scratch: &mut [T]) {
 }
 
 /// The sums of `src` (row-major, of shape `shape`) over the axes for which
-/// `reduced(axis)`, in row-major order of the other axes.
-fn sum_kept<T: Float>(src: &[T], shape: &[usize], reduced: impl Fn(usize) -> bool) -> Vec<T> {
+/// `reduced(axis)`, in row-major order of the other axes, written into `out` (of the kept
+/// axes' size). The last pass writes into `out` directly: one reduced run (a sum over
+/// everything, or over inner or outer axes) needs no other buffer.
+fn sum_kept_into<T: Float>(
+    src: &[T],
+    shape: &[usize],
+    reduced: impl Fn(usize) -> bool,
+    out: &mut [T],
+) {
     // Adjacent axes of one kind act as one axis, and size-1 axes change nothing: what is
     // left alternates between runs of kept and of reduced values.
     let mut runs: SmallVec<[(usize, bool); 8]> = SmallVec::new();
@@ -616,27 +676,34 @@ fn sum_kept<T: Float>(src: &[T], shape: &[usize], reduced: impl Fn(usize) -> boo
             _ => runs.push((d, reduced(i))),
         }
     }
-    if src.is_empty() {
-        return vec![T::ZERO; runs.iter().filter(|r| !r.1).map(|r| r.0).product()];
-    }
     let mut data = Cow::Borrowed(src);
     // Each pass sums the innermost reduced run away: a contiguous run when it is the
     // innermost of all, else the rows of each [reduced, inner] slab.
     while let Some(pos) = runs.iter().rposition(|r| r.1) {
         let n = runs[pos].0;
         let inner: usize = runs[pos + 1..].iter().map(|r| r.0).product();
-        let next: Vec<T> = if inner == 1 {
-            data.chunks_exact(n).map(pairwise_sum).collect()
+        let last = !runs[..pos].iter().any(|r| r.1);
+        let mut next = if last {
+            Vec::new()
         } else {
-            let mut out = vec![T::ZERO; data.len() / n];
+            vec![T::ZERO; data.len() / n]
+        };
+        let target: &mut [T] = if last { &mut *out } else { &mut next };
+        if inner == 1 {
+            for (o, run) in target.iter_mut().zip(data.chunks_exact(n)) {
+                *o = pairwise_sum(run);
+            }
+        } else {
             for (slab, o) in data
                 .chunks_exact(n * inner)
-                .zip(out.chunks_exact_mut(inner))
+                .zip(target.chunks_exact_mut(inner))
             {
                 sum_columns(slab, o);
             }
-            out
-        };
+        }
+        if last {
+            return;
+        }
         data = Cow::Owned(next);
         runs.remove(pos);
         if pos > 0 && pos < runs.len() {
@@ -644,7 +711,8 @@ fn sum_kept<T: Float>(src: &[T], shape: &[usize], reduced: impl Fn(usize) -> boo
             runs[pos - 1].0 *= runs.remove(pos).0;
         }
     }
-    data.into_owned()
+    // nothing to sum (only size-1 axes reduced): the values themselves
+    out.copy_from_slice(&data);
 }
 
 /// True when `part`, with leading 1s ignored, equals the last axes of `whole`: then `whole`
@@ -705,6 +773,18 @@ mod tests {
         assert_eq!(g.sum_to(&[3]).unwrap(), t(&[2., 2., 2.], &[3]));
         assert_eq!(g.sum_to(&[2, 1]).unwrap(), t(&[3., 3.], &[2, 1]));
         assert_eq!(g.sum_to(&[]).unwrap(), Tensor::scalar(6.0));
+    }
+
+    #[test]
+    fn sums_by_leaves_are_the_pairwise_sum_to_the_bit() {
+        for n in [16, 17, 255, 256, 257, 700, 1024, 1500, 4099] {
+            let xs: Vec<f64> = (0..n)
+                .map(|i| ((i * 7919) % 1013) as f64 * 0.37 - 91.1)
+                .collect();
+            let leaves: Vec<_> = xs.chunks(SUM_BLOCK).map(leaf_lanes).collect();
+            let by_leaves = lanes_total(tree_lanes(&leaves, n));
+            assert_eq!(by_leaves.to_bits(), pairwise_sum(&xs).to_bits(), "n = {n}");
+        }
     }
 
     /// `Σ xs` with Neumaier's compensation in f64: good to about one rounding, the

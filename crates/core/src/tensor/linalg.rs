@@ -1,10 +1,7 @@
 //! Matrix products: batched, broadcasting over batch axes, with free transposes.
 //! The inner kernel is `matrixmultiply`'s strided GEMM.
 
-use super::{
-    broadcast_shapes, broadcast_strides, for_each_offset, numel, output_buffer, Shape, Tensor,
-    TensorError,
-};
+use super::{broadcast_shapes, broadcast_strides, for_each_offset, Shape, Tensor, TensorError};
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
 
@@ -21,6 +18,23 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(a.matmul_t(&i, true, false).unwrap().as_slice(), &[1.0, 3.0, 2.0, 4.0]);
     /// ```
     pub fn matmul_t(&self, other: &Self, ta: bool, tb: bool) -> Result<Self, TensorError> {
+        let mut out = Self::scalar(T::ZERO);
+        self.matmul_t_into(other, ta, tb, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`matmul_t`](Self::matmul_t) written into `out`'s buffer when it holds the only
+    /// reference to one of the product's size (what a plan's replay does with a dead
+    /// slot); otherwise into a new buffer. Same values either way: every kernel below
+    /// overwrites all of its output (the GEMM with beta = 0), so a reused buffer is not
+    /// cleared first.
+    pub fn matmul_t_into(
+        &self,
+        other: &Self,
+        ta: bool,
+        tb: bool,
+        out: &mut Self,
+    ) -> Result<(), TensorError> {
         let (a, b) = (self.shape(), other.shape());
         if a.len() < 2 || b.len() < 2 {
             return Err(tensor_error!(
@@ -64,13 +78,14 @@ impl<T: Float> Tensor<T> {
         shape.push(n);
         // Checked: two valid operands can make a product with more than usize::MAX
         // elements ([2³², 0] x [0, 2³²]).
-        let Some(mut out) = output_buffer(&shape)? else {
-            return Ok(Self::empty(shape));
-        };
-        out.resize(numel(&shape), T::ZERO);
+        let out = out.buffer_for(&shape)?;
+        if out.is_empty() {
+            return Ok(());
+        }
         if k == 0 {
             // sums of nothing: the zeros are the product
-            return Ok(Self::from_parts(shape, out));
+            out.fill(T::ZERO);
+            return Ok(());
         }
         // Matrix-sized strides of each operand over the broadcast batch axes.
         let sa = broadcast_strides(batch_a, &batch);
@@ -94,7 +109,7 @@ impl<T: Float> Tensor<T> {
                 T::gemm(m, k, n, a, stride_a, b, stride_b, c);
             }
         });
-        Ok(Self::from_parts(shape, out))
+        Ok(())
     }
 }
 
@@ -123,8 +138,16 @@ fn matrix_vector<T: Float>(
         c[..m].fill(T::ZERO);
         for p in 0..k {
             let vp = v[p * vs];
-            for (i, ci) in c.iter_mut().enumerate().take(m) {
-                *ci += a[i * rs + p * cs] * vp;
+            if rs == 1 {
+                // a contiguous column (a transposed operand): slices, so it vectorises
+                let column = &a[p * cs..p * cs + m];
+                for (ci, &x) in c[..m].iter_mut().zip(column) {
+                    *ci += x * vp;
+                }
+            } else {
+                for (i, ci) in c.iter_mut().enumerate().take(m) {
+                    *ci += a[i * rs + p * cs] * vp;
+                }
             }
         }
     }
@@ -224,6 +247,22 @@ mod tests {
             .reshape(&[3, 2])
             .unwrap()
             .approx_eq(&naive(&a1, &b2), 1e-12, 0.0));
+    }
+
+    #[test]
+    fn a_product_into_a_free_buffer_reuses_it_and_matches_the_allocating_one() {
+        for (m, k, n) in [(5, 7, 3), (4, 6, 1), (1, 6, 4), (3, 0, 2)] {
+            let a = Tensor::<f64>::rand_normal(&[m, k], 0.0, 1.0, 9);
+            let b = Tensor::<f64>::rand_normal(&[k, n], 0.0, 1.0, 10);
+            // a dead buffer of the product's size, full of values that must not leak in
+            let mut out = Tensor::full(&[m * n], f64::NAN);
+            let before = out.as_slice().as_ptr();
+            a.matmul_t_into(&b, false, false, &mut out).unwrap();
+            assert_eq!(out, a.matmul_t(&b, false, false).unwrap(), "{m}×{k}×{n}");
+            if m * n > 1 {
+                assert_eq!(out.as_slice().as_ptr(), before);
+            }
+        }
     }
 
     #[test]

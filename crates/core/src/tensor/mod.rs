@@ -7,6 +7,7 @@ pub(crate) mod elementary;
 pub(crate) mod gather;
 mod into;
 mod kernels;
+pub(crate) use kernels::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 mod linalg;
 pub(crate) mod pool;
 mod random;

@@ -214,10 +214,140 @@ fn liveness_reuses_slots_along_a_chain() {
         vec![y]
     };
     let mut plan = Plan::trace(&x, f).unwrap();
-    // 100 values of 1,000 elements each, at most two alive at once
+    // 100 values of 1,000 elements each, at most two alive at once, and the input's slot
+    // (its own: it holds the caller's tensor)
     assert_eq!(plan.stats().instructions, 100);
-    assert!(plan.stats().slots <= 2, "{:?}", plan.stats());
+    assert!(plan.stats().slots <= 3, "{:?}", plan.stats());
     let mut none = Plan::trace_with(&x, Passes::none(), f).unwrap();
     let at = [Tensor::vector(vec![0.7; 1000])];
     assert_same(&plan.run(&at).unwrap(), &none.run(&at).unwrap(), 0.0);
+}
+
+#[test]
+fn replays_write_into_slot_buffers_but_never_into_outputs_the_caller_holds() {
+    // a layer and its gradients: matmul, linear and the reductions write into their
+    // slots' buffers from the second replay on
+    let inputs = [
+        Tensor::from_vec(vec![0.5, -0.25, 1.0, 0.75, -1.0, 0.5], &[2, 3]),
+        Tensor::vector(vec![0.1, -0.2]),
+    ];
+    let f: Build = |tape, v| {
+        let x = Tensor::from_vec((0..12).map(|i| i as f64 * 0.1).collect(), &[4, 3]);
+        let h = tape.constant(x).linear(v[0], Some(v[1])).relu();
+        let loss = (h.matmul(v[0]) * 0.5).mean();
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, v));
+        out
+    };
+    let mut plan = Plan::trace(&inputs, f).unwrap();
+    let mut none = Plan::trace_with(&inputs, Passes::none(), f).unwrap();
+    let first = plan.run(&inputs).unwrap();
+    let kept: Vec<Vec<f64>> = first.iter().map(|t| t.to_vec()).collect();
+    let at = [inputs[0].map(|w| w * -1.5), inputs[1].map(|b| b + 0.3)];
+    for _ in 0..3 {
+        assert_same(&plan.run(&at).unwrap(), &none.run(&at).unwrap(), 0.0);
+    }
+    // the first replay's outputs, still held here, were not written into
+    for (t, k) in first.iter().zip(&kept) {
+        assert_eq!(&t.to_vec(), k);
+    }
+}
+
+fn fuse_too(p: &mut Passes) {
+    p.dce = true;
+    p.fuse = true;
+}
+
+#[test]
+fn fuse_runs_an_element_wise_chain_and_its_sums_as_one_loop() {
+    // linear regression's gradient: the residual, its square's sum and the two sums of
+    // the backward pass are one loop over 600 points (three blocks of the fused loop)
+    let x: Vec<f64> = (0..600).map(|i| i as f64 * 0.01).collect();
+    let inputs = [Tensor::scalar(0.5), Tensor::scalar(-0.25)];
+    let at = [Tensor::scalar(1.75), Tensor::scalar(0.125)];
+    let f: Build = |tape, p| {
+        let x = Tensor::vector((0..600).map(|i| i as f64 * 0.01).collect());
+        let y = x.map(|v| 2.0 * v + 0.3 + (v * 37.0).sin() * 0.1);
+        let d = tape.constant(x) * p[0] + p[1] - tape.constant(y);
+        let loss = (d * d).sum();
+        let mut out = vec![loss];
+        out.extend(tape.grad(loss, p));
+        out
+    };
+    let plan = with_only(fuse_too, &inputs, &at, f);
+    assert_eq!(plan.stats().instructions, 1, "{plan}");
+    assert_eq!(
+        plan.ops(),
+        ["fused(mul, add, sub, mul, sum, mul, add, sum_to([]), mul, sum_to([]))"]
+    );
+    assert_eq!(plan.stats().fused, 10);
+    assert!(plan.to_string().contains("%"), "{plan}");
+    // the same values to the bit as the unfused replay (`with_only` checked at `at`) and
+    // as eager
+    let tape = Tape::new();
+    let p: Vec<_> = at.iter().map(|t| tape.leaf(t.clone())).collect();
+    let d = tape.constant(Tensor::vector(x.clone())) * p[0] + p[1]
+        - tape.constant(Tensor::vector(x).map(|v| 2.0 * v + 0.3 + (v * 37.0).sin() * 0.1));
+    let loss = (d * d).sum();
+    let mut want = vec![loss.value()];
+    want.extend(tape.grad(loss, &p).iter().map(|g| g.value()));
+    let mut plan = plan;
+    assert_same(&plan.run(&at).unwrap(), &want, 1e-12);
+}
+
+#[test]
+fn fuse_starts_a_new_chain_where_a_step_reads_a_sum_of_its_own_chain() {
+    // `a · Σa`: the sum is known only after the loop over `a`, so the product cannot be
+    // in that loop; alone, it stays an ordinary instruction
+    let x = [Tensor::vector(vec![1.0, 2.0, 3.0])];
+    let at = [Tensor::vector(vec![0.5, -1.0, 4.0])];
+    let f: Build = |_, v| {
+        let a = v[0] * 2.0;
+        vec![a * a.sum()]
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    assert_eq!(plan.ops(), ["fused(mul_scalar(2), sum)", "mul"]);
+}
+
+#[test]
+fn fuse_keeps_relus_mask_in_the_backward_loop_that_reads_it() {
+    // the mask `sign(y)` is fused with `dy · sign(y)` (no buffer for it), not with the
+    // forward `relu`, whose loop would have to keep it until the backward pass
+    let x = [Tensor::from_vec(vec![0.5, -1.0, 2.0, -0.25], &[2, 2])];
+    let at = [Tensor::from_vec(vec![-0.5, 1.0, 1.5, 0.75], &[2, 2])];
+    let f: Build = |tape, v| {
+        let h = v[0].matmul(v[0]).relu();
+        let loss = h.matmul(v[0]).sum();
+        tape.grad(loss, v)
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    assert!(
+        plan.ops().iter().any(|op| op == "fused(sign, mul)"),
+        "{plan}"
+    );
+    assert!(plan.ops().iter().any(|op| op == "relu"), "{plan}");
+}
+
+#[test]
+fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
+    // 6,000 element-wise ops forward and more backward: chains of at most 1,024 nodes
+    let x = [Tensor::vector(vec![0.5, -0.25, 1.0])];
+    let at = [Tensor::vector(vec![0.25, 0.75, -1.0])];
+    let f: Build = |tape, v| {
+        let mut y = v[0];
+        for _ in 0..2000 {
+            y = (y * 1.0001 + 0.0001).relu();
+        }
+        let loss = (y * y).sum();
+        vec![loss, tape.grad(loss, v)[0]]
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    let s = plan.stats();
+    assert!(s.fused > 6000, "{s:?}");
+    let chains = plan
+        .ops()
+        .iter()
+        .filter(|op| op.starts_with("fused("))
+        .count();
+    assert!(chains >= 6, "{chains} chains for {} fused nodes", s.fused);
 }

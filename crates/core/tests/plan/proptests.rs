@@ -183,3 +183,91 @@ proptest! {
         assert_same(&got, &want, 1e-12);
     }
 }
+
+/// A chain of the ops the fusion pass fuses, over values of `n` elements (up to a few
+/// blocks of the fused loop) with scalar and one-element operands, with sums in between
+/// (which end a chain where a later step reads them).
+fn chain_expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
+    let mut pool: Vec<Var<'t, f64>> = vs.to_vec();
+    for &(code, i, j) in steps {
+        let a = pool[i % pool.len()];
+        let b = pool[j % pool.len()];
+        let y = match code % 12 {
+            0 => a + b,
+            1 => a - b,
+            2 => a * b * 0.5,
+            3 => a / (b * b + 1.0),
+            4 => -a,
+            5 => a.relu() * b,
+            6 => (a + 0.25) * 0.75,
+            7 => 0.5 / (a * a + 1.0),
+            8 => a / 3.0,
+            9 => a * (a.sum() * 0.01),
+            10 => a - a.mean(),
+            _ => a.sign() * b,
+        };
+        // keep magnitudes moderate with fusable ops only
+        pool.push(y / (y * y + 1.0) * 2.0);
+    }
+    let n = pool.len();
+    // a chain whenever there are several elements, whatever the steps
+    let mut out = (vs[0] * vs[1]).sum() + (pool[n - 1] * pool[n - 1]).sum();
+    for &v in &pool[n.saturating_sub(3)..n - 1] {
+        out = out + v.sum() * 0.5;
+    }
+    out
+}
+
+fn chain_outputs<'t>(
+    tape: &'t Tape<f64>,
+    vs: &[Var<'t, f64>],
+    steps: &[Step],
+) -> Vec<Var<'t, f64>> {
+    let f = chain_expression(vs, steps);
+    let g = tape.grad(f, vs);
+    let h = tape.grad(g[0].sum(), vs);
+    let mut out = vec![f];
+    out.extend(g);
+    out.extend(h);
+    out
+}
+
+/// Inputs `[n]`, `[1, n]`, `[]` and `[1]`, each at two points, with `n` up to three
+/// blocks of the fused loop.
+fn chain_case() -> impl Strategy<Value = (Vec<Tensor<f64>>, Vec<Tensor<f64>>, Vec<Step>)> {
+    (1usize..700).prop_flat_map(|n| {
+        let point = move || {
+            (
+                tensor_in(vec![n], -2.0, 2.0),
+                tensor_in(vec![1, n], -2.0, 2.0),
+                tensor_in(vec![], -2.0, 2.0),
+                tensor_in(vec![1], -2.0, 2.0),
+            )
+                .prop_map(|(a, b, c, d)| vec![a, b, c, d])
+        };
+        let steps = prop::collection::vec((any::<u8>(), 0usize..64, 0usize..64), 1..12);
+        (point(), point(), steps)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn fused_chains_equal_the_unfused_replay_bit_for_bit_and_eager(case in chain_case()) {
+        let (traced_at, replayed_at, steps) = case;
+        let mut fused = Plan::trace(&traced_at, |t, v| chain_outputs(t, v, &steps)).unwrap();
+        let unfused_passes = Passes { fuse: false, ..Passes::all() };
+        let mut unfused =
+            Plan::trace_with(&traced_at, unfused_passes, |t, v| chain_outputs(t, v, &steps))
+                .unwrap();
+        prop_assert!(traced_at[0].len() == 1 || fused.stats().fused > 0);
+        let got = fused.run(&replayed_at).unwrap();
+        assert_same(&got, &unfused.run(&replayed_at).unwrap(), 0.0);
+        // and again, into the buffers the first replay left
+        assert_same(&fused.run(&replayed_at).unwrap(), &got, 0.0);
+        let tape = Tape::new();
+        let vs: Vec<_> = replayed_at.iter().map(|x| tape.leaf(x.clone())).collect();
+        let want: Vec<_> = chain_outputs(&tape, &vs, &steps).iter().map(|v| v.value()).collect();
+        assert_same(&got, &want, 1e-12);
+    }
+}

@@ -229,3 +229,30 @@ fn plan_trace_passes_on_an_op_refusal_and_refuses_another_tapes_output() {
         Some(ErrorKind::ForeignTape)
     );
 }
+
+#[test]
+fn plan_observed_replay_shows_each_fused_op_with_its_value_and_line() {
+    let x = [Tensor::vector(vec![1.0, 2.0, 3.0])];
+    let mut plan = Plan::trace(&x, |_, v| {
+        let y = v[0] * 2.0 + 1.0;
+        vec![(y * y).sum()]
+    })
+    .unwrap();
+    let line = line!() - 4;
+    assert_eq!(plan.stats().instructions, 1);
+    let at = [Tensor::vector(vec![0.5, -1.0, 4.0])];
+    let mut seen = Vec::new();
+    let out = plan
+        .run_observed(&at, |s| {
+            let inputs: Vec<Vec<f64>> = s.inputs.iter().map(|t| t.to_vec()).collect();
+            seen.push((s.op.clone(), s.site.line(), inputs, s.output.to_vec()));
+        })
+        .unwrap();
+    let ops: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(ops, ["mul_scalar(2)", "add_scalar(1)", "mul", "sum"]);
+    assert!(seen.iter().take(2).all(|s| s.1 == line));
+    assert_eq!(seen[1].3, [2.0, -1.0, 9.0]);
+    assert_eq!(seen[2].2, [vec![2.0, -1.0, 9.0], vec![2.0, -1.0, 9.0]]);
+    assert_eq!(seen[3].3, [86.0]);
+    assert_eq!(out, plan.run(&at).unwrap());
+}

@@ -23,6 +23,11 @@ impl<T: Float> Op<T> for Linear {
         "linear"
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        let mut y = Tensor::scalar(T::ZERO);
+        self.forward_into(xs, &mut y)?;
+        Ok(y)
+    }
+    fn forward_into(&self, xs: &[&Tensor<T>], y: &mut Tensor<T>) -> Result<(), TensorError> {
         let (x, w) = (xs[0], xs[1]);
         if x.ndim() < 2 || w.ndim() != 2 {
             return Err(TensorError::new(
@@ -36,11 +41,9 @@ impl<T: Float> Op<T> for Linear {
                 ),
             ));
         }
-        let y = x.matmul_t(w, false, true)?;
-        match xs.get(2) {
-            None => Ok(y),
-            Some(b) if b.shape() == [w.shape()[0]] => y.zip_map(b, |v, b| v + b),
-            Some(b) => Err(TensorError::new(
+        x.matmul_t_into(w, false, true, y)?;
+        if let Some(b) = xs.get(2).filter(|b| b.shape() != [w.shape()[0]]) {
+            return Err(TensorError::new(
                 ErrorKind::ShapeMismatch {
                     shapes: vec![b.shape().to_vec(), w.shape().to_vec()],
                 },
@@ -49,8 +52,20 @@ impl<T: Float> Op<T> for Linear {
                     b.shape(),
                     w.shape()
                 ),
-            )),
+            ));
         }
+        if let Some(b) = xs.get(2) {
+            // the bias added to each row in place, while the product is in cache
+            let b = b.as_slice();
+            if !b.is_empty() {
+                for row in y.as_mut_slice().chunks_exact_mut(b.len()) {
+                    for (v, &b) in row.iter_mut().zip(b) {
+                        *v += b;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
     fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
         // y[r, o] = Σₗ x[r, l]·w[o, l] + b[o]: a product of x and w, linear in b.

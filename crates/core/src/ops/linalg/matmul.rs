@@ -23,6 +23,9 @@ impl<T: Float> Op<T> for MatMul {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].matmul_t(xs[1], self.ta, self.tb)
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].matmul_t_into(xs[1], self.ta, self.tb, out)
+    }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (a, b) = (xs[0], xs[1]);
         if dy.shape().contains(&0) {

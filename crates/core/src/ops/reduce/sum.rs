@@ -33,6 +33,10 @@ impl<T: Float> Op<T> for SumAxes {
         let axes = reduced_axes(self.axes.as_deref(), xs[0].shape())?;
         xs[0].sum_axes(&axes, self.keepdim)
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        let axes = reduced_axes(self.axes.as_deref(), xs[0].shape())?;
+        xs[0].sum_axes_into(&axes, self.keepdim, out)
+    }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let shape = xs[0].shape();
         let axes = forward_axes(self.axes.as_deref(), shape.len());

@@ -43,6 +43,9 @@ impl<T: Float> Op<T> for SumTo {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].sum_to(&self.shape)
     }
+    fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
+        xs[0].sum_to_into(&self.shape, out)
+    }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy.broadcast_to(&xs[0].shape()))].into()
     }

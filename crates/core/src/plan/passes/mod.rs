@@ -4,6 +4,7 @@
 pub(crate) mod cse;
 pub(crate) mod dce;
 pub(crate) mod fold;
+pub(crate) mod fuse;
 pub(crate) mod simplify;
 
 /// The identity map on `n` nodes, for a pass that replaces nodes by earlier ones.

@@ -1,0 +1,322 @@
+//! A fused kernel: a chain of element-wise ops over values of one size, run as one loop
+//! over blocks of elements with no buffer for the values in between, and the full sums
+//! of some of them taken on the way. The fusion pass (`passes/fuse.rs`) builds it.
+//!
+//! # Design
+//! The loop runs over blocks of [`SUM_BLOCK`] elements. Each step of the chain computes
+//! one block of its value into a block-sized register (on the heap once, in cache
+//! after), with the same arithmetic as the op's `forward` (`scalar::step`, which the scalar
+//! path shares), so a fused value equals the unfused one to the bit. Values read outside
+//! the chain are copied from their register into their slot's buffer. A sum is taken leaf
+//! by leaf (blocks are the leaves of the pairwise sum, [`Tensor::sum_axes`]'s design)
+//! and the leaves are combined in the sum's own tree: the same bits as `sum`/`sum_to`.
+
+use super::scalar::{step, Kind};
+use crate::tensor::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
+use crate::{Float, Tensor};
+use smallvec::SmallVec;
+use std::panic::Location;
+
+/// Where a step's operand comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arg {
+    /// A register: an earlier step's block.
+    Reg(u16),
+    /// The kernel's input `i`, of the kernel's size: its block.
+    Full(u16),
+    /// The kernel's input `i`, of one element: broadcast.
+    One(u16),
+}
+
+/// One step: `reg[out] = kind(a, b)` over a block.
+pub(crate) struct Step<T> {
+    pub(crate) kind: Kind<T>,
+    pub(crate) a: Arg,
+    pub(crate) b: Arg,
+    pub(crate) out: u16,
+}
+
+/// What the kernel hands out, in order: the values of some registers, or their sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Every element of a register's value.
+    Values(u16),
+    /// The pairwise sum of a register's value.
+    Sum(u16),
+}
+
+/// One op of the chain, as traced: what an observed replay shows of it.
+pub(crate) struct Member<T> {
+    pub(crate) label: String,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) what: What<T>,
+}
+
+/// What a member computes, from the kernel's inputs and earlier members.
+pub(crate) enum What<T> {
+    Step(Kind<T>, Operand, Operand),
+    /// The pairwise sum of member `k`.
+    Sum(usize),
+}
+
+/// An operand of a member: an earlier member, or one of the kernel's inputs.
+#[derive(Clone, Copy)]
+pub(crate) enum Operand {
+    Member(usize),
+    Input(usize),
+}
+
+/// The chain, its outputs and its scratch.
+pub(crate) struct Kernel<T> {
+    /// Elements of every value in the chain.
+    pub(crate) len: usize,
+    pub(crate) steps: Vec<Step<T>>,
+    /// The outputs with their shapes.
+    pub(crate) parts: Vec<(Part, Vec<usize>)>,
+    /// The fused ops, in order (for listings and observed replays).
+    pub(crate) members: Vec<Member<T>>,
+    /// The member each part hands out.
+    pub(crate) part_members: Vec<usize>,
+    /// `registers` blocks of `SUM_BLOCK` values.
+    regs: Vec<T>,
+    /// The leaves' lanes of each sum (one per block), when there is more than one block.
+    leaves: Vec<Vec<[T; SUM_LANES]>>,
+    /// Each sum's total.
+    totals: Vec<T>,
+}
+
+/// An operand over one block.
+#[derive(Clone, Copy)]
+enum Val<'a, T> {
+    Run(&'a [T]),
+    One(T),
+}
+
+impl<T: Float> Kernel<T> {
+    pub(crate) fn new(
+        len: usize,
+        steps: Vec<Step<T>>,
+        registers: usize,
+        parts: Vec<(Part, Vec<usize>)>,
+        members: Vec<Member<T>>,
+        part_members: Vec<usize>,
+    ) -> Self {
+        let blocks = len.div_ceil(SUM_BLOCK);
+        let sums = parts.iter().filter(|p| matches!(p.0, Part::Sum(_))).count();
+        let leaves = if blocks > 1 {
+            vec![vec![[T::ZERO; SUM_LANES]; blocks]; sums]
+        } else {
+            Vec::new()
+        };
+        Kernel {
+            len,
+            steps,
+            parts,
+            members,
+            part_members,
+            regs: vec![T::ZERO; registers * SUM_BLOCK],
+            leaves,
+            totals: vec![T::ZERO; sums],
+        }
+    }
+
+    /// `fused(mul, add, sum_to([]))`.
+    pub(crate) fn label(&self) -> String {
+        let labels: Vec<&str> = self.members.iter().map(|m| m.label.as_str()).collect();
+        format!("fused({})", labels.join(", "))
+    }
+
+    /// Runs the chain on `xs` (of the traced shapes) into `outs`, one per part; each
+    /// output is written into its own buffer when it holds the only reference to one of
+    /// the right size.
+    pub(crate) fn run(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
+        let n = self.len;
+        let mut values: SmallVec<[(usize, &mut [T]); 4]> = SmallVec::new();
+        for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
+            if let Part::Values(r) = *part {
+                let buf = out.buffer_for(shape).expect("a traced shape");
+                values.push((r as usize * SUM_BLOCK, buf));
+            }
+        }
+        for (block, lo) in (0..n).step_by(SUM_BLOCK).enumerate() {
+            let m = SUM_BLOCK.min(n - lo);
+            for st in &self.steps {
+                let o = st.out as usize;
+                let (before, rest) = self.regs.split_at_mut(o * SUM_BLOCK);
+                let (out, after) = rest.split_at_mut(SUM_BLOCK);
+                let regs = (o, &*before, &*after);
+                let (a, b) = (
+                    operand(st.a, regs, xs, lo, m),
+                    operand(st.b, regs, xs, lo, m),
+                );
+                block_step(st.kind, a, b, &mut out[..m]);
+            }
+            for (r, buf) in &mut values {
+                buf[lo..lo + m].copy_from_slice(&self.regs[*r..*r + m]);
+            }
+            let mut k = 0;
+            for (part, _) in &self.parts {
+                if let Part::Sum(r) = *part {
+                    let r = r as usize * SUM_BLOCK;
+                    let block_values = &self.regs[r..r + m];
+                    if n <= SUM_BLOCK {
+                        self.totals[k] = pairwise_sum(block_values);
+                    } else {
+                        self.leaves[k][block] = leaf_lanes(block_values);
+                    }
+                    k += 1;
+                }
+            }
+        }
+        drop(values);
+        if n > SUM_BLOCK {
+            for (total, leaves) in self.totals.iter_mut().zip(&self.leaves) {
+                *total = lanes_total(tree_lanes(leaves, n));
+            }
+        }
+        let mut totals = self.totals.iter();
+        for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
+            if let Part::Sum(_) = part {
+                let total = *totals.next().expect("a total per sum");
+                if shape.is_empty() {
+                    *out = Tensor::scalar(total); // inline: nothing to reuse
+                } else {
+                    out.buffer_for(shape).expect("one element")[0] = total;
+                }
+            }
+        }
+    }
+}
+
+impl<T: Float> Kernel<T> {
+    /// Every member's value, computed one op at a time over whole tensors with the same
+    /// arithmetic as [`run`](Self::run) (so the same values), and the parts taken from
+    /// them: what an observed replay shows, op by op.
+    pub(crate) fn expand(&self, xs: &[&Tensor<T>]) -> (Vec<Tensor<T>>, Vec<Tensor<T>>) {
+        let mut values: Vec<Tensor<T>> = Vec::with_capacity(self.members.len());
+        for m in &self.members {
+            let mut y = Tensor::scalar(T::ZERO);
+            let buf = y.buffer_for(&m.shape).expect("a traced shape");
+            match m.what {
+                What::Step(kind, a, b) => {
+                    let val = |s: Operand| {
+                        let t = match s {
+                            Operand::Member(k) => &values[k],
+                            Operand::Input(i) => xs[i],
+                        };
+                        if t.len() == self.len {
+                            Val::Run(t.as_slice())
+                        } else {
+                            Val::One(t.as_slice()[0])
+                        }
+                    };
+                    block_step(kind, val(a), val(b), buf);
+                }
+                What::Sum(k) => buf[0] = pairwise_sum(values[k].as_slice()),
+            }
+            values.push(y);
+        }
+        let parts = self
+            .part_members
+            .iter()
+            .map(|&k| values[k].clone())
+            .collect();
+        (values, parts)
+    }
+
+    /// The tensors member `k` reads.
+    pub(crate) fn operands<'a>(
+        &self,
+        k: usize,
+        values: &'a [Tensor<T>],
+        xs: &[&'a Tensor<T>],
+    ) -> SmallVec<[&'a Tensor<T>; 2]> {
+        let of = |s: Operand| match s {
+            Operand::Member(k) => &values[k],
+            Operand::Input(i) => xs[i],
+        };
+        match self.members[k].what {
+            What::Step(kind, a, _) if is_unary(kind) => [of(a)].into_iter().collect(),
+            What::Step(_, a, b) => [of(a), of(b)].into_iter().collect(),
+            What::Sum(j) => [&values[j]].into_iter().collect(),
+        }
+    }
+}
+
+/// True for the kinds of one operand.
+fn is_unary<T>(kind: Kind<T>) -> bool {
+    !matches!(kind, Kind::Add | Kind::Sub | Kind::Mul | Kind::Div)
+}
+
+/// The `m` values of block `lo` of an operand: from a register (`regs` are the output
+/// register's index and the registers before and after it) or an input.
+#[inline(always)]
+fn operand<'a, T: Float>(
+    arg: Arg,
+    (o, before, after): (usize, &'a [T], &'a [T]),
+    xs: &[&'a Tensor<T>],
+    lo: usize,
+    m: usize,
+) -> Val<'a, T> {
+    match arg {
+        Arg::Reg(r) => {
+            let r = r as usize;
+            let reg = if r < o {
+                &before[r * SUM_BLOCK..]
+            } else {
+                &after[(r - o - 1) * SUM_BLOCK..]
+            };
+            Val::Run(&reg[..m])
+        }
+        Arg::Full(i) => Val::Run(&xs[i as usize].as_slice()[lo..lo + m]),
+        Arg::One(i) => Val::One(xs[i as usize].as_slice()[0]),
+    }
+}
+
+/// `out = kind(a, b)` element by element, with `step`'s arithmetic: one loop per kind
+/// and operand layout, so each vectorises.
+fn block_step<T: Float>(kind: Kind<T>, a: Val<'_, T>, b: Val<'_, T>, out: &mut [T]) {
+    match kind {
+        Kind::Add => zip(a, b, out, |x, y| step(Kind::Add, x, y)),
+        Kind::Sub => zip(a, b, out, |x, y| step(Kind::Sub, x, y)),
+        Kind::Mul => zip(a, b, out, |x, y| step(Kind::Mul, x, y)),
+        Kind::Div => zip(a, b, out, |x, y| step(Kind::Div, x, y)),
+        Kind::Neg => zip(a, b, out, |x, y| step(Kind::Neg, x, y)),
+        Kind::AddC(c) => zip(a, b, out, |x, y| step(Kind::AddC(c), x, y)),
+        Kind::MulC(c) => zip(a, b, out, |x, y| step(Kind::MulC(c), x, y)),
+        Kind::DivC(c) => zip(a, b, out, |x, y| step(Kind::DivC(c), x, y)),
+        Kind::CDiv(c) => zip(a, b, out, |x, y| step(Kind::CDiv(c), x, y)),
+        Kind::Relu => zip(a, b, out, |x, y| step(Kind::Relu, x, y)),
+        Kind::Sign => zip(a, b, out, |x, y| step(Kind::Sign, x, y)),
+        Kind::Generic => unreachable!("only inline kinds are fused"),
+    }
+}
+
+/// `out[i] = f(a[i], b[i])` with either operand possibly one broadcast value (a unary
+/// step's `b` is ignored by `f`).
+#[inline(always)]
+fn zip<T: Float>(a: Val<'_, T>, b: Val<'_, T>, out: &mut [T], f: impl Fn(T, T) -> T) {
+    let n = out.len();
+    match (a, b) {
+        (Val::Run(a), Val::Run(b)) => {
+            let (a, b) = (&a[..n], &b[..n]);
+            for i in 0..n {
+                out[i] = f(a[i], b[i]);
+            }
+        }
+        (Val::Run(a), Val::One(y)) => {
+            let a = &a[..n];
+            for i in 0..n {
+                out[i] = f(a[i], y);
+            }
+        }
+        (Val::One(x), Val::Run(b)) => {
+            let b = &b[..n];
+            for i in 0..n {
+                out[i] = f(x, b[i]);
+            }
+        }
+        (Val::One(x), Val::One(y)) => out.fill(f(x, y)),
+    }
+}
