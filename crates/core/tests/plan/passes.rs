@@ -196,7 +196,10 @@ fn passes_shrink_a_recorded_backward() {
         none.stats().instructions,
     );
     // 9 merged here: the copy's two ops, then each twin of its backward in turn
-    assert!(merged >= 3, "the copy's matmul and add and a backward twin: {merged}");
+    assert!(
+        merged >= 3,
+        "the copy's matmul and add and a backward twin: {merged}"
+    );
     assert_eq!(ours + merged, theirs, "each merge removes one instruction");
 }
 
