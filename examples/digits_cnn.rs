@@ -19,9 +19,10 @@
 //! The six trainings (the main split and five more) are independent, and each is small:
 //! batches of 32 images of 8×8 pixels, whose kernels gain little from being split over
 //! threads. So they run side by side, one training per core, and each training's kernels
-//! keep to its own thread (`RAYON_NUM_THREADS=1` is set before the first tensor op unless
-//! the caller set it). Every training draws from generators seeded by its split, so the
-//! figures do not depend on which core ran it or in which order.
+//! and products keep to its own thread (`RAYON_NUM_THREADS=1` and `MATMUL_NUM_THREADS=1`
+//! are set before the first tensor op, unless the caller set them). Every training draws
+//! from generators seeded by its split, so the figures do not depend on which core ran it
+//! or in which order.
 
 use plotters::prelude::*;
 use std::cell::RefCell;
@@ -54,9 +55,11 @@ const MLP_EPOCHS: usize = 40;
 const MLP_LR: f64 = 2e-3;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // before any tensor op: the kernels read it once (see the module's design note)
-        std::env::set_var("RAYON_NUM_THREADS", "1");
+    // before any tensor op: the kernels and the GEMM read these once (see the design note)
+    for knob in ["RAYON_NUM_THREADS", "MATMUL_NUM_THREADS"] {
+        if std::env::var_os(knob).is_none() {
+            std::env::set_var(knob, "1");
+        }
     }
     let started = Instant::now();
     let out_dir = std::env::args()
