@@ -13,7 +13,9 @@
 //! ```
 //! Without an argument the SVGs go to `target/examples/digits_cnn_filters.svg` and
 //! `target/examples/digits_cnn_errors.svg`. Exits with an error if the main split's test
-//! accuracy is below 98.3% or the five splits' mean below 98.0%.
+//! accuracy is below 98.3% or the five splits' mean below 98.0%. Measured: 99.72% on the
+//! main split (MLP 97.49%), a mean of 99.00% over the five (MLP 98.11%), and 12 s for the
+//! whole example on two otherwise idle cores (23 s of CPU time).
 //!
 //! # Design
 //! The six trainings (the main split and five more) are independent, and each is small:
