@@ -393,17 +393,10 @@ impl<T: Float> Tensor<T> {
             Storage::Many(v) => v,
         };
         let mut out = vec![T::ZERO; src.len()];
-        let threads = worker_threads();
-        if threads <= 1 || src.len() < PARALLEL_MAP_MIN {
-            kernel(src, &mut out);
+        if split_over_threads(src.len()) {
+            in_chunks(src, &mut out, &kernel);
         } else {
-            let chunk = src.len().div_ceil(threads);
-            let kernel = &kernel;
-            std::thread::scope(|s| {
-                for (from, to) in src.chunks(chunk).zip(out.chunks_mut(chunk)) {
-                    s.spawn(move || kernel(from, to));
-                }
-            });
+            kernel(src, &mut out);
         }
         Self::from_parts(Shape::from_slice(&self.shape), out)
     }
@@ -511,23 +504,35 @@ pub fn worker_threads() -> usize {
     })
 }
 
+/// Whether an element-wise pass over `len` elements is split over the worker threads.
+fn split_over_threads(len: usize) -> bool {
+    len >= PARALLEL_MAP_MIN && worker_threads() > 1
+}
+
+/// `kernel(src, dst)` over matching chunks of `src` and `dst`, one per worker thread (the
+/// first on the calling thread, the others on scoped threads).
+fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T]) + Sync)) {
+    let chunk = src.len().div_ceil(worker_threads());
+    std::thread::scope(|s| {
+        let mut parts = src.chunks(chunk).zip(dst.chunks_mut(chunk));
+        let first = parts.next();
+        for (from, to) in parts {
+            s.spawn(move || kernel(from, to));
+        }
+        if let Some((from, to)) = first {
+            kernel(from, to);
+        }
+    });
+}
+
 /// `src.map(f)` into a new vector, in chunks on scoped threads when it is long.
 fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
-    let threads = worker_threads();
-    if threads <= 1 || src.len() < PARALLEL_MAP_MIN {
+    if !split_over_threads(src.len()) {
         return src.iter().map(|&x| f(x)).collect();
     }
     let mut out = vec![T::ZERO; src.len()];
-    let chunk = src.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let mut parts = src.chunks(chunk).zip(out.chunks_mut(chunk));
-        let first = parts.next();
-        for (from, to) in parts {
-            s.spawn(move || to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x)));
-        }
-        if let Some((from, to)) = first {
-            to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x));
-        }
+    in_chunks(src, &mut out, &|from: &[T], to: &mut [T]| {
+        to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x))
     });
     out
 }
