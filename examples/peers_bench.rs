@@ -288,6 +288,27 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
     );
 }
 
+/// rnn_step's loss on the tape: the per-step loop over the sequence `x` from `h_0 = 0`,
+/// the linear head on the last state and the mean squared error against `y`; `v` holds
+/// `W_ih, W_hh, b, head weight, head bias`.
+fn rnn_loss<'t>(
+    tape: &'t Tape<f32>,
+    v: &[Var<'t, f32>],
+    x: &Tensor<f32>,
+    y: &Tensor<f32>,
+) -> Var<'t, f32> {
+    let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
+    let xs = tape.constant(x.clone());
+    let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
+    for t in 0..RNN_SEQ {
+        let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
+        h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
+    }
+    let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
+    let loss = (d * d).mean();
+    loss
+}
+
 /// rnn_step (harness README, workload 8): one SGD step of an Elman RNN over 64 steps,
 /// `h_t = tanh(x_t·W_ihᵀ + h_{t−1}·W_hhᵀ + b)` from `h_0 = 0`, a linear head on `h_64`, MSE.
 /// Data and initial weights from the reference generator (`common.rnn_data`). Two rows:
@@ -341,15 +362,7 @@ fn bench_rnn() {
     let (ts, losses) = timed(&mut || {
         let tape = Tape::new();
         let v: Vec<Var<f32>> = params.iter().map(|p| tape.leaf(p.clone())).collect();
-        let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
-        let xs = tape.constant(x.clone());
-        let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
-        for t in 0..RNN_SEQ {
-            let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
-            h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
-        }
-        let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
-        let loss = (d * d).mean();
+        let loss = rnn_loss(&tape, &v, &x, &y);
         let grads = loss.backward();
         let value = loss.item();
         let gs: Vec<Tensor<f32>> = v.iter().map(|&p| grads.wrt(p)).collect();
@@ -366,15 +379,7 @@ fn bench_rnn() {
     let mut params = init.clone();
     let t0 = Instant::now();
     let mut plan = Plan::trace(&params, |tape, v| {
-        let (w_ih, w_hh, b, hw, hb) = (v[0], v[1], v[2], v[3], v[4]);
-        let xs = tape.constant(x.clone());
-        let mut h = tape.constant(Tensor::zeros(&[RNN_BATCH, RNN_HIDDEN]));
-        for t in 0..RNN_SEQ {
-            let x_t = xs.narrow(1, t, 1).reshape(&[RNN_BATCH, RNN_IN]);
-            h = (x_t.linear(w_ih, Some(b)) + h.linear(w_hh, None)).tanh();
-        }
-        let d = h.linear(hw, Some(hb)) - tape.constant(y.clone());
-        let loss = (d * d).mean();
+        let loss = rnn_loss(tape, v, &x, &y);
         let mut out = vec![loss];
         out.extend(tape.grad(loss, v));
         out
