@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Env: `PEERS_WORKLOADS` (comma list), `PEERS_QUICK=1`, `PEERS_VARIANT` (suffix),
-//! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (threads for matmul,
-//! passed on to `matrixmultiply` as `MATMUL_NUM_THREADS` when that is not set).
+//! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (the size of the
+//! worker pool, and tapegrad's own thread count, `worker_threads`).
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
 //! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
 //! the note.
@@ -692,7 +692,7 @@ fn bench_matmul() {
                 &n.to_string(),
                 "GFLOP/s",
                 samples,
-                "Tensor::matmul_t (matrixmultiply)",
+                "Tensor::matmul_t (own GEMM)",
             );
         }
     }
@@ -939,11 +939,6 @@ fn bench_linreg_plan() {
 }
 
 fn main() {
-    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        if let Some(t) = std::env::var_os("RAYON_NUM_THREADS") {
-            std::env::set_var("MATMUL_NUM_THREADS", t);
-        }
-    }
     if selected("mlp_step") {
         bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
     }

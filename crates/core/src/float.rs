@@ -100,14 +100,15 @@ pub trait Float:
     /// True unless infinite or NaN.
     fn is_finite(self) -> bool;
 
-    /// `C = A·B` for strided views (the `matrixmultiply` kernels): `a` holds the `m×k`
+    /// `C = A·B` for strided views (the GEMM of `tensor/gemm`): `a` holds the `m×k`
     /// matrix with element `(i, p)` at `i·rsa + p·csa`, `b` the `k×n` one likewise, and the
-    /// `m×n` result overwrites `c` in row-major order.
+    /// `m×n` result overwrites `c` in row-major order, split over at most `threads` worker
+    /// threads when it is large enough to pay.
     ///
     /// # Panics
     /// When `c` is not `m·n` long or a stride reaches past the end of its slice: the
-    /// extents are checked here, before the unsafe kernel call, so no caller can make it
-    /// read or write out of bounds.
+    /// extents are checked before any unsafe kernel runs, so no caller can make it read
+    /// or write out of bounds.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     fn gemm(
@@ -119,6 +120,7 @@ pub trait Float:
         b: &[Self],
         b_strides: (usize, usize),
         c: &mut [Self],
+        threads: usize,
     );
 }
 
@@ -129,37 +131,8 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// Checks that a `gemm` call stays inside its slices, and returns the strides as the
-/// `isize`s the kernel takes.
-#[track_caller]
-fn gemm_strides(
-    (m, k, n): (usize, usize, usize),
-    (a_len, rsa, csa): (usize, usize, usize),
-    (b_len, rsb, csb): (usize, usize, usize),
-    c_len: usize,
-) -> [isize; 5] {
-    // The offset of the last element of a `rows×cols` view, if it is inside `len`.
-    let fits = |rows: usize, cols: usize, rs: usize, cs: usize, len: usize| {
-        rows == 0
-            || cols == 0
-            || (rows - 1)
-                .checked_mul(rs)
-                .and_then(|r| r.checked_add((cols - 1).checked_mul(cs)?))
-                .is_some_and(|last| last < len)
-    };
-    assert!(
-        m.checked_mul(n) == Some(c_len)
-            && fits(m, k, rsa, csa, a_len)
-            && fits(k, n, rsb, csb, b_len),
-        "gemm: {m}×{k} (strides {rsa}, {csa}) in {a_len} elements times {k}×{n} \
-         (strides {rsb}, {csb}) in {b_len} elements into {c_len} elements is out of bounds"
-    );
-    // In bounds of a slice, so each stride is below isize::MAX (or multiplies nothing).
-    [rsa, csa, rsb, csb, n].map(|s| isize::try_from(s).unwrap_or(isize::MAX))
-}
-
 macro_rules! impl_float {
-    ($t:ident, $gemm:path, $exp:path, $tanh:path, $exp_slice:path, $tanh_slice:path) => {
+    ($t:ident, $exp:path, $tanh:path, $exp_slice:path, $tanh_slice:path) => {
         impl Float for $t {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
@@ -257,18 +230,20 @@ macro_rules! impl_float {
                 k: usize,
                 n: usize,
                 a: &[Self],
-                (rsa, csa): (usize, usize),
+                (rs, cs): (usize, usize),
                 b: &[Self],
                 (rsb, csb): (usize, usize),
                 c: &mut [Self],
+                threads: usize,
             ) {
-                let [rsa, csa, rsb, csb, rsc] =
-                    gemm_strides((m, k, n), (a.len(), rsa, csa), (b.len(), rsb, csb), c.len());
-                let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-                // SAFETY: `gemm_strides` checked that every element the strides reach lies
-                // inside `a`, `b` and `c` (a `&mut` slice, so no alias); beta = 0 overwrites
-                // `c`, whose contents need not be initialised numbers.
-                unsafe { $gemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1) }
+                use crate::tensor::gemm::{gemm, View};
+                let a = View { data: a, rs, cs };
+                let b = View {
+                    data: b,
+                    rs: rsb,
+                    cs: csb,
+                };
+                gemm((m, k, n), a, b, c, threads)
             }
         }
     };
@@ -277,7 +252,6 @@ macro_rules! impl_float {
 // f32's `exp` and `tanh` are branch-free (`elementary.rs`) so that maps over them vectorise.
 impl_float!(
     f32,
-    matrixmultiply::sgemm,
     crate::tensor::elementary::exp_f32,
     crate::tensor::elementary::tanh_f32,
     crate::tensor::elementary::exp_f32_slice,
@@ -285,7 +259,6 @@ impl_float!(
 );
 impl_float!(
     f64,
-    matrixmultiply::dgemm,
     f64::exp,
     f64::tanh,
     crate::tensor::elementary::exp_f64_slice,

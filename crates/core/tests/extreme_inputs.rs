@@ -476,20 +476,30 @@ fn empty_batched_matmul_backward_gives_zero_gradients() {
 fn gemm_checks_extents_for<T: Float>() {
     let (a, b) = ([T::ONE; 6], [T::ONE; 6]);
     let mut c = [T::ZERO; 4];
-    T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 1), &mut c);
+    T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 1), &mut c, 1);
     assert_eq!(c, [T::from_f64(3.0); 4]);
     // each of these would read or write past a slice: a panic before the unsafe call
     let past_a = catch_unwind(AssertUnwindSafe(|| {
-        T::gemm(2, 4, 2, &a, (4, 1), &b, (2, 1), &mut [T::ZERO; 4])
+        T::gemm(2, 4, 2, &a, (4, 1), &b, (2, 1), &mut [T::ZERO; 4], 1)
     }));
     let past_b = catch_unwind(AssertUnwindSafe(|| {
-        T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 3), &mut [T::ZERO; 4])
+        T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 3), &mut [T::ZERO; 4], 1)
     }));
     let short_c = catch_unwind(AssertUnwindSafe(|| {
-        T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 1), &mut [T::ZERO; 3])
+        T::gemm(2, 3, 2, &a, (3, 1), &b, (2, 1), &mut [T::ZERO; 3], 1)
     }));
     let wrapping = catch_unwind(AssertUnwindSafe(|| {
-        T::gemm(2, 3, 2, &a, (usize::MAX, 1), &b, (2, 1), &mut [T::ZERO; 4])
+        T::gemm(
+            2,
+            3,
+            2,
+            &a,
+            (usize::MAX, 1),
+            &b,
+            (2, 1),
+            &mut [T::ZERO; 4],
+            1,
+        )
     }));
     for r in [past_a, past_b, short_c, wrapping] {
         assert!(r.is_err());

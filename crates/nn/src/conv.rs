@@ -75,7 +75,7 @@ pub(crate) fn or_fail<'t, T: Float>(
 /// Checks that `groups` divides both channel counts; panics naming `layer` otherwise.
 #[track_caller]
 fn check_groups(layer: &str, inputs: usize, outputs: usize, groups: usize) {
-    if groups == 0 || inputs % groups != 0 || outputs % groups != 0 {
+    if groups == 0 || !inputs.is_multiple_of(groups) || !outputs.is_multiple_of(groups) {
         let message =
             format!("groups {groups} must divide the {inputs} input and {outputs} output channels");
         fail(layer, message, Location::caller());

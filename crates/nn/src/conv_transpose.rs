@@ -46,7 +46,7 @@ impl<T: Float> ConvTranspose2d<T> {
         rng: &mut R,
     ) -> Self {
         let g = options.groups;
-        if g == 0 || inputs % g != 0 || outputs % g != 0 {
+        if g == 0 || !inputs.is_multiple_of(g) || !outputs.is_multiple_of(g) {
             let message =
                 format!("groups {g} must divide the {inputs} input and {outputs} output channels");
             fail("ConvTranspose2d", message, Location::caller());

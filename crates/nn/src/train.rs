@@ -357,7 +357,7 @@ impl Report {
             }
             Report::Lines => {
                 let every = epochs.div_ceil(10).max(1);
-                if e.epoch % every == 0 || e.epoch == epochs || e.epoch == 1 {
+                if e.epoch.is_multiple_of(every) || e.epoch == epochs || e.epoch == 1 {
                     eprintln!(
                         "epoch {:>5}/{epochs}  loss {:.6}  lr {:.3e}",
                         e.epoch, e.loss, e.lr

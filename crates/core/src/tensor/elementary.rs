@@ -106,17 +106,9 @@ fn tanh_f32_with<const FUSED: bool>(x: f32) -> f32 {
 
 /// Which element-wise kernels run: the AVX2 + FMA ones where the CPU has both, unless
 /// `TAPEGRAD_SIMD=portable` asks for the portable ones (so a machine with AVX2 can test
-/// both paths); read once.
+/// both paths; see [`simd`](super::simd::simd)).
 fn use_avx2() -> bool {
-    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CHOICE.get_or_init(|| {
-        let portable = std::env::var("TAPEGRAD_SIMD").is_ok_and(|v| v == "portable");
-        #[cfg(target_arch = "x86_64")]
-        let has = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-        #[cfg(not(target_arch = "x86_64"))]
-        let has = false;
-        has && !portable
-    })
+    super::simd::simd() >= super::simd::Simd::Avx2
 }
 
 /// A slice kernel over `f32` from an element function, portable and AVX2 + FMA forms.

@@ -1,7 +1,10 @@
 //! Matrix products: batched, broadcasting over batch axes, with free transposes.
-//! The inner kernel is `matrixmultiply`'s strided GEMM.
+//! The inner kernel is the strided GEMM of `gemm/`.
 
-use super::{broadcast_shapes, broadcast_strides, for_each_offset, Shape, Tensor, TensorError};
+use super::{
+    broadcast_shapes, broadcast_strides, for_each_offset, worker_threads, Shape, Tensor,
+    TensorError,
+};
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
 
@@ -106,7 +109,7 @@ impl<T: Float> Tensor<T> {
                 let (b_t, a_t) = ((b, (stride_b.1, stride_b.0)), (a, stride_a.1));
                 matrix_vector(n, k, b_t, a_t, c);
             } else {
-                T::gemm(m, k, n, a, stride_a, b, stride_b, c);
+                T::gemm(m, k, n, a, stride_a, b, stride_b, c, worker_threads());
             }
         });
         Ok(())

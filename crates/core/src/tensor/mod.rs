@@ -5,6 +5,7 @@ mod conv;
 mod display;
 pub(crate) mod elementary;
 pub(crate) mod gather;
+pub(crate) mod gemm;
 mod into;
 mod kernels;
 pub(crate) use kernels::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
@@ -12,6 +13,7 @@ mod linalg;
 pub(crate) mod pool;
 mod random;
 mod shape;
+pub(crate) mod simd;
 
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
@@ -510,14 +512,14 @@ fn split_over_threads(len: usize) -> bool {
 }
 
 /// `kernel(src, dst)` over matching chunks of `src` and `dst`, one per worker thread (the
-/// first on the calling thread, the others on scoped threads).
+/// first on the calling thread, the others on the worker pool).
 fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T]) + Sync)) {
     let chunk = src.len().div_ceil(worker_threads());
-    std::thread::scope(|s| {
+    rayon::scope(|s| {
         let mut parts = src.chunks(chunk).zip(dst.chunks_mut(chunk));
         let first = parts.next();
         for (from, to) in parts {
-            s.spawn(move || kernel(from, to));
+            s.spawn(move |_| kernel(from, to));
         }
         if let Some((from, to)) = first {
             kernel(from, to);
@@ -525,7 +527,7 @@ fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T
     });
 }
 
-/// `src.map(f)` into a new vector, in chunks on scoped threads when it is long.
+/// `src.map(f)` into a new vector, in chunks on the worker pool when it is long.
 fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
     if !split_over_threads(src.len()) {
         return src.iter().map(|&x| f(x)).collect();

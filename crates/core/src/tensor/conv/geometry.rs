@@ -159,7 +159,7 @@ impl ConvGeometry {
                 x[1], w[0]
             )));
         }
-        if x[1] % g != 0 {
+        if !x[1].is_multiple_of(g) {
             return Err(fail(format!(
                 "groups {g} does not divide the {} input channels",
                 x[1]

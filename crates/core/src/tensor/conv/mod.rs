@@ -18,27 +18,17 @@ use plan::Plan;
 /// Multiply-adds below which a kernel stays on the calling thread (about 0.1 ms of work).
 const PARALLEL_MIN_MACS: usize = 1 << 21;
 
-/// The largest `m·k + k·n` that `matrixmultiply` multiplies on the calling thread (its
-/// heuristic gives a product one thread per 2¹⁴ of `m·k + k·n`).
-const GEMM_SERIAL_MAX: usize = (1 << 15) - 1;
-
-/// Threads for a kernel of `macs` multiply-adds over `batch` images whose per-image
-/// products are `gemms` (`(k, n)` of each).
+/// Threads for a kernel of `macs` multiply-adds over `batch` images.
 ///
 /// # Design
-/// Two ways to use the cores: our threads over the images, each running its products on
-/// one thread, or one thread and the GEMM's own threads inside each product. Nesting the
-/// two was the slowest of all (conv_step's second convolution, forward and backward:
-/// 6 ms split over images with serial products, 9–14 ms nested, 10–15 ms with only the
-/// GEMM's threads, on 2 busy cores). So the images are split only when each product can
-/// be cut into row blocks of at least 8 rows that `matrixmultiply` keeps on one thread
-/// ([`gemm_rows`]); otherwise the products are large enough to thread well themselves.
-fn batch_threads(batch: usize, macs: usize, gemms: &[(usize, usize)]) -> usize {
+/// Two ways to use the cores: split the images over the threads, each running its
+/// products on one thread, or one thread and the GEMM's own split inside each product.
+/// The products of a convolution are per image and small (conv_step's: 6×25 by 25×576
+/// and 16×150 by 150×64), so splitting the images is the one that pays; the GEMM then
+/// stays on the thread it is called from. Nesting both was the slowest of all.
+fn batch_threads(batch: usize, macs: usize) -> usize {
     let threads = worker_threads().min(batch);
-    let serial = gemms
-        .iter()
-        .all(|&(k, n)| k.saturating_mul(n.saturating_add(8)) <= GEMM_SERIAL_MAX);
-    if threads <= 1 || macs < PARALLEL_MIN_MACS || !serial {
+    if threads <= 1 || macs < PARALLEL_MIN_MACS {
         1
     } else {
         threads
@@ -46,7 +36,7 @@ fn batch_threads(batch: usize, macs: usize, gemms: &[(usize, usize)]) -> usize {
 }
 
 /// Runs `f(images, out)` over the batch: `out` holds `per` elements per image, split in
-/// contiguous runs of images over `threads` scoped threads.
+/// contiguous runs of images over `threads` threads of the worker pool.
 fn over_batch<T: Float>(
     batch: usize,
     per: usize,
@@ -59,12 +49,12 @@ fn over_batch<T: Float>(
         return;
     }
     let chunk = batch.div_ceil(threads);
-    std::thread::scope(|s| {
+    rayon::scope(|s| {
         let mut parts = out.chunks_mut(chunk * per).enumerate();
         let first = parts.next();
         for (i, part) in parts {
             let f = &f;
-            s.spawn(move || f(i * chunk..(i * chunk + part.len() / per), part));
+            s.spawn(move |_| f(i * chunk..(i * chunk + part.len() / per), part));
         }
         if let Some((_, part)) = first {
             f(0..part.len() / per, part);
@@ -104,7 +94,7 @@ impl<T: Float> Tensor<T> {
         alloc_buffer::<T>(col_len)?; // refuse an impossible patch matrix before threading
         let (x, wd) = (self.as_slice(), w.as_slice());
         let in_per = c * xs[2] * xs[3];
-        let threads = batch_threads(n, n * per * kg, &[(kg, p)]);
+        let threads = batch_threads(n, n * per * kg);
         let serial = threads > 1;
         over_batch(n, per, threads, &mut out, |images, out| {
             let mut col = vec![T::ZERO; col_len];
@@ -158,7 +148,7 @@ impl<T: Float> Tensor<T> {
         let (x, wd) = (self.as_slice(), w.as_slice());
         let out_g = cog * shape[2] * shape[3];
         let macs = n * p * cin * kg;
-        let threads = batch_threads(n, macs, &[(cig, p)]);
+        let threads = batch_threads(n, macs);
         let serial = threads > 1;
         over_batch(n, per, threads, &mut out, |images, out| {
             let mut col = vec![T::ZERO; if identity { 0 } else { kg * p }];
@@ -226,7 +216,7 @@ impl<T: Float> Tensor<T> {
         let (x, d) = (self.as_slice(), dy.as_slice());
         let in_per = xs[1] * xs[2] * xs[3];
         // One partial sum per thread, each `size` long, added at the end.
-        let threads = batch_threads(n, n * size * p, &[(p, og)]).max(1);
+        let threads = batch_threads(n, n * size * p).max(1);
         let serial = threads > 1;
         let mut partial = alloc_buffer(threads * size)?;
         partial.resize(threads * size, T::ZERO);
@@ -269,9 +259,8 @@ impl<T: Float> Tensor<T> {
 }
 
 /// `c = a·b` (`m×k` times `k×n`, strided operands, `c` row-major) through the GEMM, or
-/// zeros when the inner dimension is empty. With `serial`, a product `matrixmultiply`
-/// would thread is cut into blocks of rows it runs on the calling thread (see
-/// [`batch_threads`], which only asks this when the blocks have at least 8 rows).
+/// zeros when the inner dimension is empty. With `serial` (the images are already split
+/// over the threads, see [`batch_threads`]) the product stays on the calling thread.
 #[allow(clippy::too_many_arguments)]
 fn gemm_rows<T: Float>(
     m: usize,
@@ -288,15 +277,6 @@ fn gemm_rows<T: Float>(
         c.fill(T::ZERO);
         return;
     }
-    let room = GEMM_SERIAL_MAX.saturating_sub(k * n) / k;
-    if !serial || m * k + k * n <= GEMM_SERIAL_MAX || room == 0 {
-        T::gemm(m, k, n, a, sa, b, sb, c);
-        return;
-    }
-    let blocks = m.div_ceil(room);
-    let rows = m.div_ceil(blocks);
-    for (i, c) in c.chunks_mut(rows * n).enumerate() {
-        let r = i * rows;
-        T::gemm(c.len() / n, k, n, &a[r * sa.0..], sa, b, sb, c);
-    }
+    let threads = if serial { 1 } else { worker_threads() };
+    T::gemm(m, k, n, a, sa, b, sb, c, threads);
 }

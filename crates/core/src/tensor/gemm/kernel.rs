@@ -1,0 +1,181 @@
+//! The GEMM's micro-kernels: each multiplies one packed `MR × kc` sliver of `A` by one
+//! packed `kc × NR` sliver of `B` into an `MR × NR` tile of `C` held in registers.
+//!
+//! The packed layouts (see `pack.rs`): the `A` sliver stores, for each `p < kc`, its `MR`
+//! values of column `p` together (`a[p·MR + i]`); the `B` sliver its `NR` values of row
+//! `p` (`b[p·NR + j]`). Each step of `p` loads the `B` row as vectors, broadcasts each `A`
+//! value, and adds their products into the `MR × NR/lanes` accumulator vectors: one
+//! fused multiply-add per accumulator, no shuffles.
+
+/// A micro-kernel of `MR × NR` for element type `T`.
+pub(crate) trait Kernel<T> {
+    /// Rows of the tile (values of `A` broadcast per step).
+    const MR: usize;
+    /// Columns of the tile (a whole number of vectors).
+    const NR: usize;
+
+    /// `C[i, j] (+)= Σ_p a[p·MR + i] · b[p·NR + j]` for `i < MR`, `j < NR`, where `C[i, j]`
+    /// is `c[i·rsc + j]`; with `accumulate` the sums are added to `C`, else they overwrite
+    /// it (whose old contents are then never read).
+    ///
+    /// # Safety
+    /// `a` must be valid for `kc·MR` reads and `b` for `kc·NR`; every `c[i·rsc + j]` of the
+    /// tile must be valid for reads and writes and not aliased; and the CPU must have the
+    /// kernel's instruction set (the caller checked [`simd`](super::super::simd::simd)).
+    unsafe fn tile(kc: usize, a: *const T, b: *const T, c: *mut T, rsc: usize, accumulate: bool);
+}
+
+/// The portable kernel: plain arrays the compiler keeps in registers and vectorises for
+/// the baseline target (4 × 8).
+pub(crate) struct Portable;
+
+macro_rules! portable_kernel {
+    ($t:ty) => {
+        impl Kernel<$t> for Portable {
+            const MR: usize = 4;
+            const NR: usize = 8;
+
+            unsafe fn tile(
+                kc: usize,
+                a: *const $t,
+                b: *const $t,
+                c: *mut $t,
+                rsc: usize,
+                accumulate: bool,
+            ) {
+                const MR: usize = 4;
+                const NR: usize = 8;
+                // SAFETY: the caller gives `kc·MR` values of `a` and `kc·NR` of `b`.
+                let (a, b) = unsafe {
+                    (
+                        std::slice::from_raw_parts(a, kc * MR),
+                        std::slice::from_raw_parts(b, kc * NR),
+                    )
+                };
+                let mut acc = [[0.0 as $t; NR]; MR];
+                for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+                    for i in 0..MR {
+                        for j in 0..NR {
+                            acc[i][j] += ap[i] * bp[j];
+                        }
+                    }
+                }
+                for (i, row) in acc.iter().enumerate() {
+                    for (j, &x) in row.iter().enumerate() {
+                        // SAFETY: inside the tile the caller made valid.
+                        unsafe {
+                            let cij = c.add(i * rsc + j);
+                            *cij = if accumulate { *cij + x } else { x };
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+portable_kernel!(f32);
+portable_kernel!(f64);
+
+/// An x86-64 kernel of `$mr` rows by `$nv` vectors of `$lanes` lanes, compiled for
+/// `$feature`, from that instruction set's load, store, broadcast, add and FMA.
+#[cfg(target_arch = "x86_64")]
+macro_rules! fma_kernel {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $module:ident, $t:ty, $feature:literal, $mr:literal x $nv:literal x $lanes:literal,
+        $zero:ident, $set1:ident, $load:ident, $store:ident, $add:ident, $fma:ident
+    ) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+
+        impl Kernel<$t> for $name {
+            const MR: usize = $mr;
+            const NR: usize = $nv * $lanes;
+
+            unsafe fn tile(
+                kc: usize,
+                a: *const $t,
+                b: *const $t,
+                c: *mut $t,
+                rsc: usize,
+                accumulate: bool,
+            ) {
+                // SAFETY: the caller's contract is this function's.
+                unsafe { $module::tile(kc, a, b, c, rsc, accumulate) }
+            }
+        }
+
+        mod $module {
+            use std::arch::x86_64::*;
+
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn tile(
+                kc: usize,
+                a: *const $t,
+                b: *const $t,
+                c: *mut $t,
+                rsc: usize,
+                accumulate: bool,
+            ) {
+                const NR: usize = $nv * $lanes;
+                let mut acc = [[$zero(); $nv]; $mr];
+                for p in 0..kc {
+                    // SAFETY: `p < kc`, inside the slivers the caller gave.
+                    unsafe {
+                        let bp = b.add(p * NR);
+                        let mut bv = [$zero(); $nv];
+                        for (v, x) in bv.iter_mut().enumerate() {
+                            *x = $load(bp.add(v * $lanes));
+                        }
+                        let ap = a.add(p * $mr);
+                        for (i, row) in acc.iter_mut().enumerate() {
+                            let ai = $set1(*ap.add(i));
+                            for (x, &bx) in row.iter_mut().zip(&bv) {
+                                *x = $fma(ai, bx, *x);
+                            }
+                        }
+                    }
+                }
+                for (i, row) in acc.iter().enumerate() {
+                    for (v, &x) in row.iter().enumerate() {
+                        // SAFETY: inside the tile the caller made valid.
+                        unsafe {
+                            let cp = c.add(i * rsc + v * $lanes);
+                            let x = if accumulate { $add($load(cp), x) } else { x };
+                            $store(cp, x);
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+fma_kernel!(
+    /// AVX-512F, `f32`: 8 rows × two 16-lane vectors (16 accumulators of 32 registers).
+    Avx512F32, avx512_f32, f32, "avx512f", 8 x 2 x 16,
+    _mm512_setzero_ps, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps,
+    _mm512_fmadd_ps
+);
+#[cfg(target_arch = "x86_64")]
+fma_kernel!(
+    /// AVX-512F, `f64`: 8 rows × two 8-lane vectors.
+    Avx512F64, avx512_f64, f64, "avx512f", 8 x 2 x 8,
+    _mm512_setzero_pd, _mm512_set1_pd, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd,
+    _mm512_fmadd_pd
+);
+#[cfg(target_arch = "x86_64")]
+fma_kernel!(
+    /// AVX2 + FMA, `f32`: 6 rows × two 8-lane vectors (12 accumulators of 16 registers).
+    Avx2F32, avx2_f32, f32, "avx2,fma", 6 x 2 x 8,
+    _mm256_setzero_ps, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps,
+    _mm256_fmadd_ps
+);
+#[cfg(target_arch = "x86_64")]
+fma_kernel!(
+    /// AVX2 + FMA, `f64`: 6 rows × two 4-lane vectors.
+    Avx2F64, avx2_f64, f64, "avx2,fma", 6 x 2 x 4,
+    _mm256_setzero_pd, _mm256_set1_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd,
+    _mm256_fmadd_pd
+);

@@ -1,0 +1,352 @@
+//! The matrix product `C = A·B` for `f32` and `f64`: strided operands (a transposed one
+//! is read in place), row-major `C`, BLIS-style blocking around register-tile
+//! micro-kernels for AVX-512F, AVX2 + FMA and portable Rust, chosen at run time
+//! ([`simd`]), and split over the worker threads when the product is large enough to pay.
+//!
+//! # Blocking
+//! For each block of `MC` rows of `A` and `KC` of the inner dimension, the block of `A` is
+//! packed into `MR`-row slivers; then for each block of `NC` columns of `B` (sized so the
+//! packed `KC × NC` block stays in the L2 cache), that block is packed into `NR`-column
+//! slivers, and the micro-kernel runs over every (`A` sliver, `B` sliver) pair, the `A`
+//! sliver (`KC·MR` values) staying in L1 while the `B` slivers stream from L2. The first
+//! `KC` block overwrites `C` and the rest add to it, so `C` need not be initialised.
+
+mod kernel;
+mod pack;
+#[cfg(test)]
+mod tests;
+
+use super::simd::{simd, Simd};
+use kernel::Kernel;
+pub(crate) use pack::View;
+use pack::{pack_a, pack_b};
+
+/// The inner-dimension block: a packed `A` sliver of `KC·MR` values stays in L1 (12–32 KB).
+const KC: usize = 256;
+
+/// Rows of `A` packed at once (a block of `MC·KC` values, in L2 or L3).
+const MC: usize = 960;
+
+/// Multiply-adds from which a product is split over the worker threads (about 10 µs of
+/// one core's work at the AVX2 peak; below it the hand-off costs more than it saves).
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+
+/// The largest `MR × NR` of the kernels (AVX-512 `f32`, 8 × 32).
+const MAX_TILE: usize = 8 * 32;
+
+/// Bytes of the L2 cache of one core (from sysfs on Linux; 1 MiB where unknown).
+fn l2_bytes() -> usize {
+    static L2: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *L2.get_or_init(|| {
+        let read = |i: usize| -> Option<(usize, usize)> {
+            let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
+            let level = std::fs::read_to_string(format!("{dir}/level")).ok()?;
+            let size = std::fs::read_to_string(format!("{dir}/size")).ok()?;
+            let size = size.trim();
+            let bytes = match size.strip_suffix('K') {
+                Some(k) => k.parse::<usize>().ok()? << 10,
+                None => match size.strip_suffix('M') {
+                    Some(m) => m.parse::<usize>().ok()? << 20,
+                    None => size.parse().ok()?,
+                },
+            };
+            Some((level.trim().parse().ok()?, bytes))
+        };
+        (0..8)
+            .filter_map(read)
+            .find(|&(level, _)| level == 2)
+            .map_or(1 << 20, |(_, bytes)| bytes)
+    })
+}
+
+/// Columns of `B` packed at once for kernel `K`: the packed `KC × NC` block fills about
+/// half of L2, in whole slivers, from 4 slivers to 4096 columns.
+fn nc_for<T, K: Kernel<T>>() -> usize {
+    let fit = l2_bytes() / 2 / (KC * std::mem::size_of::<T>());
+    (fit / K::NR * K::NR).clamp(4 * K::NR, 4096)
+}
+
+/// A raw pointer to `C` shared by the threads of one product, each writing its own
+/// disjoint block.
+#[derive(Clone, Copy)]
+struct Out<T>(*mut T);
+impl<T> Out<T> {
+    /// The pointer `offset` elements on.
+    ///
+    /// # Safety
+    /// As `pointer::add`: the result must stay inside `C`.
+    unsafe fn at(self, offset: usize) -> *mut T {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+// SAFETY: the threads that share it write disjoint elements (see `run`).
+unsafe impl<T: Send> Send for Out<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Out<T> {}
+
+/// Packing buffers of one thread, reused from call to call: cache-line aligned, grown on
+/// demand, never shrunk.
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Line([u8; 64]);
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<(Vec<Line>, Vec<Line>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// `f(a_pack, b_pack)` with this thread's packing buffers of at least `a_len` and `b_len`
+/// elements (fresh ones if the thread's are in use).
+fn with_buffers<T: Copy, R>(
+    a_len: usize,
+    b_len: usize,
+    f: impl FnOnce(&mut [T], &mut [T]) -> R,
+) -> R {
+    let lines = |len: usize| (len * std::mem::size_of::<T>()).div_ceil(64);
+    let run = |a: &mut Vec<Line>, b: &mut Vec<Line>| {
+        for (v, len) in [(&mut *a, a_len), (&mut *b, b_len)] {
+            if v.len() < lines(len) {
+                v.resize(lines(len), Line([0; 64]));
+            }
+        }
+        // SAFETY: `T` is `f32` or `f64` (see `gemm`'s callers): every bit pattern is a
+        // value, and 64-byte aligned storage of `lines(len)·64` bytes holds `len` of them.
+        let (a, b) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<T>(), a_len),
+                std::slice::from_raw_parts_mut(b.as_mut_ptr().cast::<T>(), b_len),
+            )
+        };
+        f(a, b)
+    };
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut bufs) => {
+            let (a, b) = &mut *bufs;
+            run(a, b)
+        }
+        Err(_) => run(&mut Vec::new(), &mut Vec::new()),
+    })
+}
+
+/// `C = A·B` on the calling thread, kernel `K`: `A` is `m × k`, `B` is `k × n`, and `C`
+/// row-major with row stride `ldc` at `c`.
+///
+/// # Safety
+/// The views must hold every element of their matrices, `c[i·ldc + j]` must be valid and
+/// unaliased for `i < m`, `j < n`, and the CPU must have `K`'s instruction set.
+unsafe fn run_serial<T: Element, K: Kernel<T>>(
+    (m, k, n): (usize, usize, usize),
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: *mut T,
+    ldc: usize,
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    let nc = nc_for::<T, K>();
+    let mc = MC / mr * mr;
+    let (kc_max, mc_max, nc_max) = (
+        KC.min(k),
+        mc.min(m.next_multiple_of(mr)),
+        nc.min(n.next_multiple_of(nr)),
+    );
+    with_buffers::<T, _>(kc_max * mc_max, kc_max * nc_max, |a_pack, b_pack| {
+        let mut edge = [T::default(); MAX_TILE];
+        for ic in (0..m).step_by(mc) {
+            let mb = mc.min(m - ic);
+            for pc in (0..k).step_by(KC) {
+                let kb = KC.min(k - pc);
+                pack_a(a, ic..ic + mb, pc..pc + kb, mr, a_pack);
+                for jc in (0..n).step_by(nc) {
+                    let nb = nc.min(n - jc);
+                    pack_b(b, pc..pc + kb, jc..jc + nb, nr, b_pack);
+                    for ir in (0..mb).step_by(mr) {
+                        let ap = a_pack[ir * kb..].as_ptr();
+                        let rows = mr.min(mb - ir);
+                        for jr in (0..nb).step_by(nr) {
+                            let bp = b_pack[jr * kb..].as_ptr();
+                            let cols = nr.min(nb - jr);
+                            // SAFETY: the tile of `C` at (ic + ir, jc + jr) is in the
+                            // caller's `m × n`; the slivers hold `kb·mr` and `kb·nr` values.
+                            unsafe {
+                                let ct = c.add((ic + ir) * ldc + jc + jr);
+                                if rows == mr && cols == nr {
+                                    K::tile(kb, ap, bp, ct, ldc, pc > 0);
+                                } else {
+                                    // An edge tile: the whole tile into `edge`, then the part
+                                    // inside `C`.
+                                    K::tile(kb, ap, bp, edge.as_mut_ptr(), nr, false);
+                                    for i in 0..rows {
+                                        for j in 0..cols {
+                                            let (x, cij) = (edge[i * nr + j], ct.add(i * ldc + j));
+                                            *cij = if pc > 0 { *cij + x } else { x };
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The element types the GEMM serves, each choosing its kernel for an instruction-set
+/// level.
+pub(crate) trait Element:
+    Copy + Default + std::ops::Add<Output = Self> + Send + Sync + 'static
+{
+    /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
+    /// of `level`, over at most `threads` threads.
+    ///
+    /// # Panics
+    /// When `level` is above what this CPU has, or the views or `c` are too short (see
+    /// [`gemm`]).
+    fn product(
+        level: Simd,
+        dims: (usize, usize, usize),
+        a: View<'_, Self>,
+        b: View<'_, Self>,
+        c: &mut [Self],
+        threads: usize,
+    );
+}
+
+macro_rules! element {
+    ($t:ty, $avx512:ident, $avx2:ident) => {
+        impl Element for $t {
+            fn product(
+                level: Simd,
+                dims: (usize, usize, usize),
+                a: View<'_, Self>,
+                b: View<'_, Self>,
+                c: &mut [Self],
+                threads: usize,
+            ) {
+                assert!(level <= Simd::detected(), "this CPU has no {level:?}");
+                check_extents(dims, &a, &b, c.len());
+                match level {
+                    #[cfg(target_arch = "x86_64")]
+                    Simd::Avx512 => run::<$t, kernel::$avx512>(dims, a, b, c, threads),
+                    #[cfg(target_arch = "x86_64")]
+                    Simd::Avx2 => run::<$t, kernel::$avx2>(dims, a, b, c, threads),
+                    _ => run::<$t, kernel::Portable>(dims, a, b, c, threads),
+                }
+            }
+        }
+    };
+}
+element!(f32, Avx512F32, Avx2F32);
+element!(f64, Avx512F64, Avx2F64);
+
+/// `C = A·B` with the kernels of this CPU (capped by `TAPEGRAD_SIMD`): `A` is `m × k`,
+/// `B` is `k × n` (strided views), and the `m × n` result overwrites `c` in row-major
+/// order (its old contents are never read). Split over at most `threads` threads when it
+/// is large enough to pay.
+///
+/// # Panics
+/// When `c` is not `m·n` long or a view's strides reach past its slice: checked here,
+/// before any unsafe kernel runs, so no caller can make one read or write out of bounds.
+#[track_caller]
+pub(crate) fn gemm<T: Element>(
+    dims: (usize, usize, usize),
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut [T],
+    threads: usize,
+) {
+    T::product(simd(), dims, a, b, c, threads)
+}
+
+/// Panics unless `a` holds an `m × k` matrix, `b` a `k × n` one and `c` is `m·n` long.
+#[track_caller]
+fn check_extents<T>(
+    (m, k, n): (usize, usize, usize),
+    a: &View<'_, T>,
+    b: &View<'_, T>,
+    c_len: usize,
+) {
+    // The offset of the last element of a `rows×cols` view, if it is inside its slice.
+    let fits = |rows: usize, cols: usize, v: &View<'_, T>| {
+        rows == 0
+            || cols == 0
+            || (rows - 1)
+                .checked_mul(v.rs)
+                .and_then(|r| r.checked_add((cols - 1).checked_mul(v.cs)?))
+                .is_some_and(|last| last < v.data.len())
+    };
+    assert!(
+        m.checked_mul(n) == Some(c_len) && fits(m, k, a) && fits(k, n, b),
+        "gemm: {m}×{k} (strides {}, {}) in {} elements times {k}×{n} (strides {}, {}) in {} \
+         elements into {c_len} elements is out of bounds",
+        a.rs,
+        a.cs,
+        a.data.len(),
+        b.rs,
+        b.cs,
+        b.data.len()
+    );
+}
+
+/// `C = A·B` with kernel `K`, its columns (or rows, whichever has more slivers) split into
+/// one contiguous run per thread when the product has at least [`PARALLEL_MIN_MACS`]
+/// multiply-adds; the calling thread runs the first run, the worker pool the others.
+fn run<T: Element, K: Kernel<T>>(
+    (m, k, n): (usize, usize, usize),
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut [T],
+    threads: usize,
+) {
+    const { assert!(K::MR * K::NR <= MAX_TILE) };
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(T::default());
+        return;
+    }
+    let out = Out(c.as_mut_ptr());
+    let macs = m.saturating_mul(k).saturating_mul(n);
+    let by_cols = n.div_ceil(K::NR) >= m.div_ceil(K::MR);
+    let (len, unit) = if by_cols { (n, K::NR) } else { (m, K::MR) };
+    let parts = if macs >= PARALLEL_MIN_MACS {
+        threads.min(len.div_ceil(unit))
+    } else {
+        1
+    };
+    let chunk = len.div_ceil(unit).div_ceil(parts.max(1)) * unit;
+    let run_part = move |start: usize| {
+        let end = (start + chunk).min(len);
+        // SAFETY: `check_extents` made the views and `c` hold the whole product; each
+        // part writes only its own columns `start..end` (or rows), so no two alias, and
+        // `run`'s caller chose a kernel this CPU has.
+        unsafe {
+            if by_cols {
+                let b = View {
+                    data: &b.data[start * b.cs..],
+                    ..b
+                };
+                run_serial::<T, K>((m, k, end - start), a, b, out.at(start), n);
+            } else {
+                let a = View {
+                    data: &a.data[start * a.rs..],
+                    ..a
+                };
+                run_serial::<T, K>((end - start, k, n), a, b, out.at(start * n), n);
+            }
+        }
+    };
+    if parts <= 1 {
+        run_part(0);
+        return;
+    }
+    rayon::scope(|s| {
+        for start in (chunk..len).step_by(chunk) {
+            s.spawn(move |_| run_part(start));
+        }
+        run_part(0);
+    });
+}

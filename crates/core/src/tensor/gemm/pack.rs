@@ -1,0 +1,113 @@
+//! Packing: copying a block of an operand, whatever its strides, into the contiguous
+//! slivers the micro-kernels read (`kernel.rs` gives the layouts), padded with zeros to a
+//! whole sliver. A transposed operand is packed straight from its storage, never copied
+//! into a transposed matrix first.
+
+/// A strided matrix view: element `(i, j)` at `data[i·rs + j·cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<T: Copy> View<'_, T> {
+    /// The view from element `(i, j)` on.
+    fn at(&self, i: usize, j: usize) -> &[T] {
+        &self.data[i * self.rs + j * self.cs..]
+    }
+}
+
+/// Packs rows `rows` and columns `cols` of `a` into slivers of `mr` rows: sliver `q` at
+/// `dst[q·mr·kc..]` holds, for each column `p`, its `mr` rows together (`kc = cols.len()`).
+pub(crate) fn pack_a<T: Copy + Default>(
+    a: View<'_, T>,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    mr: usize,
+    dst: &mut [T],
+) {
+    let kc = cols.len();
+    let rows_len = rows.len();
+    for (q, sliver) in dst
+        .chunks_exact_mut(mr * kc)
+        .take(rows_len.div_ceil(mr))
+        .enumerate()
+    {
+        let first = rows.start + q * mr;
+        let live = mr.min(rows_len - q * mr);
+        if a.cs == 1 {
+            // Rows are contiguous: read each along `p`, write it down its lane.
+            for i in 0..live {
+                let src = &a.at(first + i, cols.start)[..kc];
+                for (p, &x) in src.iter().enumerate() {
+                    sliver[p * mr + i] = x;
+                }
+            }
+        } else {
+            // Columns are contiguous (a transposed operand) or neither: one `p` at a time.
+            for p in 0..kc {
+                let dst = &mut sliver[p * mr..p * mr + live];
+                if a.rs == 1 {
+                    dst.copy_from_slice(&a.at(first, cols.start + p)[..live]);
+                } else {
+                    for (i, d) in dst.iter_mut().enumerate() {
+                        *d = a.at(first + i, cols.start + p)[0];
+                    }
+                }
+            }
+        }
+        if live < mr {
+            for p in 0..kc {
+                sliver[p * mr + live..(p + 1) * mr].fill(T::default());
+            }
+        }
+    }
+}
+
+/// Packs rows `rows` and columns `cols` of `b` into slivers of `nr` columns: sliver `q` at
+/// `dst[q·nr·kc..]` holds, for each row `p`, its `nr` columns together (`kc = rows.len()`).
+pub(crate) fn pack_b<T: Copy + Default>(
+    b: View<'_, T>,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    nr: usize,
+    dst: &mut [T],
+) {
+    let kc = rows.len();
+    let cols_len = cols.len();
+    for (q, sliver) in dst
+        .chunks_exact_mut(nr * kc)
+        .take(cols_len.div_ceil(nr))
+        .enumerate()
+    {
+        let first = cols.start + q * nr;
+        let live = nr.min(cols_len - q * nr);
+        if b.cs == 1 {
+            // Rows are contiguous: one copy per row.
+            for p in 0..kc {
+                let dst = &mut sliver[p * nr..p * nr + live];
+                dst.copy_from_slice(&b.at(rows.start + p, first)[..live]);
+            }
+        } else if b.rs == 1 {
+            // Columns are contiguous (a transposed operand): read each down `p`.
+            for j in 0..live {
+                let src = &b.at(rows.start, first + j)[..kc];
+                for (p, &x) in src.iter().enumerate() {
+                    sliver[p * nr + j] = x;
+                }
+            }
+        } else {
+            for p in 0..kc {
+                for j in 0..live {
+                    sliver[p * nr + j] = b.at(rows.start + p, first + j)[0];
+                }
+            }
+        }
+        if live < nr {
+            for p in 0..kc {
+                sliver[p * nr + live..(p + 1) * nr].fill(T::default());
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Every kernel this CPU has, against an `f64` reference: odd sizes (edge tiles in both
+//! directions, several `KC` blocks), transposed and strided operands, and the threaded
+//! split; errors within a small multiple of `eps·√k` of the sums of magnitudes.
+
+use super::*;
+use proptest::prelude::*;
+
+/// The levels this CPU can run.
+fn levels() -> Vec<Simd> {
+    [Simd::Portable, Simd::Avx2, Simd::Avx512]
+        .into_iter()
+        .filter(|&l| l <= Simd::detected())
+        .collect()
+}
+
+/// A pseudo-random value in [-1, 1) from an index (no state, so every layout of one
+/// matrix holds the same numbers).
+fn value(seed: usize, i: usize) -> f64 {
+    let x = (i as u64 ^ (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let x = (x ^ (x >> 31)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+}
+
+/// An `r × c` matrix stored with the given layout: row-major, column-major (a transposed
+/// operand), or row-major inside a wider buffer (row stride `c + pad`); returns the
+/// storage, the strides and the values in row-major order.
+fn matrix(seed: usize, r: usize, c: usize, layout: u8) -> (Vec<f64>, (usize, usize), Vec<f64>) {
+    let vals: Vec<f64> = (0..r * c).map(|i| value(seed, i)).collect();
+    match layout {
+        0 => (vals.clone(), (c, 1), vals),
+        1 => {
+            let mut t = vec![0.0; r * c];
+            for i in 0..r {
+                for j in 0..c {
+                    t[j * r + i] = vals[i * c + j];
+                }
+            }
+            (t, (1, r.max(1)), vals)
+        }
+        _ => {
+            let pad = 3;
+            let mut s = vec![f64::NAN; r * (c + pad)];
+            for i in 0..r {
+                s[i * (c + pad)..i * (c + pad) + c].copy_from_slice(&vals[i * c..(i + 1) * c]);
+            }
+            (s, (c + pad, 1), vals)
+        }
+    }
+}
+
+/// Checks one product at one level against the `f64` sums, for `T`.
+fn check<T: Element + Into<f64>>(
+    level: Simd,
+    (m, k, n): (usize, usize, usize),
+    layouts: (u8, u8),
+    threads: usize,
+    cast: fn(f64) -> T,
+    eps: f64,
+) {
+    let (a, sa, av) = matrix(1, m, k, layouts.0);
+    let (b, sb, bv) = matrix(2, k, n, layouts.1);
+    let (a, b): (Vec<T>, Vec<T>) = (
+        a.into_iter().map(cast).collect(),
+        b.into_iter().map(cast).collect(),
+    );
+    // NaN in `c` first: a product must overwrite, never read, what was there.
+    let mut c = vec![cast(f64::NAN); m * n];
+    let a_view = View {
+        data: &a,
+        rs: sa.0,
+        cs: sa.1,
+    };
+    let b_view = View {
+        data: &b,
+        rs: sb.0,
+        cs: sb.1,
+    };
+    T::product(level, (m, k, n), a_view, b_view, &mut c, threads);
+    for i in 0..m {
+        for j in 0..n {
+            let (mut want, mut mag) = (0.0, 0.0);
+            for p in 0..k {
+                let (x, y) = (cast(av[i * k + p]).into(), cast(bv[p * n + j]).into());
+                want += x * y;
+                mag += (x * y).abs();
+            }
+            let got: f64 = c[i * n + j].into();
+            let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE);
+            assert!(
+                (got - want).abs() <= tol,
+                "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads}: c[{i}, {j}] = {got}, want {want}",
+                std::any::type_name::<T>()
+            );
+        }
+    }
+}
+
+fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
+    check::<f32>(
+        level,
+        dims,
+        layouts,
+        threads,
+        |x| x as f32,
+        f32::EPSILON as f64,
+    );
+    check::<f64>(level, dims, layouts, threads, |x| x, f64::EPSILON);
+}
+
+#[test]
+fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
+    for level in levels() {
+        // (1000, 3, 5) crosses an `MC` block of rows, (3, 5, 1100) an `NC` block of columns
+        for dims in [
+            (1, 1, 1),
+            (7, 5, 3),
+            (13, 300, 37),
+            (17, 1, 65),
+            (33, 513, 9),
+            (70, 70, 70),
+            (1000, 3, 5),
+            (3, 5, 1100),
+        ] {
+            for layouts in [(0, 0), (1, 0), (0, 1), (1, 1), (2, 2), (2, 1)] {
+                check_both(level, dims, layouts, 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_threaded_split_matches_by_rows_and_by_columns() {
+    for level in levels() {
+        // more column slivers than row slivers, then the other way round; each above the
+        // split threshold
+        for dims in [(40, 300, 400), (400, 300, 40)] {
+            for threads in [2, 3] {
+                check_both(level, dims, (0, 1), threads);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
+    for level in levels() {
+        let mut c = vec![f32::NAN; 6];
+        let (a, b) = ([0f32; 0], [0f32; 0]);
+        let v = |d| View {
+            data: d,
+            rs: 0,
+            cs: 1,
+        };
+        f32::product(level, (2, 0, 3), v(&a), v(&b), &mut c, 2);
+        assert_eq!(c, [0.0; 6]);
+        f32::product(
+            level,
+            (0, 4, 3),
+            v(&a),
+            View {
+                data: &[1.0; 12],
+                rs: 3,
+                cs: 1,
+            },
+            &mut [],
+            2,
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "out of bounds")]
+fn a_view_too_short_is_refused_before_any_kernel_runs() {
+    let a = [1.0f64; 5];
+    let v = View {
+        data: &a,
+        rs: 3,
+        cs: 1,
+    };
+    f64::product(
+        Simd::Portable,
+        (2, 3, 1),
+        v,
+        View {
+            data: &[1.0; 3],
+            rs: 1,
+            cs: 1,
+        },
+        &mut [0.0; 2],
+        1,
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn random_products_match_the_reference(
+        m in 1usize..40, k in 1usize..300, n in 1usize..70,
+        la in 0u8..3, lb in 0u8..3, threads in 1usize..3,
+    ) {
+        for level in levels() {
+            check_both(level, (m, k, n), (la, lb), threads);
+        }
+    }
+}
