@@ -1,11 +1,22 @@
-//! The GEMM's micro-kernels: each multiplies one packed `MR × kc` sliver of `A` by one
-//! packed `kc × NR` sliver of `B` into an `MR × NR` tile of `C` held in registers.
+//! The GEMM's micro-kernels: each multiplies one `MR × kc` sliver of `A` by one `kc × NR`
+//! sliver of `B` into an `MR × NR` tile of `C` held in registers.
 //!
-//! The packed layouts (see `pack.rs`): the `A` sliver stores, for each `p < kc`, its `MR`
-//! values of column `p` together (`a[p·MR + i]`); the `B` sliver its `NR` values of row
-//! `p` (`b[p·NR + j]`). Each step of `p` loads the `B` row as vectors, broadcasts each `A`
-//! value, and adds their products into the `MR × NR/lanes` accumulator vectors: one
-//! fused multiply-add per accumulator, no shuffles.
+//! A sliver is read where it lies ([`Sliver`]): packed (see `pack.rs`: the `A` sliver
+//! stores, for each `p < kc`, its `MR` values of column `p` together, `a[p·MR + i]`; the
+//! `B` sliver its `NR` values of row `p`, `b[p·NR + j]`) or straight from the operand when
+//! the product is too small for packing to pay. Each step of `p` loads the `B` row as
+//! vectors (its columns must be contiguous), broadcasts each `A` value, and adds their
+//! products into the `MR × NR/lanes` accumulator vectors: one fused multiply-add per
+//! accumulator, no shuffles.
+
+/// Where a kernel reads a sliver: element `(i, p)` of an `A` sliver (or `(p, j)` of a `B`
+/// sliver) at `ptr[i·rs + p·cs]` (`ptr[p·rs + j]`, `cs` unused, for `B`).
+#[derive(Clone, Copy)]
+pub(crate) struct Sliver<T> {
+    pub ptr: *const T,
+    pub rs: usize,
+    pub cs: usize,
+}
 
 /// A micro-kernel of `MR × NR` for element type `T`.
 pub(crate) trait Kernel<T> {
@@ -14,15 +25,16 @@ pub(crate) trait Kernel<T> {
     /// Columns of the tile (a whole number of vectors).
     const NR: usize;
 
-    /// `C[i, j] (+)= Σ_p a[p·MR + i] · b[p·NR + j]` for `i < MR`, `j < NR`, where `C[i, j]`
-    /// is `c[i·rsc + j]`; with `accumulate` the sums are added to `C`, else they overwrite
+    /// `C[i, j] (+)= Σ_p A[i, p] · B[p, j]` for `i < MR`, `j < NR`, where `C[i, j]` is
+    /// `c[i·rsc + j]`; with `accumulate` the sums are added to `C`, else they overwrite
     /// it (whose old contents are then never read).
     ///
     /// # Safety
-    /// `a` must be valid for `kc·MR` reads and `b` for `kc·NR`; every `c[i·rsc + j]` of the
-    /// tile must be valid for reads and writes and not aliased; and the CPU must have the
-    /// kernel's instruction set (the caller checked [`simd`](super::super::simd::simd)).
-    unsafe fn tile(kc: usize, a: *const T, b: *const T, c: *mut T, rsc: usize, accumulate: bool);
+    /// Every element of the `MR × kc` sliver `a` and the `kc × NR` sliver `b` must be
+    /// valid for reads; every `c[i·rsc + j]` of the tile valid for reads and writes and
+    /// not aliased; and the CPU must have the kernel's instruction set (the caller checked
+    /// [`simd`](super::super::simd::simd)).
+    unsafe fn tile(kc: usize, a: Sliver<T>, b: Sliver<T>, c: *mut T, rsc: usize, accumulate: bool);
 }
 
 /// The portable kernel: plain arrays the compiler keeps in registers and vectorises for
@@ -37,23 +49,26 @@ macro_rules! portable_kernel {
 
             unsafe fn tile(
                 kc: usize,
-                a: *const $t,
-                b: *const $t,
+                a: Sliver<$t>,
+                b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
                 accumulate: bool,
             ) {
                 const MR: usize = 4;
                 const NR: usize = 8;
-                // SAFETY: the caller gives `kc·MR` values of `a` and `kc·NR` of `b`.
-                let (a, b) = unsafe {
-                    (
-                        std::slice::from_raw_parts(a, kc * MR),
-                        std::slice::from_raw_parts(b, kc * NR),
-                    )
-                };
                 let mut acc = [[0.0 as $t; NR]; MR];
-                for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+                for p in 0..kc {
+                    let (mut ap, mut bp) = ([0.0 as $t; MR], [0.0 as $t; NR]);
+                    // SAFETY: `p < kc`, inside the slivers the caller made valid.
+                    unsafe {
+                        for (i, x) in ap.iter_mut().enumerate() {
+                            *x = *a.ptr.add(i * a.rs + p * a.cs);
+                        }
+                        for (j, x) in bp.iter_mut().enumerate() {
+                            *x = *b.ptr.add(p * b.rs + j);
+                        }
+                    }
                     for i in 0..MR {
                         for j in 0..NR {
                             acc[i][j] += ap[i] * bp[j];
@@ -94,42 +109,51 @@ macro_rules! fma_kernel {
 
             unsafe fn tile(
                 kc: usize,
-                a: *const $t,
-                b: *const $t,
+                a: Sliver<$t>,
+                b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
                 accumulate: bool,
             ) {
-                // SAFETY: the caller's contract is this function's.
-                unsafe { $module::tile(kc, a, b, c, rsc, accumulate) }
+                // SAFETY: the caller's contract is this function's. A packed `A` sliver
+                // gets the copy whose strides are constants.
+                unsafe {
+                    if a.rs == 1 && a.cs == $mr {
+                        $module::tile::<true>(kc, a, b, c, rsc, accumulate)
+                    } else {
+                        $module::tile::<false>(kc, a, b, c, rsc, accumulate)
+                    }
+                }
             }
         }
 
         mod $module {
+            use super::Sliver;
             use std::arch::x86_64::*;
 
+            /// The kernel; `PACKED` when `a` is a packed sliver (strides 1 and `MR`).
             #[target_feature(enable = $feature)]
-            pub(super) unsafe fn tile(
+            pub(super) unsafe fn tile<const PACKED: bool>(
                 kc: usize,
-                a: *const $t,
-                b: *const $t,
+                a: Sliver<$t>,
+                b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
                 accumulate: bool,
             ) {
-                const NR: usize = $nv * $lanes;
+                let (rsa, csa) = if PACKED { (1, $mr) } else { (a.rs, a.cs) };
                 let mut acc = [[$zero(); $nv]; $mr];
                 for p in 0..kc {
-                    // SAFETY: `p < kc`, inside the slivers the caller gave.
+                    // SAFETY: `p < kc`, inside the slivers the caller made valid.
                     unsafe {
-                        let bp = b.add(p * NR);
+                        let bp = b.ptr.add(p * b.rs);
                         let mut bv = [$zero(); $nv];
                         for (v, x) in bv.iter_mut().enumerate() {
                             *x = $load(bp.add(v * $lanes));
                         }
-                        let ap = a.add(p * $mr);
+                        let ap = a.ptr.add(p * csa);
                         for (i, row) in acc.iter_mut().enumerate() {
-                            let ai = $set1(*ap.add(i));
+                            let ai = $set1(*ap.add(i * rsa));
                             for (x, &bx) in row.iter_mut().zip(&bv) {
                                 *x = $fma(ai, bx, *x);
                             }

@@ -17,7 +17,7 @@ mod pack;
 mod tests;
 
 use super::simd::{simd, Simd};
-use kernel::Kernel;
+use kernel::{Kernel, Sliver};
 pub(crate) use pack::View;
 use pack::{pack_a, pack_b};
 
@@ -26,6 +26,10 @@ const KC: usize = 256;
 
 /// Rows of `A` packed at once (a block of `MC·KC` values, in L2 or L3).
 const MC: usize = 960;
+
+/// Multiply-adds from which a product packs its operands (about 25 µs of one core's work);
+/// below, it reads them in place (see [`run_serial`]).
+const PACK_MIN_MACS: usize = 1 << 22;
 
 /// Multiply-adds from which a product is split over the worker threads (about 10 µs of
 /// one core's work at the AVX2 peak; below it the hand-off costs more than it saves).
@@ -133,6 +137,12 @@ fn with_buffers<T: Copy, R>(
 /// `C = A·B` on the calling thread, kernel `K`: `A` is `m × k`, `B` is `k × n`, and `C`
 /// row-major with row stride `ldc` at `c`.
 ///
+/// A product of fewer than [`PACK_MIN_MACS`] multiply-adds reads its operands where they
+/// lie (`B` only if its rows are contiguous), packing only the slivers at the edges,
+/// where a kernel would read past the matrix: at those sizes a packed element is used
+/// too few times to repay its copy (`rnn_step`'s 32 × 128 by 128 × 128 spent more
+/// instructions packing than multiplying).
+///
 /// # Safety
 /// The views must hold every element of their matrices, `c[i·ldc + j]` must be valid and
 /// unaliased for `i < m`, `j < n`, and the CPU must have `K`'s instruction set.
@@ -142,33 +152,95 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
     b: View<'_, T>,
     c: *mut T,
     ldc: usize,
+    packing: Packing,
 ) {
     let (mr, nr) = (K::MR, K::NR);
+    let small = match packing {
+        Packing::BySize => m.saturating_mul(k).saturating_mul(n) < PACK_MIN_MACS,
+        Packing::Always => false,
+        Packing::Never => true,
+    };
+    let (pack_all_a, pack_all_b) = (!small, !small || b.cs != 1);
     let nc = nc_for::<T, K>();
     let mc = MC / mr * mr;
-    let (kc_max, mc_max, nc_max) = (
-        KC.min(k),
-        mc.min(m.next_multiple_of(mr)),
-        nc.min(n.next_multiple_of(nr)),
-    );
-    with_buffers::<T, _>(kc_max * mc_max, kc_max * nc_max, |a_pack, b_pack| {
+    let kc_max = KC.min(k);
+    let a_len = if pack_all_a {
+        kc_max * mc.min(m.next_multiple_of(mr))
+    } else {
+        kc_max * mr
+    };
+    let b_len = if pack_all_b {
+        kc_max * nc.min(n.next_multiple_of(nr))
+    } else {
+        kc_max * nr
+    };
+    with_buffers::<T, _>(a_len, b_len, |a_pack, b_pack| {
         let mut edge = [T::default(); MAX_TILE];
         for ic in (0..m).step_by(mc) {
             let mb = mc.min(m - ic);
             for pc in (0..k).step_by(KC) {
                 let kb = KC.min(k - pc);
-                pack_a(a, ic..ic + mb, pc..pc + kb, mr, a_pack);
+                if pack_all_a {
+                    pack_a(a, ic..ic + mb, pc..pc + kb, mr, a_pack);
+                } else if mb % mr != 0 {
+                    // only the last, partial sliver
+                    pack_a(a, ic + mb / mr * mr..ic + mb, pc..pc + kb, mr, a_pack);
+                }
                 for jc in (0..n).step_by(nc) {
                     let nb = nc.min(n - jc);
-                    pack_b(b, pc..pc + kb, jc..jc + nb, nr, b_pack);
+                    if pack_all_b {
+                        pack_b(b, pc..pc + kb, jc..jc + nb, nr, b_pack);
+                    } else if nb % nr != 0 {
+                        pack_b(b, pc..pc + kb, jc + nb / nr * nr..jc + nb, nr, b_pack);
+                    }
                     for ir in (0..mb).step_by(mr) {
-                        let ap = a_pack[ir * kb..].as_ptr();
                         let rows = mr.min(mb - ir);
+                        let ap = if pack_all_a {
+                            Sliver {
+                                ptr: a_pack[ir * kb..].as_ptr(),
+                                rs: 1,
+                                cs: mr,
+                            }
+                        } else if rows < mr {
+                            Sliver {
+                                ptr: a_pack.as_ptr(),
+                                rs: 1,
+                                cs: mr,
+                            }
+                        } else {
+                            let at = (ic + ir) * a.rs + pc * a.cs;
+                            Sliver {
+                                ptr: a.data[at..].as_ptr(),
+                                rs: a.rs,
+                                cs: a.cs,
+                            }
+                        };
                         for jr in (0..nb).step_by(nr) {
-                            let bp = b_pack[jr * kb..].as_ptr();
                             let cols = nr.min(nb - jr);
+                            let bp = if pack_all_b {
+                                Sliver {
+                                    ptr: b_pack[jr * kb..].as_ptr(),
+                                    rs: nr,
+                                    cs: 0,
+                                }
+                            } else if cols < nr {
+                                Sliver {
+                                    ptr: b_pack.as_ptr(),
+                                    rs: nr,
+                                    cs: 0,
+                                }
+                            } else {
+                                let at = pc * b.rs + jc + jr;
+                                Sliver {
+                                    ptr: b.data[at..].as_ptr(),
+                                    rs: b.rs,
+                                    cs: 0,
+                                }
+                            };
                             // SAFETY: the tile of `C` at (ic + ir, jc + jr) is in the
-                            // caller's `m × n`; the slivers hold `kb·mr` and `kb·nr` values.
+                            // caller's `m × n`; a sliver read in place is a whole one
+                            // (`rows == mr`, `cols == nr`) inside its view, a packed one
+                            // holds `kb·mr` (`kb·nr`) values.
                             unsafe {
                                 let ct = c.add((ic + ir) * ldc + jc + jr);
                                 if rows == mr && cols == nr {
@@ -193,13 +265,27 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
     });
 }
 
+/// Whether a product packs its operands: by its size (what [`gemm`] does), or always or
+/// never (to test both ways on any size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Packing {
+    /// Pack from [`PACK_MIN_MACS`] multiply-adds on.
+    BySize,
+    /// Pack both operands.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Always,
+    /// Pack only the edge slivers (and `B` when its rows are not contiguous).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Never,
+}
+
 /// The element types the GEMM serves, each choosing its kernel for an instruction-set
 /// level.
 pub(crate) trait Element:
     Copy + Default + std::ops::Add<Output = Self> + Send + Sync + 'static
 {
     /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
-    /// of `level`, over at most `threads` threads.
+    /// of `level` and the given packing, over at most `threads` threads.
     ///
     /// # Panics
     /// When `level` is above what this CPU has, or the views or `c` are too short (see
@@ -211,6 +297,7 @@ pub(crate) trait Element:
         b: View<'_, Self>,
         c: &mut [Self],
         threads: usize,
+        packing: Packing,
     );
 }
 
@@ -224,15 +311,16 @@ macro_rules! element {
                 b: View<'_, Self>,
                 c: &mut [Self],
                 threads: usize,
+                packing: Packing,
             ) {
                 assert!(level <= Simd::detected(), "this CPU has no {level:?}");
                 check_extents(dims, &a, &b, c.len());
                 match level {
                     #[cfg(target_arch = "x86_64")]
-                    Simd::Avx512 => run::<$t, kernel::$avx512>(dims, a, b, c, threads),
+                    Simd::Avx512 => run::<$t, kernel::$avx512>(dims, a, b, c, threads, packing),
                     #[cfg(target_arch = "x86_64")]
-                    Simd::Avx2 => run::<$t, kernel::$avx2>(dims, a, b, c, threads),
-                    _ => run::<$t, kernel::Portable>(dims, a, b, c, threads),
+                    Simd::Avx2 => run::<$t, kernel::$avx2>(dims, a, b, c, threads, packing),
+                    _ => run::<$t, kernel::Portable>(dims, a, b, c, threads, packing),
                 }
             }
         }
@@ -257,7 +345,7 @@ pub(crate) fn gemm<T: Element>(
     c: &mut [T],
     threads: usize,
 ) {
-    T::product(simd(), dims, a, b, c, threads)
+    T::product(simd(), dims, a, b, c, threads, Packing::BySize)
 }
 
 /// Panics unless `a` holds an `m × k` matrix, `b` a `k × n` one and `c` is `m·n` long.
@@ -299,6 +387,7 @@ fn run<T: Element, K: Kernel<T>>(
     b: View<'_, T>,
     c: &mut [T],
     threads: usize,
+    packing: Packing,
 ) {
     const { assert!(K::MR * K::NR <= MAX_TILE) };
     if m == 0 || n == 0 {
@@ -329,13 +418,13 @@ fn run<T: Element, K: Kernel<T>>(
                     data: &b.data[start * b.cs..],
                     ..b
                 };
-                run_serial::<T, K>((m, k, end - start), a, b, out.at(start), n);
+                run_serial::<T, K>((m, k, end - start), a, b, out.at(start), n, packing);
             } else {
                 let a = View {
                     data: &a.data[start * a.rs..],
                     ..a
                 };
-                run_serial::<T, K>((end - start, k, n), a, b, out.at(start * n), n);
+                run_serial::<T, K>((end - start, k, n), a, b, out.at(start * n), n, packing);
             }
         }
     };

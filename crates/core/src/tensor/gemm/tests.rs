@@ -55,6 +55,7 @@ fn check<T: Element + Into<f64>>(
     (m, k, n): (usize, usize, usize),
     layouts: (u8, u8),
     threads: usize,
+    packing: Packing,
     cast: fn(f64) -> T,
     eps: f64,
 ) {
@@ -76,7 +77,7 @@ fn check<T: Element + Into<f64>>(
         rs: sb.0,
         cs: sb.1,
     };
-    T::product(level, (m, k, n), a_view, b_view, &mut c, threads);
+    T::product(level, (m, k, n), a_view, b_view, &mut c, threads, packing);
     for i in 0..m {
         for j in 0..n {
             let (mut want, mut mag) = (0.0, 0.0);
@@ -89,23 +90,20 @@ fn check<T: Element + Into<f64>>(
             let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE);
             assert!(
                 (got - want).abs() <= tol,
-                "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads}: c[{i}, {j}] = {got}, want {want}",
+                "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads} {packing:?}: c[{i}, {j}] = {got}, want {want}",
                 std::any::type_name::<T>()
             );
         }
     }
 }
 
+/// Checks `f32` and `f64`, packed and read in place.
 fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
-    check::<f32>(
-        level,
-        dims,
-        layouts,
-        threads,
-        |x| x as f32,
-        f32::EPSILON as f64,
-    );
-    check::<f64>(level, dims, layouts, threads, |x| x, f64::EPSILON);
+    for packing in [Packing::Always, Packing::Never] {
+        let eps32 = f32::EPSILON as f64;
+        check::<f32>(level, dims, layouts, threads, packing, |x| x as f32, eps32);
+        check::<f64>(level, dims, layouts, threads, packing, |x| x, f64::EPSILON);
+    }
 }
 
 #[test]
@@ -152,7 +150,7 @@ fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
             rs: 0,
             cs: 1,
         };
-        f32::product(level, (2, 0, 3), v(&a), v(&b), &mut c, 2);
+        f32::product(level, (2, 0, 3), v(&a), v(&b), &mut c, 2, Packing::BySize);
         assert_eq!(c, [0.0; 6]);
         f32::product(
             level,
@@ -165,6 +163,7 @@ fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
             },
             &mut [],
             2,
+            Packing::BySize,
         );
     }
 }
@@ -189,6 +188,7 @@ fn a_view_too_short_is_refused_before_any_kernel_runs() {
         },
         &mut [0.0; 2],
         1,
+        Packing::BySize,
     );
 }
 
