@@ -15,6 +15,7 @@ mod kernel;
 mod pack;
 #[cfg(test)]
 mod tests;
+mod transpose;
 
 use super::simd::{simd, Simd};
 use kernel::{Kernel, Sliver};
@@ -282,7 +283,7 @@ pub(crate) enum Packing {
 /// The element types the GEMM serves, each choosing its kernel for an instruction-set
 /// level.
 pub(crate) trait Element:
-    Copy + Default + std::ops::Add<Output = Self> + Send + Sync + 'static
+    transpose::Transpose + Default + std::ops::Add<Output = Self> + Send + Sync + 'static
 {
     /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
     /// of `level` and the given packing, over at most `threads` threads.

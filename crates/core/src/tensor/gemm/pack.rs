@@ -3,6 +3,8 @@
 //! whole sliver. A transposed operand is packed straight from its storage, never copied
 //! into a transposed matrix first.
 
+use super::transpose::Transpose;
+
 /// A strided matrix view: element `(i, j)` at `data[i·rs + j·cs]`.
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a, T> {
@@ -20,7 +22,7 @@ impl<T: Copy> View<'_, T> {
 
 /// Packs rows `rows` and columns `cols` of `a` into slivers of `mr` rows: sliver `q` at
 /// `dst[q·mr·kc..]` holds, for each column `p`, its `mr` rows together (`kc = cols.len()`).
-pub(crate) fn pack_a<T: Copy + Default>(
+pub(crate) fn pack_a<T: Transpose + Default>(
     a: View<'_, T>,
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
@@ -37,13 +39,8 @@ pub(crate) fn pack_a<T: Copy + Default>(
         let first = rows.start + q * mr;
         let live = mr.min(rows_len - q * mr);
         if a.cs == 1 {
-            // Rows are contiguous: read each along `p`, write it down its lane.
-            for i in 0..live {
-                let src = &a.at(first + i, cols.start)[..kc];
-                for (p, &x) in src.iter().enumerate() {
-                    sliver[p * mr + i] = x;
-                }
-            }
+            // Rows are contiguous: the block copied transposed.
+            T::transpose(a.at(first, cols.start), a.rs, live, kc, sliver, mr);
         } else {
             // Columns are contiguous (a transposed operand) or neither: one `p` at a time.
             for p in 0..kc {
@@ -67,7 +64,7 @@ pub(crate) fn pack_a<T: Copy + Default>(
 
 /// Packs rows `rows` and columns `cols` of `b` into slivers of `nr` columns: sliver `q` at
 /// `dst[q·nr·kc..]` holds, for each row `p`, its `nr` columns together (`kc = rows.len()`).
-pub(crate) fn pack_b<T: Copy + Default>(
+pub(crate) fn pack_b<T: Transpose + Default>(
     b: View<'_, T>,
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
@@ -90,13 +87,8 @@ pub(crate) fn pack_b<T: Copy + Default>(
                 dst.copy_from_slice(&b.at(rows.start + p, first)[..live]);
             }
         } else if b.rs == 1 {
-            // Columns are contiguous (a transposed operand): read each down `p`.
-            for j in 0..live {
-                let src = &b.at(rows.start, first + j)[..kc];
-                for (p, &x) in src.iter().enumerate() {
-                    sliver[p * nr + j] = x;
-                }
-            }
+            // Columns are contiguous (a transposed operand): the block copied transposed.
+            T::transpose(b.at(rows.start, first), b.cs, live, kc, sliver, nr);
         } else {
             for p in 0..kc {
                 for j in 0..live {
