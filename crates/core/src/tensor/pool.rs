@@ -1,11 +1,15 @@
 //! Pooling kernels over the last two axes of a tensor (`[.., H, W]`, the leading axes
 //! flattened into one batch): window tables per axis ([`AxisWindows`]), and the max, argmax,
 //! average and transposed-average kernels. The ops on top live in `ops/pool/`; a 1-d pool
-//! is a 2-d one whose `H` axis is a single window of one row.
+//! is a 2-d one whose `H` axis is a single window of one row. Windows that tile the plane
+//! (`kernel = stride`, no padding) take the fast path in `pool/tiles.rs`.
+
+mod tiles;
 
 use super::{filled_buffer, shape_of, try_numel, Shape, Tensor, TensorError};
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
+use tiles::Tiles;
 
 /// The windows along one axis: output position `o` reads the input positions
 /// `first[o] + j·step` for `j < count[o]` (already clipped to the input, so every one is a
@@ -348,6 +352,26 @@ impl PoolGeometry {
         }
     }
 
+    /// The cotangent of one plane: `dy[o]` added into `dx` (zeros) at the argmax of window
+    /// `o` (see [`argmax_plane`](Self::argmax_plane)), in window order.
+    fn scatter_plane<T: Float>(&self, plane: &[T], y: &[T], dy: &[T], dx: &mut [T]) {
+        let mut at = vec![0; self.plane_out()];
+        self.argmax_plane(plane, y, &mut at);
+        for (&t, &v) in at.iter().zip(dy) {
+            dx[t] += v;
+        }
+    }
+
+    /// The adjoint of [`scatter_plane`](Self::scatter_plane): `out[o]` is `v` at the argmax
+    /// of window `o`.
+    fn gather_plane<T: Float>(&self, plane: &[T], y: &[T], v: &[T], out: &mut [T]) {
+        let mut at = vec![0; self.plane_out()];
+        self.argmax_plane(plane, y, &mut at);
+        for (o, &t) in out.iter_mut().zip(&at) {
+            *o = v[t];
+        }
+    }
+
     /// The sum of every window's real elements of one plane, times its scale, added to
     /// `out` (zeros): as [`max_plane`](Self::max_plane), interior windows row-swept.
     #[inline(always)]
@@ -555,8 +579,13 @@ impl<T: Float> Tensor<T> {
         }
         let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
+        let tiles = Tiles::of(g);
         for_each_plane(&mut data, pout, self.len(), |b, y| {
-            g.max_plane(&src[b * pin..(b + 1) * pin], y);
+            let plane = &src[b * pin..(b + 1) * pin];
+            match tiles {
+                Some(t) => t.max_plane(plane, y),
+                None => g.max_plane(plane, y),
+            }
         });
         Ok(Self::from_parts(g.output.clone(), data))
     }
@@ -579,12 +608,13 @@ impl<T: Float> Tensor<T> {
         let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
         let (pin, pout) = (g.plane_in(), g.plane_out());
         let (xs, ys, dy) = (x.as_slice(), y.as_slice(), self.as_slice());
+        let tiles = Tiles::of(g);
         for_each_plane(&mut data, pin, x.len(), |b, dx| {
-            let mut at = vec![0; pout];
             let plane = &xs[b * pin..(b + 1) * pin];
-            g.argmax_plane(plane, &ys[b * pout..(b + 1) * pout], &mut at);
-            for (&t, &v) in at.iter().zip(&dy[b * pout..(b + 1) * pout]) {
-                dx[t] += v;
+            let (y, dy) = (&ys[b * pout..(b + 1) * pout], &dy[b * pout..(b + 1) * pout]);
+            if !tiles.is_some_and(|t| t.scatter_plane(plane, y, dy, dx)) {
+                dx.fill(T::ZERO);
+                g.scatter_plane(plane, y, dy, dx);
             }
         });
         Ok(Self::from_parts(g.input.clone(), data))
@@ -607,13 +637,12 @@ impl<T: Float> Tensor<T> {
         let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (pin, pout) = (g.plane_in(), g.plane_out());
         let (xs, ys, v) = (x.as_slice(), y.as_slice(), self.as_slice());
+        let tiles = Tiles::of(g);
         for_each_plane(&mut data, pout, x.len(), |b, out| {
-            let mut at = vec![0; pout];
             let plane = &xs[b * pin..(b + 1) * pin];
-            g.argmax_plane(plane, &ys[b * pout..(b + 1) * pout], &mut at);
-            let v = &v[b * pin..(b + 1) * pin];
-            for (o, &t) in out.iter_mut().zip(&at) {
-                *o = v[t];
+            let (y, v) = (&ys[b * pout..(b + 1) * pout], &v[b * pin..(b + 1) * pin]);
+            if !tiles.is_some_and(|t| t.gather_plane(plane, y, v, out)) {
+                g.gather_plane(plane, y, v, out);
             }
         });
         Ok(Self::from_parts(g.output.clone(), data))
@@ -658,8 +687,13 @@ impl<T: Float> Tensor<T> {
         let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (src, pin) = (self.as_slice(), g.plane_in());
         let scales = g.scales::<T>();
+        let tiles = Tiles::of(g);
         for_each_plane(&mut data, g.plane_out(), self.len(), |b, y| {
-            g.sum_plane(&src[b * pin..(b + 1) * pin], &scales, y);
+            let plane = &src[b * pin..(b + 1) * pin];
+            match tiles {
+                Some(t) => t.sum_plane(plane, &scales, y),
+                None => g.sum_plane(plane, &scales, y),
+            }
         });
         Ok(Self::from_parts(g.output.clone(), data))
     }
@@ -675,8 +709,13 @@ impl<T: Float> Tensor<T> {
         let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
         let (src, pout) = (self.as_slice(), g.plane_out());
         let scales = g.scales::<T>();
+        let tiles = Tiles::of(g);
         for_each_plane(&mut data, g.plane_in(), g.batch * g.plane_in(), |b, dx| {
-            g.spread_plane(&src[b * pout..(b + 1) * pout], &scales, dx);
+            let dy = &src[b * pout..(b + 1) * pout];
+            match tiles {
+                Some(t) => t.spread_plane(dy, &scales, dx),
+                None => g.spread_plane(dy, &scales, dx),
+            }
         });
         Ok(Self::from_parts(g.input.clone(), data))
     }

@@ -1,6 +1,7 @@
 //! Pooling over the last one or two axes (`[N, C, L]` / `[C, L]`, `[N, C, H, W]` /
 //! `[C, H, W]`, PyTorch's layouts): max pooling, average pooling and its adaptive form, with
-//! their window parameters ([`PoolParams`]). The kernels live in `tensor/pool.rs`.
+//! their window parameters ([`PoolParams`]). The kernels live in `tensor/pool.rs`
+//! (and its fast path for tiling windows, `tensor/pool/tiles.rs`).
 //!
 //! Max pooling's VJP sends the cotangent to the argmax positions with [`MaxPoolScatter`],
 //! whose own VJP is a gather at the same positions ([`MaxPoolGather`]); average pooling's
