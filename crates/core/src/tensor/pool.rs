@@ -526,8 +526,9 @@ fn mark_by<T: Float, const S: usize>(src: &[T], best: &[T], at: &mut [usize], st
     }
 }
 
-/// Below this many input elements a pooling stays on the calling thread: starting threads
-/// costs tens of microseconds, about what a pooling of 2¹⁷ elements takes.
+/// Below this many input elements a pooling stays on the calling thread. Chosen when each
+/// split started threads (tens of microseconds, about what a pooling of 2¹⁷ elements
+/// takes); the worker pool's hand-off is cheaper, so it is an upper bound.
 const PARALLEL_POOL_MIN: usize = 1 << 17;
 
 /// Runs `f(plane, chunk)` for every plane `0..batch`, `chunk` being that plane's `len`
@@ -551,12 +552,12 @@ fn for_each_plane<U: Send>(
         return;
     }
     let per = batch.div_ceil(threads);
-    std::thread::scope(|s| {
+    rayon::scope(|s| {
         let mut parts = out.chunks_mut(per * len).enumerate();
         let first = parts.next();
         let f = &f;
         for (k, part) in parts {
-            s.spawn(move || {
+            s.spawn(move |_| {
                 for (i, chunk) in part.chunks_mut(len).enumerate() {
                     f(k * per + i, chunk);
                 }
