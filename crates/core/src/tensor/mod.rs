@@ -14,6 +14,7 @@ pub(crate) mod pool;
 mod random;
 mod shape;
 pub(crate) mod simd;
+mod workers;
 
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
@@ -515,7 +516,7 @@ fn split_over_threads(len: usize) -> bool {
 /// first on the calling thread, the others on the worker pool).
 fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T]) + Sync)) {
     let chunk = src.len().div_ceil(worker_threads());
-    rayon::scope(|s| {
+    workers::scope(|s| {
         let mut parts = src.chunks(chunk).zip(dst.chunks_mut(chunk));
         let first = parts.next();
         for (from, to) in parts {

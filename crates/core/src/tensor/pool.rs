@@ -552,7 +552,7 @@ fn for_each_plane<U: Send>(
         return;
     }
     let per = batch.div_ceil(threads);
-    rayon::scope(|s| {
+    super::workers::scope(|s| {
         let mut parts = out.chunks_mut(per * len).enumerate();
         let first = parts.next();
         let f = &f;

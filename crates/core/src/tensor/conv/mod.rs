@@ -49,7 +49,7 @@ fn over_batch<T: Float>(
         return;
     }
     let chunk = batch.div_ceil(threads);
-    rayon::scope(|s| {
+    super::workers::scope(|s| {
         let mut parts = out.chunks_mut(chunk * per).enumerate();
         let first = parts.next();
         for (i, part) in parts {

@@ -433,7 +433,7 @@ fn run<T: Element, K: Kernel<T>>(
         run_part(0);
         return;
     }
-    rayon::scope(|s| {
+    super::workers::scope(|s| {
         for start in (chunk..len).step_by(chunk) {
             s.spawn(move |_| run_part(start));
         }
