@@ -11,7 +11,7 @@ impl<T: Float> Tensor<T> {
     /// reference to a buffer of exactly that length.
     fn reusable(&mut self, len: usize) -> Option<&mut Vec<T>> {
         match &mut self.data {
-            Storage::Many(v) => Arc::get_mut(v).filter(|v| v.len() == len),
+            Storage::Many(v) => Arc::get_mut(v).map(|b| &mut b.0).filter(|v| v.len() == len),
             Storage::One(_) => None,
         }
     }
@@ -27,7 +27,8 @@ impl<T: Float> Tensor<T> {
                 self.data = Storage::One(T::ZERO);
             }
         } else if self.reusable(n).is_none() {
-            self.data = Storage::Many(Arc::new(super::filled_buffer(n, T::ZERO)?));
+            let buffer = super::recycle::Buffer(super::filled_buffer(n, T::ZERO)?);
+            self.data = Storage::Many(Arc::new(buffer));
         }
         Ok(match &mut self.data {
             Storage::One(x) => std::slice::from_mut(x),

@@ -14,6 +14,7 @@ pub(crate) mod pool;
 mod random;
 mod shape;
 pub(crate) mod simd;
+mod recycle;
 mod workers;
 
 pub use shape::{
@@ -26,6 +27,7 @@ pub use conv::ConvGeometry;
 
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
+use recycle::Buffer;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -39,6 +41,9 @@ use std::sync::Arc;
 /// "not enough memory" rather than an abort of the whole process. Under Linux overcommit a
 /// large request may still be granted lazily; that is the system's policy, not an error.
 pub(crate) fn alloc_buffer<T: Float>(n: usize) -> Result<Vec<T>, TensorError> {
+    if let Some(v) = recycle::take(n) {
+        return Ok(v);
+    }
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| {
         tensor_error!(
@@ -68,6 +73,13 @@ pub(crate) fn filled_buffer<T: Float>(n: usize, value: T) -> Result<Vec<T>, Tens
     Ok(v)
 }
 
+/// `n` zeros, in a recycled buffer when there is one (see `recycle.rs`).
+fn zeroed<T: Float>(n: usize) -> Vec<T> {
+    let mut v = recycle::take(n).unwrap_or_default();
+    v.resize(n, T::ZERO);
+    v
+}
+
 /// Element storage: one element inline, more behind a shared pointer.
 ///
 /// # Design
@@ -75,9 +87,9 @@ pub(crate) fn filled_buffer<T: Float>(n: usize, value: T) -> Result<Vec<T>, Tens
 /// a node never touches the heap. Larger buffers are reference counted, so cloning a tensor
 /// (as the tape does for every input it hands to an op) is O(1).
 #[derive(Clone)]
-enum Storage<T> {
+enum Storage<T: Float> {
     One(T),
-    Many(Arc<Vec<T>>),
+    Many(Arc<Buffer<T>>),
 }
 
 /// An n-dimensional array of `f32` or `f64` in contiguous row-major order.
@@ -150,7 +162,7 @@ impl<T: Float> Tensor<T> {
         let data = if data.len() == 1 {
             Storage::One(data[0])
         } else {
-            Storage::Many(Arc::new(data))
+            Storage::Many(Arc::new(Buffer(data)))
         };
         Tensor { shape, data }
     }
@@ -298,7 +310,10 @@ impl<T: Float> Tensor<T> {
     pub fn into_vec(self) -> Vec<T> {
         match self.data {
             Storage::One(x) => vec![x],
-            Storage::Many(v) => Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()),
+            Storage::Many(v) => match Arc::try_unwrap(v) {
+                Ok(mut b) => std::mem::take(&mut b.0),
+                Err(v) => v.0.clone(),
+            },
         }
     }
 
@@ -395,7 +410,7 @@ impl<T: Float> Tensor<T> {
             }
             Storage::Many(v) => v,
         };
-        let mut out = vec![T::ZERO; src.len()];
+        let mut out = zeroed(src.len());
         if split_over_threads(src.len()) {
             in_chunks(src, &mut out, &kernel);
         } else {
@@ -531,9 +546,11 @@ fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T
 /// `src.map(f)` into a new vector, in chunks on the worker pool when it is long.
 fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
     if !split_over_threads(src.len()) {
-        return src.iter().map(|&x| f(x)).collect();
+        let mut out = recycle::take(src.len()).unwrap_or_default();
+        out.extend(src.iter().map(|&x| f(x)));
+        return out;
     }
-    let mut out = vec![T::ZERO; src.len()];
+    let mut out = zeroed(src.len());
     in_chunks(src, &mut out, &|from: &[T], to: &mut [T]| {
         to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x))
     });
