@@ -24,7 +24,7 @@ use std::cell::RefCell;
 /// Buffers smaller than this are left to malloc, which serves them from its heap.
 const MIN_BYTES: usize = 128 << 10;
 /// The most bytes one thread keeps of one element type.
-const MAX_BYTES: usize = 64 << 20;
+const MAX_BYTES: usize = 32 << 20;
 /// The most buffers one thread keeps of one element type.
 const MAX_COUNT: usize = 32;
 
