@@ -12,9 +12,9 @@ pub(crate) use kernels::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_
 mod linalg;
 pub(crate) mod pool;
 mod random;
+mod recycle;
 mod shape;
 pub(crate) mod simd;
-mod recycle;
 mod workers;
 
 pub use shape::{
@@ -531,15 +531,8 @@ fn split_over_threads(len: usize) -> bool {
 /// first on the calling thread, the others on the worker pool).
 fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T]) + Sync)) {
     let chunk = src.len().div_ceil(worker_threads());
-    workers::scope(|s| {
-        let mut parts = src.chunks(chunk).zip(dst.chunks_mut(chunk));
-        let first = parts.next();
-        for (from, to) in parts {
-            s.spawn(move |_| kernel(from, to));
-        }
-        if let Some((from, to)) = first {
-            kernel(from, to);
-        }
+    workers::for_each_chunk_mut(dst, chunk, &|i, to| {
+        kernel(&src[i * chunk..i * chunk + to.len()], to)
     });
 }
 

@@ -552,21 +552,9 @@ fn for_each_plane<U: Send>(
         return;
     }
     let per = batch.div_ceil(threads);
-    super::workers::scope(|s| {
-        let mut parts = out.chunks_mut(per * len).enumerate();
-        let first = parts.next();
-        let f = &f;
-        for (k, part) in parts {
-            s.spawn(move |_| {
-                for (i, chunk) in part.chunks_mut(len).enumerate() {
-                    f(k * per + i, chunk);
-                }
-            });
-        }
-        if let Some((_, part)) = first {
-            for (i, chunk) in part.chunks_mut(len).enumerate() {
-                f(i, chunk);
-            }
+    super::workers::for_each_chunk_mut(out, per * len, &|k, part| {
+        for (i, chunk) in part.chunks_mut(len).enumerate() {
+            f(k * per + i, chunk);
         }
     });
 }

@@ -49,16 +49,8 @@ fn over_batch<T: Float>(
         return;
     }
     let chunk = batch.div_ceil(threads);
-    super::workers::scope(|s| {
-        let mut parts = out.chunks_mut(chunk * per).enumerate();
-        let first = parts.next();
-        for (i, part) in parts {
-            let f = &f;
-            s.spawn(move |_| f(i * chunk..(i * chunk + part.len() / per), part));
-        }
-        if let Some((_, part)) = first {
-            f(0..part.len() / per, part);
-        }
+    super::workers::for_each_chunk_mut(out, chunk * per, &|i, part| {
+        f(i * chunk..(i * chunk + part.len() / per), part)
     });
 }
 

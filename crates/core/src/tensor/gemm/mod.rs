@@ -433,10 +433,5 @@ fn run<T: Element, K: Kernel<T>>(
         run_part(0);
         return;
     }
-    super::workers::scope(|s| {
-        for start in (chunk..len).step_by(chunk) {
-            s.spawn(move |_| run_part(start));
-        }
-        run_part(0);
-    });
+    super::workers::for_each_part(len.div_ceil(chunk), &|i| run_part(i * chunk));
 }
