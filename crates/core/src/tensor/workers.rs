@@ -25,7 +25,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker spins, waiting for the next split, before it sleeps.
-const SPIN: Duration = Duration::from_micros(200);
+const SPIN: Duration = Duration::from_millis(1);
 
 /// One split: the parts, the next one to hand out, and how many are unfinished.
 struct Job<'a> {
