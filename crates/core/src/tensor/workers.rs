@@ -9,11 +9,14 @@
 //!
 //! An idle worker spins for [`SPIN`] before it sleeps. A step of a network splits its
 //! work many times with serial code in between (the element-wise ops, the optimizer), and
-//! waking a sleeping thread costs tens to hundreds of microseconds on a VM: with
-//! `rayon`'s pool, whose workers sleep almost at once, a 2²⁰-element map split over two
-//! threads took 540 µs against 330 on one, and `conv_step` gained nothing from a second
-//! core. A part the workers have not taken when the caller is done with its own, the
-//! caller takes too, so a slow wake-up costs a split no more than running it serially.
+//! waking a sleeping thread costs from tens of microseconds to milliseconds on a VM. With
+//! `rayon`'s pool, whose workers sleep almost at once, `conv_step` gained nothing from a
+//! second core (8.5–10.4 ms against 9.8–10.4 on one; 6.6–8.5 with these workers). 200 µs
+//! of spinning was not enough either: zeroing a 4 MiB output between two products outlasts
+//! it, and `matmul` f32 n = 1024 on two threads ran at 155 GFLOP/s, against 290–335 with
+//! 1 ms (OpenMP runtimes spin from 0.2 to 200 ms by default). A part the workers have not
+//! taken when the caller is done with its own, the caller takes too, so a slow wake-up
+//! costs a split no more than running it serially.
 //!
 //! A split from inside a part (a product inside a convolution's image loop), or while
 //! another thread's split is running, runs its parts on the calling thread.
