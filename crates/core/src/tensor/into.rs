@@ -18,7 +18,8 @@ impl<T: Float> Tensor<T> {
 
     /// Makes `self` a tensor of `shape` whose buffer it alone holds and returns that
     /// buffer to overwrite: its own when it holds the only reference to a buffer of the
-    /// right length (the contents are then its old values), else a new one of zeros.
+    /// right length, else a recycled or new one. The contents are unspecified values
+    /// (old ones, or zeros): every caller writes every element.
     pub(crate) fn buffer_for(&mut self, shape: &[usize]) -> Result<&mut [T], TensorError> {
         let n = super::try_numel(shape)?;
         self.shape = super::shape_of(shape);
@@ -27,7 +28,12 @@ impl<T: Float> Tensor<T> {
                 self.data = Storage::One(T::ZERO);
             }
         } else if self.reusable(n).is_none() {
-            let buffer = super::recycle::Buffer(super::filled_buffer(n, T::ZERO)?);
+            // A recycled buffer keeps its old values, as a reused one of `self`'s does.
+            let data = match super::recycle::take_unzeroed(n) {
+                Some(v) => v,
+                None => super::filled_buffer(n, T::ZERO)?,
+            };
+            let buffer = super::recycle::Buffer(data);
             self.data = Storage::Many(Arc::new(buffer));
         }
         Ok(match &mut self.data {

@@ -73,11 +73,10 @@ pub(crate) fn filled_buffer<T: Float>(n: usize, value: T) -> Result<Vec<T>, Tens
     Ok(v)
 }
 
-/// `n` zeros, in a recycled buffer when there is one (see `recycle.rs`).
-fn zeroed<T: Float>(n: usize) -> Vec<T> {
-    let mut v = recycle::take(n).unwrap_or_default();
-    v.resize(n, T::ZERO);
-    v
+/// A buffer of `n` elements for a kernel that writes every one of them: a recycled
+/// buffer with its old values when there is one (see `recycle.rs`), else zeros.
+fn scratch<T: Float>(n: usize) -> Vec<T> {
+    recycle::take_unzeroed(n).unwrap_or_else(|| vec![T::ZERO; n])
 }
 
 /// Element storage: one element inline, more behind a shared pointer.
@@ -410,7 +409,7 @@ impl<T: Float> Tensor<T> {
             }
             Storage::Many(v) => v,
         };
-        let mut out = zeroed(src.len());
+        let mut out = scratch(src.len());
         if split_over_threads(src.len()) {
             in_chunks(src, &mut out, &kernel);
         } else {
@@ -543,7 +542,7 @@ fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
         out.extend(src.iter().map(|&x| f(x)));
         return out;
     }
-    let mut out = zeroed(src.len());
+    let mut out = scratch(src.len());
     in_chunks(src, &mut out, &|from: &[T], to: &mut [T]| {
         to.iter_mut().zip(from).for_each(|(t, &x)| *t = f(x))
     });

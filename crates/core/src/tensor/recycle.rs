@@ -28,9 +28,10 @@ const MAX_BYTES: usize = 32 << 20;
 /// The most buffers one thread keeps of one element type.
 const MAX_COUNT: usize = 32;
 
-/// One thread's buffers of one element type, oldest first, each empty (length 0).
+/// One thread's buffers of one element type, oldest first, each empty (length 0) and
+/// paired with the length it had: how many of its elements hold values.
 struct Cache<T> {
-    buffers: Vec<Vec<T>>,
+    buffers: Vec<(Vec<T>, usize)>,
     bytes: usize,
 }
 
@@ -69,19 +70,39 @@ fn with_cache<T: Float, R>(f: impl FnOnce(&mut Cache<T>) -> R) -> Option<R> {
 /// An empty buffer with room for at least `n` elements from this thread's cache, if it
 /// holds one of at most twice that.
 pub(crate) fn take<T: Float>(n: usize) -> Option<Vec<T>> {
+    take_with::<T>(n, false)
+}
+
+/// A buffer of `n` elements whose values are whatever it held before (a kernel that
+/// writes every element needs no zeros first), from this thread's cache, if it holds one
+/// that held at least `n` values and has room for at most twice that.
+pub(crate) fn take_unzeroed<T: Float>(n: usize) -> Option<Vec<T>> {
+    take_with::<T>(n, true)
+}
+
+/// [`take`], or with `keep` [`take_unzeroed`].
+fn take_with<T: Float>(n: usize, keep: bool) -> Option<Vec<T>> {
     if n.saturating_mul(std::mem::size_of::<T>()) < MIN_BYTES {
         return None;
     }
     with_cache::<T, _>(|cache| {
-        let fits = |v: &Vec<T>| v.capacity() >= n && v.capacity() / 2 <= n;
+        let fits = |(v, held): &(Vec<T>, usize)| {
+            v.capacity() >= n && v.capacity() / 2 <= n && (!keep || *held >= n)
+        };
         let (i, _) = cache
             .buffers
             .iter()
             .enumerate()
-            .filter(|(_, v)| fits(v))
-            .min_by_key(|(_, v)| v.capacity())?;
-        let v = cache.buffers.remove(i);
+            .filter(|(_, entry)| fits(entry))
+            .min_by_key(|(_, (v, _))| v.capacity())?;
+        let (mut v, _) = cache.buffers.remove(i);
         cache.bytes -= v.capacity() * std::mem::size_of::<T>();
+        if keep {
+            // SAFETY: `fits` checked that the buffer held at least `n` values when it was
+            // cleared; clearing a `Vec` of floats leaves those bytes as they were, so its
+            // first `n` elements are initialised values.
+            unsafe { v.set_len(n) };
+        }
         Some(v)
     })
     .flatten()
@@ -94,14 +115,15 @@ pub(crate) fn give<T: Float>(mut v: Vec<T>) {
     if !(MIN_BYTES..=MAX_BYTES).contains(&bytes) {
         return;
     }
+    let held = v.len();
     v.clear();
     let _ = with_cache::<T, _>(move |cache| {
         while cache.buffers.len() >= MAX_COUNT || cache.bytes + bytes > MAX_BYTES {
-            let old = cache.buffers.remove(0);
+            let (old, _) = cache.buffers.remove(0);
             cache.bytes -= old.capacity() * std::mem::size_of::<T>();
         }
         cache.bytes += bytes;
-        cache.buffers.push(v);
+        cache.buffers.push((v, held));
     });
 }
 
@@ -158,6 +180,19 @@ mod tests {
         // a request of under half its capacity leaves it in the cache
         assert!(take::<f32>(n / 4).is_none());
         assert!(take::<f32>(n).is_some());
+    }
+
+    #[test]
+    fn an_unzeroed_buffer_keeps_only_values_it_held() {
+        let n = MIN_BYTES / 8 + 3;
+        let mut v: Vec<f64> = Vec::with_capacity(2 * n);
+        v.extend((0..n).map(|i| i as f64));
+        drop(Buffer(v));
+        // it held n values: a request for more gets nothing, for n its old values
+        assert!(take_unzeroed::<f64>(n + 1).is_none());
+        let again = take_unzeroed::<f64>(n).expect("the cached buffer");
+        assert_eq!(again.len(), n);
+        assert_eq!(again[n - 1], (n - 1) as f64);
     }
 
     #[test]
