@@ -538,7 +538,7 @@ fn in_chunks<T: Float>(src: &[T], dst: &mut [T], kernel: &(impl Fn(&[T], &mut [T
 /// `src.map(f)` into a new vector, in chunks on the worker pool when it is long.
 fn parallel_map<T: Float>(src: &[T], f: &(impl Fn(T) -> T + Sync)) -> Vec<T> {
     if !split_over_threads(src.len()) {
-        let mut out = recycle::take(src.len()).unwrap_or_default();
+        let mut out = alloc_buffer(src.len()).unwrap_or_default();
         out.extend(src.iter().map(|&x| f(x)));
         return out;
     }

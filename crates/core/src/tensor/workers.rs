@@ -172,10 +172,33 @@ pub(crate) fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
-/// A pointer to the chunks of one slice, each touched by one part only.
-struct Chunks<U>(*mut U);
-// SAFETY: the parts that share it touch disjoint chunks (see `for_each_chunk_mut`).
-unsafe impl<U: Send> Sync for Chunks<U> {}
+/// A pointer into one buffer shared by the parts of a split, each part touching only
+/// its own elements (chunks of a slice here, blocks of columns in the GEMM).
+pub(crate) struct Disjoint<U>(pub(crate) *mut U);
+
+// (not derived: a derive would ask `U: Copy`)
+impl<U> Clone for Disjoint<U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<U> Copy for Disjoint<U> {}
+
+impl<U> Disjoint<U> {
+    /// The pointer `offset` elements on.
+    ///
+    /// # Safety
+    /// As `pointer::add`: the result must stay inside the buffer.
+    pub(crate) unsafe fn at(self, offset: usize) -> *mut U {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+// SAFETY: the parts that share it touch disjoint elements (see its users).
+unsafe impl<U: Send> Send for Disjoint<U> {}
+// SAFETY: as above.
+unsafe impl<U: Send> Sync for Disjoint<U> {}
 
 /// Runs `f(i, chunk)` for the chunks of `chunk` elements of `data` (the last may be
 /// shorter), split over the threads as [`for_each_part`].
@@ -188,14 +211,13 @@ pub(crate) fn for_each_chunk_mut<U: Send>(
         return;
     }
     let len = data.len();
-    let base = Chunks(data.as_mut_ptr());
-    let base = &base;
+    let base = Disjoint(data.as_mut_ptr());
     for_each_part(len.div_ceil(chunk), &|i| {
         let start = i * chunk;
         let end = (start + chunk).min(len);
         // SAFETY: `start..end` lies inside `data`, which this call borrows mutably, and
         // each part `i` makes the only slice of its own range.
-        let part = unsafe { std::slice::from_raw_parts_mut(base.0.add(start), end - start) };
+        let part = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
         f(i, part)
     });
 }

@@ -18,6 +18,26 @@ pub(crate) struct Sliver<T> {
     pub cs: usize,
 }
 
+impl<T> Sliver<T> {
+    /// A packed `A` sliver starting at `packed[0]`: `mr` values per column.
+    pub(crate) fn packed_a(packed: &[T], mr: usize) -> Self {
+        Sliver {
+            ptr: packed.as_ptr(),
+            rs: 1,
+            cs: mr,
+        }
+    }
+
+    /// A packed `B` sliver starting at `packed[0]`: `nr` values per row.
+    pub(crate) fn packed_b(packed: &[T], nr: usize) -> Self {
+        Sliver {
+            ptr: packed.as_ptr(),
+            rs: nr,
+            cs: 0,
+        }
+    }
+}
+
 /// A micro-kernel of `MR × NR` for element type `T`.
 pub(crate) trait Kernel<T> {
     /// Rows of the tile (values of `A` broadcast per step).

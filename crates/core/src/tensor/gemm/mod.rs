@@ -71,26 +71,6 @@ fn nc_for<T, K: Kernel<T>>() -> usize {
     (fit / K::NR * K::NR).clamp(4 * K::NR, 4096)
 }
 
-/// A raw pointer to `C` shared by the threads of one product, each writing its own
-/// disjoint block.
-#[derive(Clone, Copy)]
-struct Out<T>(*mut T);
-impl<T> Out<T> {
-    /// The pointer `offset` elements on.
-    ///
-    /// # Safety
-    /// As `pointer::add`: the result must stay inside `C`.
-    unsafe fn at(self, offset: usize) -> *mut T {
-        // SAFETY: the caller's.
-        unsafe { self.0.add(offset) }
-    }
-}
-
-// SAFETY: the threads that share it write disjoint elements (see `run`).
-unsafe impl<T: Send> Send for Out<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Out<T> {}
-
 /// Packing buffers of one thread, reused from call to call: cache-line aligned, grown on
 /// demand, never shrunk.
 #[repr(C, align(64))]
@@ -104,7 +84,7 @@ thread_local! {
 
 /// `f(a_pack, b_pack)` with this thread's packing buffers of at least `a_len` and `b_len`
 /// elements (fresh ones if the thread's are in use).
-fn with_buffers<T: Copy, R>(
+fn with_buffers<T: Element, R>(
     a_len: usize,
     b_len: usize,
     f: impl FnOnce(&mut [T], &mut [T]) -> R,
@@ -116,7 +96,7 @@ fn with_buffers<T: Copy, R>(
                 v.resize(lines(len), Line([0; 64]));
             }
         }
-        // SAFETY: `T` is `f32` or `f64` (see `gemm`'s callers): every bit pattern is a
+        // SAFETY: `T` is `f32` or `f64` (the `Element`s): every bit pattern is a
         // value, and 64-byte aligned storage of `lines(len)·64` bytes holds `len` of them.
         let (a, b) = unsafe {
             (
@@ -197,17 +177,9 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
                     for ir in (0..mb).step_by(mr) {
                         let rows = mr.min(mb - ir);
                         let ap = if pack_all_a {
-                            Sliver {
-                                ptr: a_pack[ir * kb..].as_ptr(),
-                                rs: 1,
-                                cs: mr,
-                            }
+                            Sliver::packed_a(&a_pack[ir * kb..], mr)
                         } else if rows < mr {
-                            Sliver {
-                                ptr: a_pack.as_ptr(),
-                                rs: 1,
-                                cs: mr,
-                            }
+                            Sliver::packed_a(a_pack, mr)
                         } else {
                             let at = (ic + ir) * a.rs + pc * a.cs;
                             Sliver {
@@ -219,17 +191,9 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
                         for jr in (0..nb).step_by(nr) {
                             let cols = nr.min(nb - jr);
                             let bp = if pack_all_b {
-                                Sliver {
-                                    ptr: b_pack[jr * kb..].as_ptr(),
-                                    rs: nr,
-                                    cs: 0,
-                                }
+                                Sliver::packed_b(&b_pack[jr * kb..], nr)
                             } else if cols < nr {
-                                Sliver {
-                                    ptr: b_pack.as_ptr(),
-                                    rs: nr,
-                                    cs: 0,
-                                }
+                                Sliver::packed_b(b_pack, nr)
                             } else {
                                 let at = pc * b.rs + jc + jr;
                                 Sliver {
@@ -398,7 +362,8 @@ fn run<T: Element, K: Kernel<T>>(
         c.fill(T::default());
         return;
     }
-    let out = Out(c.as_mut_ptr());
+    // each part writes its own columns (or rows) of `C`
+    let out = super::workers::Disjoint(c.as_mut_ptr());
     let macs = m.saturating_mul(k).saturating_mul(n);
     let by_cols = n.div_ceil(K::NR) >= m.div_ceil(K::MR);
     let (len, unit) = if by_cols { (n, K::NR) } else { (m, K::MR) };
@@ -429,9 +394,5 @@ fn run<T: Element, K: Kernel<T>>(
             }
         }
     };
-    if parts <= 1 {
-        run_part(0);
-        return;
-    }
     super::workers::for_each_part(len.div_ceil(chunk), &|i| run_part(i * chunk));
 }

@@ -52,10 +52,8 @@ macro_rules! transpose_impl {
                     // (it has AVX2).
                     unsafe { $avx(src.as_ptr(), ss, (rb, cb), dst.as_mut_ptr(), ds) };
                     // the edges: the columns right of the blocks, then the rows below
-                    for i in 0..rb {
-                        for j in cb..cols {
-                            dst[j * ds + i] = src[i * ss + j];
-                        }
+                    if cols > cb {
+                        scalar(&src[cb..], ss, (rb, cols - cb), &mut dst[cb * ds..], ds);
                     }
                     if rows > rb {
                         scalar(&src[rb * ss..], ss, (rows - rb, cols), &mut dst[rb..], ds);
