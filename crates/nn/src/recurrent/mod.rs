@@ -13,7 +13,8 @@
 //! test or a custom model can call them on any variables. Like every layer here they are
 //! compositions of core ops: the gradients (of any order) come from the tape.
 
-// `sequence` first: its macros (`sequence_layer!`, `shapes_doc!`) serve the layer files.
+// `sequence` first: its macros (`sequence_layer!`, `single_state_run!`, `shapes_doc!`) serve
+// the layer files.
 #[macro_use]
 mod sequence;
 mod gru;

@@ -60,30 +60,7 @@ impl<T: Float> Rnn<T> {
         }
         self
     }
-
-    #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
-    #[track_caller]
-    pub fn run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> (Var<'t, T>, Var<'t, T>) {
-        or_panic(self.try_run(pass, x, h0))
-    }
-
-    /// [`run`](Self::run), or the error.
-    #[track_caller]
-    pub fn try_run<'t>(
-        &self,
-        pass: &Pass<'t, T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
-        let init: Vec<_> = h0.into_iter().collect();
-        let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
-        Ok((out, finals[0]))
-    }
 }
 
 sequence_layer!(Rnn, RnnCell);
+single_state_run!(Rnn);

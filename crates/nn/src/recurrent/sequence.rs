@@ -460,6 +460,37 @@ macro_rules! sequence_layer {
     };
 }
 
+/// `run` and `try_run` of a layer whose state is one tensor (`Rnn`, `Gru`; `Lstm` has two).
+macro_rules! single_state_run {
+    ($layer:ident) => {
+        impl<T: Float> $layer<T> {
+            #[doc = concat!("Unrolls the network over `x` from `h0` (zeros when `None`); returns every step's output and the final state `h_n`. ", shapes_doc!())]
+            #[track_caller]
+            pub fn run<'t>(
+                &self,
+                pass: &Pass<'t, T>,
+                x: Var<'t, T>,
+                h0: Option<Var<'t, T>>,
+            ) -> (Var<'t, T>, Var<'t, T>) {
+                or_panic(self.try_run(pass, x, h0))
+            }
+
+            /// [`run`](Self::run), or the error.
+            #[track_caller]
+            pub fn try_run<'t>(
+                &self,
+                pass: &Pass<'t, T>,
+                x: Var<'t, T>,
+                h0: Option<Var<'t, T>>,
+            ) -> Result<(Var<'t, T>, Var<'t, T>), Error> {
+                let init: Vec<_> = h0.into_iter().collect();
+                let (out, finals) = self.stack.try_run(pass, x, &init, Location::caller())?;
+                Ok((out, finals[0]))
+            }
+        }
+    };
+}
+
 /// Shared text of the three layers' `run` docs.
 macro_rules! shapes_doc {
     () => {
