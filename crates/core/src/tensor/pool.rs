@@ -559,24 +559,37 @@ fn for_each_plane<U: Send>(
     });
 }
 
+/// A tensor of `shape`, `batch` planes of `per` elements, made plane by plane: `f(b, plane)`
+/// writes plane `b` (given as zeros) on the threads of [`for_each_plane`], which splits
+/// when `work` input elements are many. An empty `shape` gives the empty tensor.
+fn from_planes<T: Float>(
+    shape: &Shape,
+    batch: usize,
+    per: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) -> Result<Tensor<T>, TensorError> {
+    if try_numel(shape)? == 0 {
+        return Ok(Tensor::empty(shape.clone()));
+    }
+    let mut data = filled_buffer(batch * per, T::ZERO)?;
+    for_each_plane(&mut data, per, work, f);
+    Ok(Tensor::from_parts(shape.clone(), data))
+}
+
 impl<T: Float> Tensor<T> {
     /// Max pooling: each output element is the largest of its window.
     pub(crate) fn max_pool(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.input)?;
-        if try_numel(&g.output)? == 0 {
-            return Ok(Self::empty(g.output.clone()));
-        }
-        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (src, pin, pout) = (self.as_slice(), g.plane_in(), g.plane_out());
         let tiles = Tiles::of(g);
-        for_each_plane(&mut data, pout, self.len(), |b, y| {
+        from_planes(&g.output, g.batch, pout, self.len(), |b, y| {
             let plane = &src[b * pin..(b + 1) * pin];
             match tiles {
                 Some(t) => t.max_plane(plane, y),
                 None => g.max_plane(plane, y),
             }
-        });
-        Ok(Self::from_parts(g.output.clone(), data))
+        })
     }
 
     /// The cotangent of max pooling: `self` (shaped like the output) scattered into zeros
@@ -591,22 +604,17 @@ impl<T: Float> Tensor<T> {
         g.check_input(x, &g.input)?;
         g.check_input(y, &g.output)?;
         g.check_input(self, &g.output)?;
-        if try_numel(&g.input)? == 0 {
-            return Ok(Self::empty(g.input.clone()));
-        }
-        let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
         let (pin, pout) = (g.plane_in(), g.plane_out());
         let (xs, ys, dy) = (x.as_slice(), y.as_slice(), self.as_slice());
         let tiles = Tiles::of(g);
-        for_each_plane(&mut data, pin, x.len(), |b, dx| {
+        from_planes(&g.input, g.batch, pin, x.len(), |b, dx| {
             let plane = &xs[b * pin..(b + 1) * pin];
             let (y, dy) = (&ys[b * pout..(b + 1) * pout], &dy[b * pout..(b + 1) * pout]);
             if !tiles.is_some_and(|t| t.scatter_plane(plane, y, dy, dx)) {
                 dx.fill(T::ZERO);
                 g.scatter_plane(plane, y, dy, dx);
             }
-        });
-        Ok(Self::from_parts(g.input.clone(), data))
+        })
     }
 
     /// The adjoint of [`max_pool_scatter`](Self::max_pool_scatter): `self` (shaped like the
@@ -620,21 +628,16 @@ impl<T: Float> Tensor<T> {
         g.check_input(x, &g.input)?;
         g.check_input(y, &g.output)?;
         g.check_input(self, &g.input)?;
-        if try_numel(&g.output)? == 0 {
-            return Ok(Self::empty(g.output.clone()));
-        }
-        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (pin, pout) = (g.plane_in(), g.plane_out());
         let (xs, ys, v) = (x.as_slice(), y.as_slice(), self.as_slice());
         let tiles = Tiles::of(g);
-        for_each_plane(&mut data, pout, x.len(), |b, out| {
+        from_planes(&g.output, g.batch, pout, x.len(), |b, out| {
             let plane = &xs[b * pin..(b + 1) * pin];
             let (y, v) = (&ys[b * pout..(b + 1) * pout], &v[b * pin..(b + 1) * pin]);
             if !tiles.is_some_and(|t| t.gather_plane(plane, y, v, out)) {
                 g.gather_plane(plane, y, v, out);
             }
-        });
-        Ok(Self::from_parts(g.output.clone(), data))
+        })
     }
 
     /// True when some window's maximum is held by more than one of its elements (a tie,
@@ -670,21 +673,16 @@ impl<T: Float> Tensor<T> {
     /// divided by the product of the two axes' divisors.
     pub(crate) fn avg_pool(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.input)?;
-        if try_numel(&g.output)? == 0 {
-            return Ok(Self::empty(g.output.clone()));
-        }
-        let mut data = filled_buffer(g.batch * g.plane_out(), T::ZERO)?;
         let (src, pin) = (self.as_slice(), g.plane_in());
         let scales = g.scales::<T>();
         let tiles = Tiles::of(g);
-        for_each_plane(&mut data, g.plane_out(), self.len(), |b, y| {
+        from_planes(&g.output, g.batch, g.plane_out(), self.len(), |b, y| {
             let plane = &src[b * pin..(b + 1) * pin];
             match tiles {
                 Some(t) => t.sum_plane(plane, &scales, y),
                 None => g.sum_plane(plane, &scales, y),
             }
-        });
-        Ok(Self::from_parts(g.output.clone(), data))
+        })
     }
 
     /// The adjoint of [`avg_pool`](Self::avg_pool): `self` has the output's shape and each
@@ -692,21 +690,22 @@ impl<T: Float> Tensor<T> {
     /// window in a zero tensor of the input's shape.
     pub(crate) fn avg_pool_transpose(&self, g: &PoolGeometry) -> Result<Self, TensorError> {
         g.check_input(self, &g.output)?;
-        if try_numel(&g.input)? == 0 {
-            return Ok(Self::empty(g.input.clone()));
-        }
-        let mut data = filled_buffer(g.batch * g.plane_in(), T::ZERO)?;
         let (src, pout) = (self.as_slice(), g.plane_out());
         let scales = g.scales::<T>();
         let tiles = Tiles::of(g);
-        for_each_plane(&mut data, g.plane_in(), g.batch * g.plane_in(), |b, dx| {
-            let dy = &src[b * pout..(b + 1) * pout];
-            match tiles {
-                Some(t) => t.spread_plane(dy, &scales, dx),
-                None => g.spread_plane(dy, &scales, dx),
-            }
-        });
-        Ok(Self::from_parts(g.input.clone(), data))
+        from_planes(
+            &g.input,
+            g.batch,
+            g.plane_in(),
+            g.batch * g.plane_in(),
+            |b, dx| {
+                let dy = &src[b * pout..(b + 1) * pout];
+                match tiles {
+                    Some(t) => t.spread_plane(dy, &scales, dx),
+                    None => g.spread_plane(dy, &scales, dx),
+                }
+            },
+        )
     }
 }
 
