@@ -2,7 +2,7 @@
 //! The inner kernel is the strided GEMM of `gemm/`.
 
 use super::{
-    broadcast_shapes, broadcast_strides, for_each_offset, worker_threads, Shape, Tensor,
+    broadcast_shapes, broadcast_strides, for_each_offset, numel, worker_threads, Shape, Tensor,
     TensorError,
 };
 use crate::error::{tensor_error, ErrorKind};
@@ -98,6 +98,33 @@ impl<T: Float> Tensor<T> {
         let stride_a = if ta { (1, ca) } else { (ca, 1) };
         let stride_b = if tb { (1, cb) } else { (cb, 1) };
         let (pa, pb) = (self.as_slice(), other.as_slice());
+        let batches = numel(&batch);
+        if batches > 1 {
+            // One operand the same for the whole batch: one GEMM instead of a product per
+            // batch entry (a batch of matrix-vector products becomes a matrix product).
+            let shared = |own: &[usize]| numel(own) == 1;
+            if shared(batch_b) && !ta && batch_a == batch.as_slice() {
+                // the batch of A's, stacked, is one (batches·m) × k matrix
+                T::gemm(
+                    batches * m,
+                    k,
+                    n,
+                    pa,
+                    stride_a,
+                    pb,
+                    stride_b,
+                    out,
+                    worker_threads(),
+                );
+                return Ok(());
+            }
+            if shared(batch_a) && n == 1 && batch_b == batch.as_slice() {
+                // each b a contiguous k-vector: stacked as rows, C = [bᵢ]ᵀ·op(A)ᵀ
+                let a_t = (stride_a.1, stride_a.0);
+                T::gemm(batches, k, m, pb, (mb, 1), pa, a_t, out, worker_threads());
+                return Ok(());
+            }
+        }
         for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
             let c = &mut out[i * m * n..(i + 1) * m * n];
             let (a, b) = (&pa[ia * ma..], &pb[ib * mb..]);
@@ -250,6 +277,53 @@ mod tests {
             .reshape(&[3, 2])
             .unwrap()
             .approx_eq(&naive(&a1, &b2), 1e-12, 0.0));
+    }
+
+    #[test]
+    fn a_batch_against_one_shared_matrix_is_one_product_per_entry() {
+        // the two folded cases (a shared right operand; a shared left one times a batch of
+        // vectors) and the per-entry loop, with every transpose, against naive products
+        let entry = |t: &Tensor<f64>, i: usize, rows: usize, cols: usize| {
+            let per = rows * cols;
+            let shared = t.len() == per;
+            let start = if shared { 0 } else { i * per };
+            Tensor::from_slice(&t.as_slice()[start..start + per], &[rows, cols])
+        };
+        let op = |t: Tensor<f64>, transposed: bool| {
+            if transposed {
+                t.permute(&[1, 0]).unwrap()
+            } else {
+                t
+            }
+        };
+        for (m, k, n) in [(3, 4, 5), (4, 6, 1), (1, 5, 3), (7, 9, 1)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (ra, ca) = if ta { (k, m) } else { (m, k) };
+                let (rb, cb) = if tb { (n, k) } else { (k, n) };
+                for (sa, sb) in [
+                    (vec![2, 3], vec![1, 1]),
+                    (vec![], vec![2, 3]),
+                    (vec![2, 3], vec![2, 3]),
+                ] {
+                    let a =
+                        Tensor::<f64>::rand_normal(&[&sa[..], &[ra, ca]].concat(), 0.0, 1.0, 11);
+                    let b =
+                        Tensor::<f64>::rand_normal(&[&sb[..], &[rb, cb]].concat(), 0.0, 1.0, 12);
+                    let c = a.matmul_t(&b, ta, tb).unwrap();
+                    assert_eq!(c.shape(), &[2, 3, m, n]);
+                    for i in 0..6 {
+                        let want =
+                            naive(&op(entry(&a, i, ra, ca), ta), &op(entry(&b, i, rb, cb), tb));
+                        let got =
+                            Tensor::from_slice(&c.as_slice()[i * m * n..(i + 1) * m * n], &[m, n]);
+                        assert!(
+                            got.approx_eq(&want, 1e-12, 1e-12),
+                            "{m}×{k}×{n} {ta} {tb} {sa:?} {sb:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
