@@ -98,6 +98,22 @@ pub trait Op<T: Float>: 'static {
         Structure::dense()
     }
 
+    /// True when [`vjp`](Self::vjp) also holds for a *batch* of cotangents: `dy` with one
+    /// more axis in front (`k` cotangents stacked), giving each gradient that same leading
+    /// axis. That is so when the VJP uses `dy` only through element-wise operations that
+    /// broadcast (`dy * x`, `-dy`, `select(mask, dy, 0)`) and `matmul` (whose batch axes
+    /// broadcast), never through its shape (no `sum`, `reshape` or axis argument on `dy`).
+    ///
+    /// The batched sweeps of [`func`](crate::func) (Jacobians by rows, Hessians, batched
+    /// VJPs) push all `k` cotangents through such a node at once; through any other node
+    /// they run the VJP once per cotangent. The default, `false`, is always correct; a
+    /// wrong `true` gives wrong batched derivatives, which the op-author's kit
+    /// (`tapegrad_check`) detects by comparing against one VJP per cotangent. For `cube`
+    /// above (`dy * x * x * 3`): `true`.
+    fn vjp_batches(&self) -> bool {
+        false
+    }
+
     /// The op's Rust type (`std::any::type_name`): how a [`Plan`](crate::Plan)'s
     /// optimiser tells the built-in ops it knows from a user op of the same name. Keep
     /// the default.

@@ -3,7 +3,7 @@
 //! `strategies.rs`.
 
 use super::strategies::{broadcast_pair, broadcast_shapes, shape};
-use super::structure;
+use super::{batches, structure};
 use crate::gradcheck::{self, Config, Function, Report};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -59,8 +59,10 @@ pub struct OpCheck<F> {
 /// - with the same variable passed as every input (`op(x, x)`; `Σop(x)·Σx` for one input).
 ///
 /// and that the op's [`structure`](Op::structure) is true: the sparsity it implies holds
-/// every nonzero entry of the op's Jacobian and of its second derivatives (cases of at most
-/// 64 input elements).
+/// every nonzero entry of the op's Jacobian and of its second derivatives; and that batched
+/// sweeps through it (several cotangents at once, see [`vjp_batches`](Op::vjp_batches))
+/// give what one sweep per cotangent gives, first order and in a Hessian (both for cases of
+/// at most 64 input elements).
 ///
 /// It also checks the error path: inputs of incompatible shapes (for [`Shapes::Broadcast`],
 /// `[2, 3]` with `[4]`, plus any given to [`rejects`](OpCheck::rejects)) must be refused
@@ -115,7 +117,7 @@ pub struct KitSummary {
     /// Generated input sets.
     pub cases: u32,
     /// Checks run (several per case: gradients in f64 and f32, the same variable twice,
-    /// the op's structure).
+    /// the op's structure, batched sweeps).
     pub checks: usize,
     /// Incompatible-shape cases refused as they should be.
     pub rejected: usize,
@@ -126,7 +128,7 @@ impl fmt::Display for KitSummary {
         write!(
             f,
             "op `{}`: {} generated cases, {} checks (gradients in f64 and f32, the same variable \
-             twice, the structure), {} incompatible-shape cases refused",
+             twice, the structure, batched sweeps), {} incompatible-shape cases refused",
             self.op, self.cases, self.checks, self.rejected
         )
     }
@@ -390,6 +392,16 @@ where
         }
         let elements: usize = xs.iter().map(|x| x.as_slice().len()).sum();
         if elements <= structure::MAX_ELEMENTS {
+            // first: the structure's check pushes batches through the op too
+            if let Some(what) = batches::mismatch::<O>(&self.make, xs) {
+                return Err(KitFailure {
+                    op: self.name(),
+                    what,
+                    inputs: xs.to_vec(),
+                    report: None,
+                });
+            }
+            n += 1;
             if let Some(what) = structure::uncovered::<O>(&self.make, xs) {
                 return Err(KitFailure {
                     op: self.name(),

@@ -4,6 +4,7 @@
 //! for your own property tests. Compiled for this crate's tests and, for users, behind the
 //! `testing` feature.
 
+mod batches;
 mod kit;
 mod strategies;
 mod structure;

@@ -108,9 +108,43 @@ fn kit_passes_a_correct_op_on_every_generated_case() {
         (summary.op.as_str(), summary.cases, summary.rejected),
         ("mul_add", 24, 1)
     );
-    // per case: f64, f32, the same variable twice, and the structure (cases this small
-    // are all under the structure check's size limit)
-    assert_eq!(summary.checks, 24 * 4, "{summary}");
+    // per case: f64, f32, the same variable twice, the structure and the batched sweeps
+    // (cases this small are all under the size limit of the last two)
+    assert_eq!(summary.checks, 24 * 5, "{summary}");
+}
+
+/// `y = Σx` whose VJP broadcasts `dy` to `x`'s shape as it stands: right for one
+/// cotangent, but it claims `vjp_batches`, which a batch of cotangents (`dy` of shape
+/// `[k]`) breaks.
+struct SumClaimingToBatch;
+
+impl<T: Float> Op<T> for SumClaimingToBatch {
+    fn name(&self) -> &str {
+        "total"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        Ok(Tensor::scalar(
+            xs[0].as_slice().iter().fold(T::ZERO, |s, &x| s + x),
+        ))
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy.broadcast_to(&xs[0].shape()))].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn kit_catches_a_false_claim_that_a_vjp_batches() {
+    let shapes = Shapes::Custom(Just(vec![vec![5]]).boxed());
+    let failure = check_op(1, || SumClaimingToBatch)
+        .shapes(shapes)
+        .cases(2)
+        .run()
+        .unwrap_err();
+    assert!(failure.what.contains("batch"), "{failure}");
+    assert_eq!(failure.op, "total");
 }
 
 #[test]

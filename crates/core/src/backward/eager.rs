@@ -19,9 +19,9 @@ use smallvec::SmallVec;
 /// the VJP once more with recording on, and forgets what it recorded. Ops that do not
 /// differentiate inside their VJP, which is nearly all, pay one flag read.
 pub(super) struct Eager<'t, T: Float> {
-    tape: &'t Tape<T>,
+    pub(super) tape: &'t Tape<T>,
     /// Number of values (and nodes) before the sweep began.
-    base: usize,
+    pub(super) base: usize,
     /// Whether the tape was already in values-only mode (a nested `backward`).
     was_values_only: bool,
 }
@@ -101,9 +101,7 @@ impl<T: Float> VjpRunner<T> for Eager<'_, T> {
     }
 
     fn accumulate(&mut self, acc: &mut Tensor<T>, g: Tensor<T>) {
-        for (a, b) in acc.as_mut_slice().iter_mut().zip(g.as_slice()) {
-            *a += *b;
-        }
+        acc.add_assign_owned(g);
     }
 
     fn value(&self, g: &Tensor<T>) -> Tensor<T> {

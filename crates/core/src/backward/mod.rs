@@ -9,6 +9,7 @@
 //! a `Tensor`) and where the op's VJP is evaluated: `recorded.rs` and `eager.rs`.
 //! `grads.rs` holds what `backward` returns.
 
+mod batched;
 mod eager;
 mod grads;
 mod recorded;
@@ -20,6 +21,7 @@ pub use grads::Grads;
 
 use crate::tape::{NodeId, NodeKind};
 use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
+use batched::{batch_shape, Batched};
 use eager::Eager;
 use recorded::Recorded;
 use std::panic::Location;
@@ -222,6 +224,60 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let grads = self.try_backward_at(seed, site)?;
         xs.iter().map(|&x| grads.try_wrt_at(x, site)).collect()
+    }
+
+    /// The gradients with respect to `xs` for a batch of `k` cotangents at once: `seeds`
+    /// of shape `[k] ++` this variable's shape, and for each of `xs` a tensor of shape
+    /// `[k] ++` its shape whose row `j` is the gradient for cotangent `j` (zeros when `x`
+    /// does not influence this variable). One batched values-only sweep (see
+    /// `batched.rs`): the same numbers as `k` calls of
+    /// [`try_backward_wrt`](Self::try_backward_wrt).
+    pub(crate) fn try_backward_batched(
+        self,
+        seeds: Tensor<T>,
+        xs: &[Var<'t, T>],
+        site: &'static Location<'static>,
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        let tape = self.tape;
+        for &x in xs.iter().chain([&self]) {
+            tape.check_owns("backward", x, site)?;
+        }
+        let shape = self.shape();
+        let k = seeds.shape().first().copied().unwrap_or(0);
+        check_seed_shape("backward", seeds.shape(), &batch_shape(k, &shape), site)?;
+        let zeros = |x: &Var<'t, T>| Tensor::zeros(&batch_shape(k, &x.shape()));
+        if tape.values_only.get() {
+            // Nested in a VJP that the tensor sweep evaluates (see `Tape::try_grad`).
+            tape.nested_request.set(true);
+            return Ok(xs.iter().map(zeros).collect());
+        }
+        if k == 0 || tape.kind(self) == NodeKind::Constant {
+            return Ok(xs.iter().map(zeros).collect());
+        }
+        let lowest = xs
+            .iter()
+            .map(|x| x.id)
+            .min()
+            .unwrap_or(self.id)
+            .min(self.id);
+        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
+        let mut runner = Batched::new(tape, k);
+        let kept = sweep(
+            tape,
+            self.id,
+            seeds,
+            lowest,
+            |id, _| wanted.contains(&id),
+            &mut runner,
+        );
+        drop(runner);
+        Ok(xs
+            .iter()
+            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
+                Some((_, g)) => g.clone(),
+                None => zeros(x),
+            })
+            .collect())
     }
 
     fn try_backward_at(

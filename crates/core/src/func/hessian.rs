@@ -13,13 +13,16 @@ use std::panic::Location;
 ///
 /// # Design
 /// Reverse-over-reverse: the gradient is recorded (`Tape::grad`), then its Jacobian is
-/// taken by rows, one reverse sweep per input element. Forward-over-reverse would give the
-/// same matrix (a Hessian is symmetric) but, with forward mode built on transposed reverse
-/// sweeps here, it would cost one more recorded sweep for nothing.
+/// taken by rows, one reverse sweep per input element, pushed in batches of rows (see
+/// [`Linearization::vjp_batch`](super::Linearization::vjp_batch)). Forward-over-reverse
+/// would give the same matrix (a Hessian is symmetric) but, with forward mode built on
+/// transposed reverse sweeps here, it would cost one more recorded sweep for nothing.
 ///
-/// Cost: recording `f` and its gradient (one recorded reverse sweep), then `n` reverse
-/// sweeps for inputs of `n` elements in all; memory: the graph about twice, plus the
-/// `n²` result.
+/// Cost: recording `f` and its gradient (one recorded reverse sweep), then `n` rows for
+/// inputs of `n` elements in all, in batches that keep a node's gradient within 64 KiB:
+/// through element-wise ops and `matmul` a batch of rows costs one VJP, so a row costs
+/// much less than a gradient on small graphs. Memory: the graph about twice, a batch's
+/// gradients, and the `n²` result.
 ///
 /// ```
 /// use tapegrad_core::{func, Tensor, Var};
@@ -38,6 +41,11 @@ where
     // One Jacobian per input j, of shape [n] ++ xⱼ: its rows are the flat gradient's.
     let columns = by_rows(&lin)?;
     let shapes = lin.input_shapes();
+    if let ([shape], [column]) = (shapes, columns.as_slice()) {
+        // one input: its one Jacobian is the one block (no copy)
+        let block = column.reshape(&joined(shape, shape)).expect("same count");
+        return Ok(vec![vec![block]]);
+    }
     let mut blocks = Vec::with_capacity(shapes.len());
     let mut offset = 0;
     for row_shape in shapes {

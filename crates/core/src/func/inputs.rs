@@ -54,6 +54,31 @@ pub(crate) fn check_shapes<T: Float>(
     Ok(())
 }
 
+/// The error unless `batch` has shape `[k] ++ shape` for some `k` (a batch of `k`
+/// cotangents or tangents, stacked along a new first axis).
+pub(crate) fn check_batch<T: Float>(
+    entry: &str,
+    what: &str,
+    batch: &Tensor<T>,
+    shape: &[usize],
+    site: Site,
+) -> Result<(), Error> {
+    if batch.shape().get(1..) == Some(shape) {
+        return Ok(());
+    }
+    Err(Error::at(
+        ErrorKind::ShapeMismatch {
+            shapes: vec![batch.shape().to_vec(), shape.to_vec()],
+        },
+        entry,
+        format!(
+            "{what} of shape {:?}: expected [k] followed by {shape:?} (k {what}, stacked)",
+            batch.shape()
+        ),
+        site,
+    ))
+}
+
 /// The error unless `shape` has one element (a gradient or a Hessian needs a scalar).
 pub(crate) fn check_scalar(entry: &str, shape: &[usize], site: Site) -> Result<(), Error> {
     if numel(shape) == 1 {
@@ -68,12 +93,6 @@ pub(crate) fn check_scalar(entry: &str, shape: &[usize], site: Site) -> Result<(
         site,
     ))
 }
-
-/// `e_k`: a tensor of `shape` that is zero but for a one at flat position `k`.
-pub(crate) fn unit<T: Float>(shape: &[usize], k: usize) -> Tensor<T> {
-    Tensor::from_fn(shape, |i| if i == k { T::ONE } else { T::ZERO })
-}
-
 /// The shape `outer` followed by `inner`: a Jacobian's, from its output's and input's.
 pub(crate) fn joined(outer: &[usize], inner: &[usize]) -> Vec<usize> {
     outer.iter().chain(inner).copied().collect()

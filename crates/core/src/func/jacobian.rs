@@ -1,8 +1,9 @@
 //! Jacobians: [`jacrev`] (one reverse sweep per output element), [`jacfwd`] (one per
 //! input element, through the transposed backward), and [`jacobian`], which picks the
-//! one with fewer sweeps.
+//! one with fewer sweeps. Both push their seeds in batches (see
+//! [`Linearization::vjp_batch`]).
 
-use super::inputs::{joined, unit};
+use super::inputs::joined;
 use super::linearization::Linearization;
 use crate::tensor::numel;
 use crate::{Error, Float, Tensor, Var};
@@ -39,8 +40,8 @@ where
 /// The Jacobian by reverse mode: `f` recorded once, then one reverse sweep per output
 /// element (a row of the Jacobian each). Shapes as in [`jacobian`].
 ///
-/// Cost: `m` reverse sweeps for an output of `m` elements; memory: the graph plus the
-/// result.
+/// Cost: `m` reverse sweeps for an output of `m` elements, pushed in batches (see
+/// [`Linearization::vjp_batch`]); memory: the graph, a batch's gradients and the result.
 ///
 /// ```
 /// use tapegrad_core::{func, Tensor, Var};
@@ -64,7 +65,8 @@ where
 /// [`jacobian`].
 ///
 /// Cost: one recorded reverse sweep, then `n` reverse sweeps for inputs of `n` elements
-/// in all; memory: the graph about twice, plus the result.
+/// in all, pushed in batches (see [`Linearization::jvp_batch`]); memory: the graph about
+/// twice, a batch's gradients and the result.
 ///
 /// ```
 /// use tapegrad_core::{func, Tensor, Var};
@@ -83,7 +85,8 @@ where
     by_columns(&lin)
 }
 
-/// The Jacobian of `lin`'s output with respect to each input, a VJP per row.
+/// The Jacobian of `lin`'s output with respect to each input, a VJP per row, pushed in
+/// batches of rows (see [`Linearization::vjp_batch`]).
 pub(crate) fn by_rows<T: Float>(lin: &Linearization<T>) -> Result<Vec<Tensor<T>>, Error> {
     let out = lin.output_shape();
     let rows = numel(&out);
@@ -92,34 +95,69 @@ pub(crate) fn by_rows<T: Float>(lin: &Linearization<T>) -> Result<Vec<Tensor<T>>
         .iter()
         .map(|s| Vec::with_capacity(rows * numel(s)))
         .collect();
-    for k in 0..rows {
-        for (jacobian, row) in jacobians.iter_mut().zip(lin.pull(unit(&out, k))?) {
-            jacobian.extend_from_slice(row.as_slice());
+    let batch = lin.batch_rows(rows);
+    if batch >= rows {
+        // one sweep: its gradients are the Jacobians, reshaped (no copy)
+        let blocks = lin.pull_batch(units(&out, 0, rows))?;
+        let shapes = lin.input_shapes().iter();
+        return Ok((blocks.into_iter().zip(shapes))
+            .map(|(block, shape)| block.reshape(&joined(&out, shape)).expect("same count"))
+            .collect());
+    }
+    for first in (0..rows).step_by(batch) {
+        let k = batch.min(rows - first);
+        // rows first..first + k of the identity, each of the output's shape
+        for (jacobian, block) in jacobians
+            .iter_mut()
+            .zip(lin.pull_batch(units(&out, first, k))?)
+        {
+            jacobian.extend_from_slice(block.as_slice());
         }
     }
     Ok(shaped(jacobians, &out, lin.input_shapes()))
 }
 
-/// The Jacobian of `lin`'s output with respect to each input, a JVP per column.
+/// The Jacobian of `lin`'s output with respect to each input, a JVP per column, pushed in
+/// batches of columns (see [`Linearization::jvp_batch`]).
 fn by_columns<T: Float>(lin: &Linearization<T>) -> Result<Vec<Tensor<T>>, Error> {
     let out = lin.output_shape();
     let rows = numel(&out);
     let n = lin.input_len();
+    let mut flat = vec![T::ZERO; rows * n]; // row-major [rows, n]: all inputs side by side
+    let batch = lin.batch_rows(n);
+    for first in (0..n).step_by(batch) {
+        let k = batch.min(n - first);
+        // the JVPs of unit tangents first..first + k: columns of the Jacobian, as rows
+        let columns = lin.push_batch(units(&[n], first, k))?;
+        for (j, column) in columns.as_slice().chunks_exact(rows.max(1)).enumerate() {
+            for (r, &d) in column.iter().enumerate() {
+                flat[r * n + first + j] = d;
+            }
+        }
+    }
+    // split the columns by input
     let mut jacobians = Vec::with_capacity(lin.input_shapes().len());
     let mut offset = 0;
     for shape in lin.input_shapes() {
         let cols = numel(shape);
-        let mut jacobian = vec![T::ZERO; rows * cols];
-        for j in 0..cols {
-            let column = lin.push(unit(&[n], offset + j))?;
-            for (k, &d) in column.as_slice().iter().enumerate() {
-                jacobian[k * cols + j] = d;
-            }
+        let mut jacobian = Vec::with_capacity(rows * cols);
+        for row in flat.chunks_exact(n.max(1)).take(rows) {
+            jacobian.extend_from_slice(&row[offset..offset + cols]);
         }
         jacobians.push(jacobian);
         offset += cols;
     }
     Ok(shaped(jacobians, &out, lin.input_shapes()))
+}
+
+/// Rows `first..first + k` of the identity on `shape`'s elements: `[k] ++ shape`.
+fn units<T: Float>(shape: &[usize], first: usize, k: usize) -> Tensor<T> {
+    let m = numel(shape);
+    let mut data = vec![T::ZERO; k * m];
+    for j in 0..k {
+        data[j * m + first + j] = T::ONE;
+    }
+    Tensor::from_vec(data, &joined(&[k], shape))
 }
 
 /// Row-major Jacobian data, one per input, as tensors of shape `out` followed by the

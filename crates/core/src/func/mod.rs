@@ -18,19 +18,26 @@
 //! |---|---|---|
 //! | [`value_and_grad`], [`grad`], [`vjp`] | 1 reverse | the recorded graph |
 //! | [`jvp`] | 1 recorded reverse + 1 reverse (about 2) | the graph, about twice |
-//! | [`jacrev`] | 1 reverse per output element | the graph + the result |
-//! | [`jacfwd`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
-//! | [`hessian`] | 1 recorded reverse + 1 reverse per input element | twice the graph + the result |
+//! | [`jacrev`] | 1 reverse per output element, in batches ¹ | the graph + a batch's gradients + the result |
+//! | [`jacfwd`] | 1 recorded reverse + 1 reverse per input element, in batches ¹ | twice the graph + a batch's gradients + the result |
+//! | [`hessian`] | 1 recorded reverse + 1 reverse per input element, in batches ¹ | twice the graph + a batch's gradients + the result |
 //! | [`hvp`] | 1 recorded reverse + 1 reverse | the graph, about twice |
 //! | [`sparse_jacobian`] | 1 reverse per row colour (or 1 recorded reverse + 1 per column colour) | the graph + the dependency sets + the triplets |
 //! | [`sparse_hessian`] | 1 recorded reverse + 1 reverse per colour | the graph about twice + the sets + the triplets |
+//!
+//! ¹ A batched sweep pushes many seeds at once (see [`Linearization::vjp_batch`]): as
+//! many as keep a node's gradient within 64 KiB. Through element-wise ops and `matmul`
+//! the whole batch goes through one VJP; that saves the sweep's per-node cost for all but
+//! one seed, so on small and medium graphs a row costs a fraction of a gradient (the
+//! Rosenbrock Hessian of 30 variables: about 3 gradients in all, `examples/hessian_cost.rs`).
 //!
 //! The sparse forms first find the pattern in one pass over the recording, from each
 //! op's [`Structure`](crate::Structure), then colour it: a band of width `w` takes `w`
 //! sweeps whatever the size (see [`sparse_hessian`]).
 //!
 //! [`linearize`] keeps the recorded graph to push many seeds through it without
-//! recording `f` again (the batched form the transforms above are built on).
+//! recording `f` again, one at a time or in batches ([`Linearization::vjp_batch`],
+//! [`Linearization::jvp_batch`]): what the transforms above are built on.
 //!
 //! ```
 //! use tapegrad_core::{func, Tensor, Var};

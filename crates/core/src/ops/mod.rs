@@ -21,3 +21,20 @@ pub(crate) fn resolve_axis_for(op: &str, axis: isize, shape: &[usize]) -> Result
     let site = Location::caller();
     resolve_axis(axis, shape).map_err(|e| Error::from_tensor(op, e, site))
 }
+
+/// The axes `dy` has in front of `y`'s: none in a plain sweep, the batch axis in a
+/// batched one (see [`Op::vjp_batches`](crate::Op::vjp_batches)). A VJP that reshapes,
+/// reduces or moves axes of `dy` puts these in front of every shape it names (and counts
+/// its axes past them), so that it batches; in a plain sweep that changes nothing.
+pub(crate) fn batch_axes<T: crate::Float>(
+    dy: crate::Var<'_, T>,
+    y: crate::Var<'_, T>,
+) -> smallvec::SmallVec<[usize; 1]> {
+    let (dy, y) = (dy.shape(), y.shape());
+    dy[..dy.len() - y.len()].iter().copied().collect()
+}
+
+/// `lead` followed by `shape`.
+pub(crate) fn after(lead: &[usize], shape: &[usize]) -> Vec<usize> {
+    lead.iter().chain(shape).copied().collect()
+}

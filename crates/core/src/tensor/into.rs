@@ -16,6 +16,29 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// `self += other` element by element, for tensors of one shape: in `self`'s buffer
+    /// when it holds the only reference to it, else in `other`'s, else into a new one,
+    /// so a shared buffer is never copied first. What a sweep's gradient sum does.
+    pub(crate) fn add_assign_owned(&mut self, mut other: Self) {
+        debug_assert_eq!(self.shape(), other.shape());
+        let n = self.len();
+        if n == 1 {
+            let sum = self.as_slice()[0] + other.as_slice()[0];
+            self.as_mut_slice()[0] = sum;
+        } else if let Some(a) = self.reusable(n) {
+            for (a, &b) in a.iter_mut().zip(other.as_slice()) {
+                *a += b;
+            }
+        } else if let Some(b) = other.reusable(n) {
+            for (b, &a) in b.iter_mut().zip(self.as_slice()) {
+                *b = a + *b;
+            }
+            *self = other;
+        } else {
+            *self = (self.zip_map(&other, |a, b| a + b)).expect("operands of one shape");
+        }
+    }
+
     /// Makes `self` a tensor of `shape` whose buffer it alone holds and returns that
     /// buffer to overwrite: its own when it holds the only reference to a buffer of the
     /// right length, else a recycled or new one. The contents are unspecified values

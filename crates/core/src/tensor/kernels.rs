@@ -342,6 +342,56 @@ impl<T: Float> Tensor<T> {
         Ok(Self::from_parts(shape, data))
     }
 
+    /// Zeros of `self`'s shape with `axis` of length `size`, holding `self` at positions
+    /// `start..start + len` of that axis (the adjoint of [`narrow`](Self::narrow)); the
+    /// error when the axis is out of range or `self` does not fit there.
+    ///
+    /// ```
+    /// use tapegrad_core::Tensor;
+    /// let x = Tensor::from_slice(&[1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let y = x.pad_narrow(1, 1, 4).unwrap();
+    /// assert_eq!(y.as_slice(), &[0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0, 0.0]);
+    /// ```
+    pub fn pad_narrow(&self, axis: usize, start: usize, size: usize) -> Result<Self, TensorError> {
+        let len = self.shape().get(axis).copied();
+        let fits = |len: usize| start.checked_add(len).is_some_and(|end| end <= size);
+        let Some(len) = len.filter(|&len| fits(len)) else {
+            let kind = match len {
+                None => ErrorKind::AxisOutOfRange {
+                    axis: signed(axis),
+                    rank: self.ndim(),
+                },
+                Some(len) => ErrorKind::IndexOutOfRange {
+                    index: start.saturating_add(len),
+                    size,
+                },
+            };
+            return Err(tensor_error!(
+                kind,
+                "cannot place {:?} at {start}.. on axis {axis} of length {size}",
+                self.shape()
+            ));
+        };
+        let mut shape = Shape::from_slice(&self.shape);
+        shape[axis] = size;
+        let Some(mut data) = output_buffer(&shape)? else {
+            return Ok(Self::empty(shape));
+        };
+        // one pass over the result: zeros, the block, zeros, for each outer index
+        let (outer, inner) = split_at_axis(self.shape(), axis);
+        let (before, after) = (start * inner, (size - start - len) * inner);
+        if len * inner == 0 {
+            data.resize(numel(&shape), T::ZERO);
+        } else {
+            for block in self.as_slice().chunks_exact(len * inner).take(outer) {
+                data.resize(data.len() + before, T::ZERO);
+                data.extend_from_slice(block);
+                data.resize(data.len() + after, T::ZERO);
+            }
+        }
+        Ok(Self::from_parts(shape, data))
+    }
+
     /// Joins tensors along an existing axis; all other axes must agree.
     pub fn concat(parts: &[&Self], axis: usize) -> Result<Self, TensorError> {
         let first = parts
@@ -734,6 +784,29 @@ mod tests {
 
     fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
         Tensor::from_slice(data, shape)
+    }
+
+    #[test]
+    fn pad_narrow_is_concat_with_zeros_and_undone_by_narrow() {
+        // every axis of a rank-3 tensor, every start, and empty blocks (a zero-length axis)
+        for dims in [[2, 3, 4], [1, 0, 3], [2, 2, 0]] {
+            let x = Tensor::<f64>::rand_normal(&dims, 0.0, 1.0, 7);
+            for axis in 0..3 {
+                let size = dims[axis] + 3;
+                for start in 0..=3 {
+                    let y = x.pad_narrow(axis, start, size).unwrap();
+                    let mut before = dims.to_vec();
+                    before[axis] = start;
+                    let mut after = dims.to_vec();
+                    after[axis] = size - start - dims[axis];
+                    let (b, a) = (Tensor::zeros(&before), Tensor::zeros(&after));
+                    assert_eq!(y, Tensor::concat(&[&b, &x, &a], axis).unwrap());
+                    assert_eq!(y.narrow(axis, start, dims[axis]).unwrap(), x);
+                }
+                assert!(x.pad_narrow(axis, 4, size).is_err());
+            }
+            assert!(x.pad_narrow(3, 0, 1).is_err());
+        }
     }
 
     #[test]

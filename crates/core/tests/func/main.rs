@@ -2,6 +2,7 @@
 //! the relations between them (`jvp` is `jacobian · v`, the Hessian is symmetric), a
 //! proptest over shapes, composition, and the error paths.
 
+mod batched;
 mod closed_forms;
 mod composition;
 mod differences;

@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Add {
     fn name(&self) -> &str {
         "add"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| a + b)
     }

@@ -12,6 +12,9 @@ impl<T: Float> Op<T> for Div {
     fn name(&self) -> &str {
         "div"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| a / b)
     }

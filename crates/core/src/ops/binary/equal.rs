@@ -17,6 +17,9 @@ impl<T: Float> Op<T> for Equal {
     fn name(&self) -> &str {
         "equal"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| if a == b { T::ONE } else { T::ZERO })
     }

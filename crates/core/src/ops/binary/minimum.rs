@@ -14,6 +14,9 @@ impl<T: Float> Op<T> for Minimum {
     fn name(&self) -> &str {
         "minimum"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| pick(a, b, a < b))
     }

@@ -11,6 +11,9 @@ impl<T: Float> Op<T> for Mul {
     fn name(&self) -> &str {
         "mul"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| a * b)
     }

@@ -30,6 +30,9 @@ impl<T: Float> Op<T> for Pow {
     fn name(&self) -> &str {
         "pow"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], T::powf)
     }

@@ -24,6 +24,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
     fn name(&self) -> &str {
         "add_scalar"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
         Ok(xs[0].map(|x| x + c))
@@ -47,6 +50,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
 impl<T: Float> Op<T> for MulScalar<T> {
     fn name(&self) -> &str {
         "mul_scalar"
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
@@ -72,6 +78,9 @@ impl<T: Float> Op<T> for XOverScalar<T> {
     fn name(&self) -> &str {
         "x_over_scalar"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
         Ok(xs[0].map(|x| x / c))
@@ -95,6 +104,9 @@ impl<T: Float> Op<T> for XOverScalar<T> {
 impl<T: Float> Op<T> for ScalarOverX<T> {
     fn name(&self) -> &str {
         "scalar_over_x"
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;

@@ -44,6 +44,9 @@ impl<T: Float> Op<T> for Select<T> {
     fn name(&self) -> &str {
         "select"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         self.mask
             .zip3_map(xs[0], xs[1], |c, t, f| if c != T::ZERO { t } else { f })

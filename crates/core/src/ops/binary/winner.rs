@@ -21,6 +21,9 @@ impl<T: Float> Op<T> for Winner {
     fn name(&self) -> &str {
         "winner"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let half = T::from_f64(0.5);
         let larger = self.larger;

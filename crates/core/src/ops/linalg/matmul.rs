@@ -20,6 +20,9 @@ impl<T: Float> Op<T> for MatMul {
     fn name(&self) -> &str {
         "matmul"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].matmul_t(xs[1], self.ta, self.tb)
     }

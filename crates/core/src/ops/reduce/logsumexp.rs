@@ -3,6 +3,7 @@
 
 use super::sum::keepdim_shape;
 use super::{forward_axes, reduced_axes, to_kept};
+use crate::ops::{after, batch_axes};
 use crate::structure::{Curvature, Sources, Structure};
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -51,7 +52,11 @@ impl<T: Float> Op<T> for LogSumExp {
         let shape = x.shape();
         let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
-        [Some(to_kept(dy, &kept) * (x - to_kept(y, &kept)).exp())].into()
+        let dy = to_kept(dy, &after(&batch_axes(dy, y), &kept));
+        [Some(dy * (x - to_kept(y, &kept)).exp())].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn label(&self) -> String {
         match &self.axes {

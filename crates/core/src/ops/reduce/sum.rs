@@ -1,6 +1,7 @@
 //! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
 
 use super::{forward_axes, reduced_axes, to_kept};
+use crate::ops::{after, batch_axes};
 use crate::structure::{Curvature, Sources, Structure};
 use crate::tensor::resolve_axes;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
@@ -37,11 +38,14 @@ impl<T: Float> Op<T> for SumAxes {
         let axes = reduced_axes(self.axes.as_deref(), xs[0].shape())?;
         xs[0].sum_axes_into(&axes, self.keepdim, out)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        let shape = xs[0].shape();
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let (lead, shape) = (batch_axes(dy, y), xs[0].shape());
         let axes = forward_axes(self.axes.as_deref(), shape.len());
-        let kept = keepdim_shape(&shape, &axes);
-        [Some(to_kept(dy, &kept).broadcast_to(&shape))].into()
+        let kept = after(&lead, &keepdim_shape(&shape, &axes));
+        [Some(to_kept(dy, &kept).broadcast_to(&after(&lead, &shape)))].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn label(&self) -> String {
         match &self.axes {

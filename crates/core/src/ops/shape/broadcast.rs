@@ -1,6 +1,7 @@
 //! `broadcast_to` and `sum_to`: repeat along broadcast axes, and its adjoint.
 //! The backward sweep uses `sum_to` to return a broadcast gradient to its input's shape.
 
+use super::super::{after, batch_axes};
 use crate::structure::Structure;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
@@ -18,8 +19,18 @@ impl<T: Float> Op<T> for BroadcastTo {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].broadcast_to(&self.shape)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy.sum_to(&xs[0].shape()))].into()
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let (lead, x) = (batch_axes(dy, y), xs[0].shape());
+        if lead.is_empty() {
+            return [Some(dy.sum_to(&x))].into();
+        }
+        // a batch: summed to [k, 1, …, x], the batch axis kept in front, then [k] ++ x
+        let ones = vec![1; self.shape.len() - x.len()];
+        let kept = after(&lead, &after(&ones, &x));
+        [Some(dy.sum_to(&kept).reshape(&after(&lead, &x)))].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn label(&self) -> String {
         format!("broadcast_to({:?})", self.shape.as_slice())
@@ -46,8 +57,18 @@ impl<T: Float> Op<T> for SumTo {
     fn forward_into(&self, xs: &[&Tensor<T>], out: &mut Tensor<T>) -> Result<(), TensorError> {
         xs[0].sum_to_into(&self.shape, out)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy.broadcast_to(&xs[0].shape()))].into()
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let (lead, x) = (batch_axes(dy, y), xs[0].shape());
+        if lead.is_empty() {
+            return [Some(dy.broadcast_to(&x))].into();
+        }
+        // a batch: [k] ++ y made [k, 1, …, y] so that it broadcasts to [k] ++ x
+        let ones = vec![1; x.len() - self.shape.len()];
+        let aligned = after(&lead, &after(&ones, &self.shape));
+        [Some(dy.reshape(&aligned).broadcast_to(&after(&lead, &x)))].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn label(&self) -> String {
         format!("sum_to({:?})", self.shape.as_slice())

@@ -1,9 +1,9 @@
 //! `narrow`: a contiguous range along one axis, and `PadNarrow`, its adjoint, which puts
 //! a range back into zeros. Each one's VJP is the other, so both differentiate to any order.
 
-use crate::ops::resolve_axis_for;
+use crate::ops::{batch_axes, resolve_axis_for};
 use crate::structure::Structure;
-use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::{Error, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x[…, start..start + len, …]` along `axis` (PyTorch's `narrow`).
 /// `dx = pad_narrow(dy)`: `dy` in positions `start..start + len` of `axis`, zeros elsewhere.
@@ -20,12 +20,15 @@ impl<T: Float> Op<T> for Narrow {
     fn name(&self) -> &str {
         "narrow"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].narrow(self.axis, self.start, self.len)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let pad = PadNarrow {
-            axis: self.axis,
+            axis: batch_axes(dy, y).len() + self.axis,
             start: self.start,
             size: xs[0].shape()[self.axis],
         };
@@ -60,49 +63,15 @@ impl<T: Float> Op<T> for PadNarrow {
     fn name(&self) -> &str {
         "pad_narrow"
     }
-    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        let x = xs[0];
-        let len = x.shape().get(self.axis).copied();
-        let fits = |len: usize| {
-            self.start
-                .checked_add(len)
-                .is_some_and(|end| end <= self.size)
-        };
-        let Some(len) = len.filter(|&len| fits(len)) else {
-            let kind = match len {
-                None => ErrorKind::AxisOutOfRange {
-                    axis: self.axis as isize,
-                    rank: x.ndim(),
-                },
-                Some(len) => ErrorKind::IndexOutOfRange {
-                    index: self.start.saturating_add(len),
-                    size: self.size,
-                },
-            };
-            return Err(TensorError::new(
-                kind,
-                format!(
-                    "cannot place {:?} at {}.. on axis {} of length {}",
-                    x.shape(),
-                    self.start,
-                    self.axis,
-                    self.size
-                ),
-            ));
-        };
-        // # Design
-        // Zeros before and after, joined by the concat kernel: no kernel of its own, and
-        // the copy is one pass either way.
-        let mut before = x.shape().to_vec();
-        before[self.axis] = self.start;
-        let mut after = x.shape().to_vec();
-        after[self.axis] = self.size - self.start - len;
-        let (before, after) = (Tensor::zeros(&before), Tensor::zeros(&after));
-        Tensor::concat(&[&before, x, &after], self.axis)
+    fn vjp_batches(&self) -> bool {
+        true
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        xs[0].pad_narrow(self.axis, self.start, self.size)
+    }
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let narrow = Narrow {
-            axis: self.axis,
+            axis: batch_axes(dy, y).len() + self.axis,
             start: self.start,
             len: xs[0].shape()[self.axis],
         };

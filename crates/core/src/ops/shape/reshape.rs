@@ -1,5 +1,6 @@
 //! `reshape`: the same elements under a new shape.
 
+use super::super::{after, batch_axes};
 use crate::structure::Structure;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
@@ -18,8 +19,12 @@ impl<T: Float> Op<T> for Reshape {
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].reshape(&self.shape)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy.reshape(&xs[0].shape()))].into()
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let lead = batch_axes(dy, y);
+        [Some(dy.reshape(&after(&lead, &xs[0].shape())))].into()
+    }
+    fn vjp_batches(&self) -> bool {
+        true
     }
     fn label(&self) -> String {
         format!("reshape({:?})", self.shape.as_slice())

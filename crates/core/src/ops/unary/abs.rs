@@ -18,6 +18,9 @@ impl<T: Float> Op<T> for Abs {
     fn name(&self) -> &str {
         "abs"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(T::abs))
     }

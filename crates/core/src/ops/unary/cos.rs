@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Cos {
     fn name(&self) -> &str {
         "cos"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(T::cos))
     }

@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Exp {
     fn name(&self) -> &str {
         "exp"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::exp_slice))
     }

@@ -14,6 +14,9 @@ impl<T: Float> Op<T> for Log {
     fn name(&self) -> &str {
         "log"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(T::ln))
     }

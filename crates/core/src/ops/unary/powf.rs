@@ -21,6 +21,9 @@ impl<T: Float> Op<T> for Powf<T> {
     fn name(&self) -> &str {
         "powf"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| x.powf(self.p)))
     }

@@ -18,6 +18,9 @@ impl<T: Float> Op<T> for Powi {
     fn name(&self) -> &str {
         "powi"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| x.powi(self.n)))
     }

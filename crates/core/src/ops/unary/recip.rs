@@ -13,6 +13,9 @@ impl<T: Float> Op<T> for Recip {
     fn name(&self) -> &str {
         "recip"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| T::ONE / x))
     }

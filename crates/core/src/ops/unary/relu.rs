@@ -22,6 +22,9 @@ impl<T: Float> Op<T> for Relu {
     fn name(&self) -> &str {
         "relu"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(relu))
     }

@@ -24,6 +24,9 @@ impl<T: Float> Op<T> for Sigmoid {
     fn name(&self) -> &str {
         "sigmoid"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(logistic))
     }

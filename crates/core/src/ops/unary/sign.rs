@@ -18,6 +18,9 @@ impl<T: Float> Op<T> for Sign {
     fn name(&self) -> &str {
         "sign"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(sign))
     }

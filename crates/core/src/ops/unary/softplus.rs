@@ -15,6 +15,9 @@ impl<T: Float> Op<T> for Softplus {
     fn name(&self) -> &str {
         "softplus"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p()))
     }

@@ -15,6 +15,9 @@ impl<T: Float> Op<T> for Sqrt {
     fn name(&self) -> &str {
         "sqrt"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(T::sqrt))
     }

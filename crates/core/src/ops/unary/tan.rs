@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Tan {
     fn name(&self) -> &str {
         "tan"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(T::tan))
     }

@@ -17,6 +17,9 @@ impl<T: Float> Op<T> for Tanh {
     fn name(&self) -> &str {
         "tanh"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::tanh_slice))
     }
