@@ -226,13 +226,37 @@ impl<'t, T: Float> Var<'t, T> {
         xs.iter().map(|&x| grads.try_wrt_at(x, site)).collect()
     }
 
-    /// The gradients with respect to `xs` for a batch of `k` cotangents at once: `seeds`
-    /// of shape `[k] ++` this variable's shape, and for each of `xs` a tensor of shape
-    /// `[k] ++` its shape whose row `j` is the gradient for cotangent `j` (zeros when `x`
-    /// does not influence this variable). One batched values-only sweep (see
-    /// `batched.rs`): the same numbers as `k` calls of
-    /// [`try_backward_wrt`](Self::try_backward_wrt).
-    pub(crate) fn try_backward_batched(
+    /// The gradients with respect to `xs` for a batch of `k` cotangents at once (PyTorch's
+    /// `autograd.grad(..., is_grads_batched=True)`): `seeds` of shape `[k] ++` this
+    /// variable's shape, and for each of `xs` a tensor of shape `[k] ++` its shape whose
+    /// row `j` is the gradient for cotangent `j` (zeros when `x` does not influence this
+    /// variable). Records nothing.
+    ///
+    /// One batched values-only sweep: the numbers of `k` calls of
+    /// [`try_backward_wrt`](Self::try_backward_wrt), at the cost of about one where the
+    /// graph is made of ops whose VJPs batch ([`Op::vjp_batches`](crate::Op::vjp_batches):
+    /// element-wise ops, `matmul`, reshapes, sums, `narrow`, `concat`); through the other
+    /// ops each cotangent takes its own VJP. Memory: `k` times the gradients of one sweep.
+    ///
+    /// ```
+    /// use tapegrad_core::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+    /// let y = x * x; // [2]: the Jacobian is diag(2x)
+    /// let rows = y.try_backward_batched(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[2, 2]), &[x]);
+    /// assert_eq!(rows.unwrap()[0].as_slice(), &[2.0, 0.0, 0.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn try_backward_batched(
+        self,
+        seeds: Tensor<T>,
+        xs: &[Var<'t, T>],
+    ) -> Result<Vec<Tensor<T>>, Error> {
+        self.backward_batched_at(seeds, xs, Location::caller())
+    }
+
+    /// [`try_backward_batched`](Self::try_backward_batched) for the caller at `site`.
+    pub(crate) fn backward_batched_at(
         self,
         seeds: Tensor<T>,
         xs: &[Var<'t, T>],

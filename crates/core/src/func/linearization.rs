@@ -267,7 +267,7 @@ impl<T: Float> Linearization<T> {
     pub(crate) fn pull_batch(&self, seeds: Tensor<T>) -> Result<Vec<Tensor<T>>, Error> {
         let xs: Vec<Var<'_, T>> = self.inputs.iter().map(|&x| self.var(x)).collect();
         self.var(self.output)
-            .try_backward_batched(seeds, &xs, Location::caller())
+            .backward_batched_at(seeds, &xs, Location::caller())
     }
 
     /// The JVPs of a batch of flat tangents (`[k, n]`): `[k] ++` the output's shape.
@@ -277,7 +277,7 @@ impl<T: Float> Linearization<T> {
         let u = self.var(transposed.cotangent);
         let flat_vjp = self.var(transposed.flat_vjp);
         Ok(flat_vjp
-            .try_backward_batched(flat_tangents, &[u], Location::caller())?
+            .backward_batched_at(flat_tangents, &[u], Location::caller())?
             .remove(0))
     }
 

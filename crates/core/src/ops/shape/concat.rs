@@ -2,7 +2,7 @@
 //! along a new one.
 
 use super::narrow::Narrow;
-use crate::ops::resolve_axis_for;
+use crate::ops::{batch_axes, resolve_axis_for};
 use crate::structure::Structure;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -17,19 +17,19 @@ impl<T: Float> Op<T> for Concat {
     fn name(&self) -> &str {
         "concat"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Tensor::concat(xs, self.axis)
     }
-    fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+    fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        let axis = batch_axes(dy, y).len() + self.axis;
         let mut start = 0;
         let mut dxs = Vec::with_capacity(xs.len());
         for x in xs {
             let len = x.shape()[self.axis];
-            let narrow = Narrow {
-                axis: self.axis,
-                start,
-                len,
-            };
+            let narrow = Narrow { axis, start, len };
             dxs.push(Some(dy.tape.apply(narrow, &[dy])));
             start += len;
         }
