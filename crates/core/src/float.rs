@@ -60,13 +60,33 @@ pub trait Float:
     /// `e^x`.
     fn exp(self) -> Self;
     /// `dst[i] = src[i].exp()` over slices of one length: the kernel of the `exp` op
-    /// (vectorised for `f32`).
+    /// (vectorised).
     #[doc(hidden)]
     fn exp_slice(src: &[Self], dst: &mut [Self]);
     /// `dst[i] = src[i].tanh()` over slices of one length: the kernel of the `tanh` op
-    /// (vectorised for `f32`).
+    /// (vectorised).
     #[doc(hidden)]
     fn tanh_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = src[i].ln()` over slices of one length: the kernel of the `log` op
+    /// (vectorised).
+    #[doc(hidden)]
+    fn ln_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = src[i].ln_1p()` over slices of one length: the kernel of the `log1p` op
+    /// (vectorised).
+    #[doc(hidden)]
+    fn ln_1p_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = src[i].exp_m1()` over slices of one length: the kernel of the `expm1` op
+    /// (vectorised).
+    #[doc(hidden)]
+    fn exp_m1_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = 1 / (1 + e^-src[i])` over slices of one length, stable for any input: the
+    /// kernel of the `sigmoid` op (vectorised).
+    #[doc(hidden)]
+    fn sigmoid_slice(src: &[Self], dst: &mut [Self]);
+    /// `dst[i] = ln(1 + e^src[i])` as `max(x, 0) + ln(1 + e^-|x|)` over slices of one
+    /// length: the kernel of the `softplus` op (vectorised).
+    #[doc(hidden)]
+    fn softplus_slice(src: &[Self], dst: &mut [Self]);
     /// Natural logarithm.
     fn ln(self) -> Self;
     /// `ln(1 + x)`, accurate near 0.
@@ -131,8 +151,12 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
+/// `Float` for `$t`: `$exp`/`$tanh` the scalar functions, `$kernels` the module's slice
+/// kernels `<name>_$t_slice` passed as `[exp, tanh, ln, ln_1p, exp_m1, sigmoid, softplus]`.
 macro_rules! impl_float {
-    ($t:ident, $exp:path, $tanh:path, $exp_slice:path, $tanh_slice:path) => {
+    ($t:ident, $exp:path, $tanh:path,
+     [$exp_slice:path, $tanh_slice:path, $ln_slice:path, $ln_1p_slice:path,
+      $exp_m1_slice:path, $sigmoid_slice:path, $softplus_slice:path]) => {
         impl Float for $t {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
@@ -159,6 +183,21 @@ macro_rules! impl_float {
             }
             fn tanh_slice(src: &[Self], dst: &mut [Self]) {
                 $tanh_slice(src, dst)
+            }
+            fn ln_slice(src: &[Self], dst: &mut [Self]) {
+                $ln_slice(src, dst)
+            }
+            fn ln_1p_slice(src: &[Self], dst: &mut [Self]) {
+                $ln_1p_slice(src, dst)
+            }
+            fn exp_m1_slice(src: &[Self], dst: &mut [Self]) {
+                $exp_m1_slice(src, dst)
+            }
+            fn sigmoid_slice(src: &[Self], dst: &mut [Self]) {
+                $sigmoid_slice(src, dst)
+            }
+            fn softplus_slice(src: &[Self], dst: &mut [Self]) {
+                $softplus_slice(src, dst)
             }
             #[inline]
             fn ln(self) -> Self {
@@ -249,18 +288,35 @@ macro_rules! impl_float {
     };
 }
 
-// f32's `exp` and `tanh` are branch-free (`elementary.rs`) so that maps over them vectorise.
+// The slice kernels are branch-free for both types (`tensor/elementary/`) so that maps over
+// them vectorise; so are f32's scalar `exp` and `tanh`. f64's scalar functions are the
+// standard library's.
+use crate::tensor::elementary as el;
 impl_float!(
     f32,
-    crate::tensor::elementary::exp_f32,
-    crate::tensor::elementary::tanh_f32,
-    crate::tensor::elementary::exp_f32_slice,
-    crate::tensor::elementary::tanh_f32_slice
+    el::exp_f32,
+    el::tanh_f32,
+    [
+        el::exp_f32_slice,
+        el::tanh_f32_slice,
+        el::ln_f32_slice,
+        el::ln_1p_f32_slice,
+        el::exp_m1_f32_slice,
+        el::sigmoid_f32_slice,
+        el::softplus_f32_slice
+    ]
 );
 impl_float!(
     f64,
     f64::exp,
     f64::tanh,
-    crate::tensor::elementary::exp_f64_slice,
-    crate::tensor::elementary::tanh_f64_slice
+    [
+        el::exp_f64_slice,
+        el::tanh_f64_slice,
+        el::ln_f64_slice,
+        el::ln_1p_f64_slice,
+        el::exp_m1_f64_slice,
+        el::sigmoid_f64_slice,
+        el::softplus_f64_slice
+    ]
 );

@@ -1,6 +1,6 @@
 //! Which instruction set the hand-written kernels use (the GEMM's micro-kernels and the
-//! element-wise `exp`/`tanh`): the widest this CPU has, capped by `TAPEGRAD_SIMD` so that a
-//! machine with AVX-512 can also run and test the narrower paths.
+//! element-wise functions of `elementary/`): the widest this CPU has, capped by
+//! `TAPEGRAD_SIMD` so that a machine with AVX-512 can also run and test the narrower paths.
 
 /// An instruction-set level, ordered from narrowest to widest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -18,7 +18,7 @@ impl<T: Float> Op<T> for Log {
         true
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(T::ln))
+        Ok(xs[0].map_slices(T::ln_slice))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let x = xs[0];

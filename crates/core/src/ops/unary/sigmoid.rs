@@ -5,20 +5,11 @@ use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = 1 / (1 + e⁻ˣ)`. `dx = dy · y · (1 - y)`.
 ///
-/// Computed as `1/(1 + e⁻ˣ)` for `x ≥ 0` and `eˣ/(1 + eˣ)` for `x < 0`, so the
-/// exponential never overflows: `sigmoid(1000) = 1` and `sigmoid(-1000) = 0` exactly. The
+/// Computed as `1/(1 + e⁻ˣ)` for `x ≥ 0` and `eˣ/(1 + eˣ)` for `x < 0` (a branch-free
+/// kernel, `Float::sigmoid_slice`), so the exponential never overflows: `sigmoid(1000) = 1` and `sigmoid(-1000) = 0` exactly. The
 /// derivative is computed from the output (`CONVENTIONS.md`), so it is exactly 0 there,
 /// never NaN.
 pub struct Sigmoid;
-
-fn logistic<T: Float>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
-}
 
 impl<T: Float> Op<T> for Sigmoid {
     fn name(&self) -> &str {
@@ -28,7 +19,7 @@ impl<T: Float> Op<T> for Sigmoid {
         true
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(logistic))
+        Ok(xs[0].map_slices(T::sigmoid_slice))
     }
     fn vjp<'t>(&self, _xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * y * (y.scalar(T::ONE) - y))].into()

@@ -19,7 +19,7 @@ impl<T: Float> Op<T> for Softplus {
         true
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(|x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p()))
+        Ok(xs[0].map_slices(T::softplus_slice))
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         [Some(dy * xs[0].sigmoid())].into()

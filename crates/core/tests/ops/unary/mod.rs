@@ -3,7 +3,9 @@
 mod abs;
 mod cos;
 mod exp;
+mod expm1;
 mod log;
+mod log1p;
 mod neg;
 mod powf;
 mod powi;
@@ -23,9 +25,12 @@ use tapegrad_core::{Float, Tape, Tensor, Var};
 /// Value and gradient of every op of the family at `xs`, computed in `T`, as f64.
 fn values_and_gradients<T: Float>(xs: &[f64]) -> Vec<(&'static str, Vec<f64>, Vec<f64>)> {
     type F<T> = for<'t> fn(Var<'t, T>) -> Var<'t, T>;
-    let ops: [(&str, F<T>); 15] = [
+    let ops: [(&str, F<T>); 18] = [
         ("recip", |x| x.recip()),
         ("log", |x| x.log()),
+        ("log1p", |x| x.log1p()),
+        ("exp", |x| x.exp()),
+        ("expm1", |x| x.expm1()),
         ("sqrt", |x| x.sqrt()),
         ("sin", |x| x.sin()),
         ("cos", |x| x.cos()),
@@ -54,7 +59,8 @@ fn values_and_gradients<T: Float>(xs: &[f64]) -> Vec<(&'static str, Vec<f64>, Ve
 
 #[test]
 fn unary_ops_agree_in_f32_and_f64() {
-    // negative points give NaN for log, sqrt and powf in both types alike
+    // negative points give NaN for log, sqrt and powf (and below −1 for log1p) in both
+    // types alike
     let xs = [-1.3, -0.4, 0.3, 1.1, 2.7];
     let single = values_and_gradients::<f32>(&xs);
     let double = values_and_gradients::<f64>(&xs);
