@@ -149,3 +149,83 @@ fn batches_of_the_wrong_shape_are_refused() {
         (&[0, 2, 3][..], &[0, 3][..])
     );
 }
+
+/// Every op whose VJP says it batches, on its own and twice (a Hessian's rows go through
+/// the op's VJP and through the ops of that VJP): batches against one seed at a time.
+#[test]
+fn every_batching_op_agrees_with_one_seed_at_a_time() {
+    type Unary = for<'t> fn(Var<'t, f64>) -> Var<'t, f64>;
+    let unary: [(&str, Unary); 19] = [
+        ("exp", |x| x.exp()),
+        ("log", |x| x.log()),
+        ("log1p", |x| x.log1p()),
+        ("expm1", |x| x.expm1()),
+        ("tanh", |x| x.tanh()),
+        ("sigmoid", |x| x.sigmoid()),
+        ("softplus", |x| x.softplus()),
+        ("sqrt", |x| x.sqrt()),
+        ("sin", |x| x.sin()),
+        ("cos", |x| x.cos()),
+        ("tan", |x| x.tan()),
+        ("abs", |x| x.abs()),
+        ("relu", |x| x.relu()),
+        ("recip", |x| x.recip()),
+        ("powi", |x| x.powi(3)),
+        ("powf", |x| x.powf(1.5)),
+        ("neg", |x| -x),
+        ("scalars", |x| (x * 2.0 + 1.0) / 3.0 + 1.0 / (x + 2.0)),
+        ("shape-ops", |x| {
+            let m = x.reshape(&[2, 3]);
+            let s = m.sum_axes(&[0], true).broadcast_to(&[2, 3]) * m;
+            let c = Var::concat(&[s.narrow(1, 1, 2), s.narrow(1, 0, 1)], 1);
+            c.reshape(&[6]) + x.logsumexp() + x.sum_to(&[1]) * 0.5
+        }),
+    ];
+    let x = Tensor::from_vec(vec![0.3, 1.7, 0.9, 2.2, 0.6, 1.1], &[6]);
+    let y = Tensor::from_vec(vec![1.4, 0.2, 2.5, 0.8, 1.9, 0.5], &[6]);
+    let seeds = Tensor::from_fn(&[4, 6], |i| ((i * 29) % 13) as f64 / 6.0 - 1.0);
+    let check = |name: &str, lin: func::Linearization<f64>| {
+        let batch = lin.vjp_batch(&seeds).unwrap();
+        for j in 0..4 {
+            for (one, all) in lin.vjp(&row(&seeds, j)).unwrap().iter().zip(&batch) {
+                let got = row(all, j);
+                assert!(
+                    got.approx_eq(one, 1e-12, 1e-12),
+                    "{name}, seed {j}: {got:?} {one:?}"
+                );
+            }
+        }
+    };
+    for (name, f) in unary {
+        let g = func::function(move |xs: &[Var<'_, f64>]| f(xs[0]) * f(xs[0]).sin());
+        check(name, func::linearize(g, std::slice::from_ref(&x)).unwrap());
+    }
+    type Binary = for<'t> fn(Var<'t, f64>, Var<'t, f64>) -> Var<'t, f64>;
+    let binary: [(&str, Binary); 7] = [
+        ("add", |a, b| a + b),
+        ("sub", |a, b| a - b),
+        ("mul", |a, b| a * b),
+        ("div", |a, b| a / b),
+        ("pow", |a, b| a.pow(b)),
+        ("maximum", |a, b| a.maximum(b)),
+        ("minimum", |a, b| a.minimum(b)),
+    ];
+    for (name, f) in binary {
+        let g = func::function(move |xs: &[Var<'_, f64>]| f(xs[0], xs[1]).exp() * f(xs[1], xs[0]));
+        check(name, func::linearize(g, &[x.clone(), y.clone()]).unwrap());
+        // second order: the Hessian's batched rows against Hessian-vector products
+        let s = func::function(move |xs: &[Var<'_, f64>]| f(xs[0], xs[1]).sin().sum());
+        let h = func::hessian(s, &[x.clone(), y.clone()]).unwrap();
+        for r in 0..6 {
+            let e = Tensor::from_fn(&[6], |i| f64::from(i == r));
+            let hv = func::hvp(s, &[x.clone(), y.clone()], &[e, Tensor::zeros(&[6])]).unwrap();
+            for (b, column) in hv.iter().enumerate() {
+                let got = Tensor::from_slice(&h[0][b].as_slice()[r * 6..(r + 1) * 6], &[6]);
+                assert!(
+                    got.approx_eq(column, 1e-12, 1e-12),
+                    "{name}: H[0][{b}] row {r}"
+                );
+            }
+        }
+    }
+}

@@ -15,6 +15,9 @@ impl<T: Float> Op<T> for Expm1 {
     fn name(&self) -> &str {
         "expm1"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::exp_m1_slice))
     }

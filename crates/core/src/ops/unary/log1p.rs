@@ -15,6 +15,9 @@ impl<T: Float> Op<T> for Log1p {
     fn name(&self) -> &str {
         "log1p"
     }
+    fn vjp_batches(&self) -> bool {
+        true
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::ln_1p_slice))
     }
