@@ -11,9 +11,11 @@
 //! worker pool, and tapegrad's own thread count, `worker_threads`).
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
 //! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
-//! the note.
+//! the note; `mlp_step`'s eager and plan rows each reset the peak after their warm-up
+//! steps, so each reports the peak of its own timed steps (over what the process holds
+//! when they start).
 //!
-//! Besides the harness's `eager` rows, `plan` variants (`mlp_small` `plan`,
+//! Besides the harness's `eager` rows, `plan` variants (`mlp_step` and `mlp_small` `plan`,
 //! `scalar_chain` `deep-plan` and `sumprod-plan`, `linreg` `plan`, `rnn_step` `plan`) trace the computation
 //! and its gradients once as a [`Plan`] and time replays; trace and optimisation times
 //! are in the note, as the harness does for JAX's compile.
@@ -118,6 +120,14 @@ fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Resets the peak resident set size to the current one (Linux: `5` to
+/// `/proc/self/clear_refs`), so that [`peak_rss_mib`] then reports one variant's peak;
+/// returns that starting size in MiB.
+fn reset_peak_rss() -> f64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    peak_rss_mib()
 }
 
 /// The harness's reference generator (SplitMix64), so inputs and initial weights are
@@ -251,6 +261,8 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
     for _ in 0..warmup {
         step(&mut params);
     }
+    // the steady state's peak: over the timed steps, from what the process holds now
+    let base_rss = reset_peak_rss();
     let mut ts = Vec::new();
     let mut loss = 0.0;
     for _ in 0..steps {
@@ -273,7 +285,7 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
             must as f64 / 1048576.0
         );
         note += &format!(
-            " peak_rss={rss:.1}MiB activations={:.2}MiB ({:.2}x needed)",
+            " peak_rss={rss:.1}MiB (from {base_rss:.1}) activations={:.2}MiB ({:.2}x needed)",
             held as f64 / 1048576.0,
             held as f64 / must as f64
         );
@@ -477,6 +489,8 @@ fn bench_mlp_plan(
     for _ in 0..warmup {
         step(&mut params);
     }
+    // the steady state's peak: over the timed steps, from what the process holds now
+    let base_rss = reset_peak_rss();
     let mut ts = Vec::new();
     let mut loss = 0.0;
     for _ in 0..steps {
@@ -493,8 +507,14 @@ fn bench_mlp_plan(
         unit,
         ts.iter().map(|t| t * scale).collect(),
         &format!(
-            "loss={loss:.4} trace+optimise={trace_ms:.3}ms ops={}->{} instructions",
-            stats.traced_ops, stats.instructions
+            "loss={loss:.4} trace+optimise={trace_ms:.3}ms ops={}->{} instructions{}",
+            stats.traced_ops,
+            stats.instructions,
+            if classify {
+                format!(" peak_rss={:.1}MiB (from {base_rss:.1})", peak_rss_mib())
+            } else {
+                String::new()
+            }
         ),
     );
 }
@@ -941,6 +961,7 @@ fn bench_linreg_plan() {
 fn main() {
     if selected("mlp_step") {
         bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
+        bench_mlp_plan("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
     }
     if selected("mlp_small") {
         bench_mlp(
