@@ -114,6 +114,21 @@ pub trait Op<T: Float>: 'static {
         false
     }
 
+    /// The local partial derivatives `∂y/∂xᵢ` at a point where the inputs and the output
+    /// are single numbers (rank 0), when the VJP there is `dxᵢ = dy · pᵢ`, one product,
+    /// so that `dy · pᵢ` is what [`vjp`](Self::vjp) computes, to the bit. Unused entries
+    /// are ignored (one input: `[p, 0]`).
+    ///
+    /// [`Var::backward`](crate::Var::backward) then multiplies instead of running the VJP
+    /// as ops: on scalar code that is most of a first-order sweep's cost (the local
+    /// partials of a Jacobian-taping tape). [`Tape::grad`](crate::Tape::grad) always runs
+    /// the VJP, so higher orders are unchanged. `None`, the default, runs the VJP; ops
+    /// whose VJP divides, or multiplies by more than one factor, keep it. For `cube` above
+    /// (`dy * x * x * 3`, three products): `None`.
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        None
+    }
+
     /// The op's Rust type (`std::any::type_name`): how a [`Plan`](crate::Plan)'s
     /// optimiser tells the built-in ops it knows from a user op of the same name. Keep
     /// the default.

@@ -3,7 +3,7 @@
 //! `strategies.rs`.
 
 use super::strategies::{broadcast_pair, broadcast_shapes, shape};
-use super::{batches, structure};
+use super::{batches, partials, structure};
 use crate::gradcheck::{self, Config, Function, Report};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -62,7 +62,9 @@ pub struct OpCheck<F> {
 /// every nonzero entry of the op's Jacobian and of its second derivatives; and that batched
 /// sweeps through it (several cotangents at once, see [`vjp_batches`](Op::vjp_batches))
 /// give what one sweep per cotangent gives, first order and in a Hessian (both for cases of
-/// at most 64 input elements).
+/// at most 64 input elements); and, where the op gives [`scalar_partials`](Op::scalar_partials),
+/// that `backward()` through them gives the VJP's numbers at the first elements of the
+/// inputs, bit for bit.
 ///
 /// It also checks the error path: inputs of incompatible shapes (for [`Shapes::Broadcast`],
 /// `[2, 3]` with `[4]`, plus any given to [`rejects`](OpCheck::rejects)) must be refused
@@ -392,6 +394,14 @@ where
         }
         let elements: usize = xs.iter().map(|x| x.as_slice().len()).sum();
         if elements <= structure::MAX_ELEMENTS {
+            if let Some(what) = partials::mismatch::<O>(&self.make, xs) {
+                return Err(KitFailure {
+                    op: self.name(),
+                    what,
+                    inputs: xs.to_vec(),
+                    report: None,
+                });
+            }
             // first: the structure's check pushes batches through the op too
             if let Some(what) = batches::mismatch::<O>(&self.make, xs) {
                 return Err(KitFailure {

@@ -6,6 +6,7 @@
 
 mod batches;
 mod kit;
+mod partials;
 mod strategies;
 mod structure;
 #[cfg(test)]

@@ -238,3 +238,30 @@ fn kit_catches_a_structure_that_hides_derivatives() {
         "{one_input}"
     );
 }
+
+/// `y = 2x` whose scalar partial is wrong (3): the kit must catch it.
+struct DoubleWithWrongPartial;
+
+impl<T: Float> Op<T> for DoubleWithWrongPartial {
+    fn name(&self) -> &str {
+        "double"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        Ok(xs[0].map(|x| x + x))
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * T::from_f64(2.0))].into()
+    }
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([T::from_f64(3.0), T::ZERO])
+    }
+}
+
+#[test]
+fn kit_catches_scalar_partials_that_are_not_the_vjps() {
+    let failure = check_op(1, || DoubleWithWrongPartial)
+        .cases(4)
+        .run()
+        .unwrap_err();
+    assert!(failure.what.contains("scalar partials"), "{failure}");
+}

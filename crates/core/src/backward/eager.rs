@@ -76,6 +76,9 @@ impl<T: Float> VjpRunner<T> for Eager<'_, T> {
 
     fn vjp(&mut self, id: NodeId, dy: Tensor<T>) -> PerInput<Tensor<T>> {
         let tape = self.tape;
+        if let Some(out) = scalar_partials(tape, id, &dy) {
+            return out;
+        }
         tape.truncate_values(self.base);
         tape.nested_request.set(false);
         let dy_var = tape.constant(dy.clone());
@@ -107,4 +110,45 @@ impl<T: Float> VjpRunner<T> for Eager<'_, T> {
     fn value(&self, g: &Tensor<T>) -> Tensor<T> {
         g.clone()
     }
+}
+
+/// Node `id`'s gradients `dy · pᵢ` from its op's [`scalar_partials`](crate::Op::scalar_partials),
+/// when the node, its inputs (at most two) and `dy` are all rank 0 and the op gives them;
+/// `None` otherwise, and the VJP runs.
+///
+/// # Design
+/// On scalar code this is most of a first-order sweep: no cotangent pushed on the tape, no
+/// op taken out of its node, no VJP ops applied and collected, one product per input. The
+/// numbers are the VJP's (an op gives partials only where its VJP is that one product).
+fn scalar_partials<T: Float>(
+    tape: &Tape<T>,
+    id: NodeId,
+    dy: &Tensor<T>,
+) -> Option<PerInput<Tensor<T>>> {
+    if dy.ndim() != 0 {
+        return None;
+    }
+    let nodes = tape.nodes.borrow();
+    let node = &nodes[id as usize];
+    let op = node.op.as_ref()?.get();
+    let values = tape.values.borrow();
+    let mut xs = [T::ZERO; 2];
+    if node.inputs.len() > 2 {
+        return None;
+    }
+    for (x, &input) in xs.iter_mut().zip(&node.inputs) {
+        let v = &values[input as usize];
+        if v.ndim() != 0 {
+            return None;
+        }
+        *x = v.item();
+    }
+    let partials = op.scalar_partials(&xs[..node.inputs.len()], values[id as usize].item())?;
+    let d = dy.item();
+    // pushed, not collected: SmallVec's generic `extend` is measurably slower
+    let mut out = PerInput::new();
+    for &p in &partials[..node.inputs.len()] {
+        out.push(Some(Tensor::scalar(d * p)));
+    }
+    Some(out)
 }

@@ -219,3 +219,67 @@ fn backward_wrt_gives_zeros_for_a_constant_root_and_still_checks_its_arguments()
         (grads.wrt(x), grads.wrt(y))
     );
 }
+
+/// Ops that give scalar partials: `backward()` applies them instead of the VJP; the
+/// numbers must be the VJP's (`Tape::grad` always runs it), bit for bit, at ordinary and
+/// edge points (±0, ±∞, NaN, ties), with a seed that is not 1.
+#[test]
+fn scalar_partials_give_the_vjps_numbers_bit_for_bit() {
+    type Unary = for<'t> fn(crate::Var<'t, f64>) -> crate::Var<'t, f64>;
+    type Binary = for<'t> fn(crate::Var<'t, f64>, crate::Var<'t, f64>) -> crate::Var<'t, f64>;
+    let unary: [(&str, Unary); 9] = [
+        ("exp", |x| x.exp()),
+        ("neg", |x| -x),
+        ("relu", |x| x.relu()),
+        ("abs", |x| x.abs()),
+        ("tanh", |x| x.tanh()),
+        ("tan", |x| x.tan()),
+        ("sin", |x| x.sin()),
+        ("cos", |x| x.cos()),
+        ("scalars", |x| x * 1.0001 + 0.0001),
+    ];
+    let binary: [(&str, Binary); 4] = [
+        ("add", |a, b| a + b),
+        ("sub", |a, b| a - b),
+        ("mul", |a, b| a * b),
+        ("square", |a, _| a * a),
+    ];
+    let points = [
+        0.7,
+        -1.3,
+        0.0,
+        -0.0,
+        1e-300,
+        40.0,
+        -750.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for &x0 in &points {
+        for (name, f) in unary {
+            let tape = Tape::<f64>::new();
+            let x = tape.leaf(Tensor::scalar(x0));
+            let y = f(x);
+            let seed = Tensor::scalar(-2.5);
+            let fast = y.backward_with(seed.clone()).wrt(x).item();
+            let vjp = tape.grad_with(y, tape.constant(seed), &[x])[0].item();
+            assert!(same(fast, vjp), "{name} at {x0}: {fast} against {vjp}");
+        }
+        for &x1 in &points {
+            for (name, f) in binary {
+                let tape = Tape::<f64>::new();
+                let (a, b) = (tape.leaf(Tensor::scalar(x0)), tape.leaf(Tensor::scalar(x1)));
+                let y = f(a, b);
+                let seed = Tensor::scalar(0.75);
+                let fast = y.backward_with(seed.clone());
+                let vjp = tape.grad_with(y, tape.constant(seed), &[a, b]);
+                for (v, r) in [a, b].into_iter().zip(vjp) {
+                    let (f, r) = (fast.wrt(v).item(), r.item());
+                    assert!(same(f, r), "{name} at ({x0}, {x1}): {f} against {r}");
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,9 @@ impl<T: Float> Op<T> for Mul {
     fn name(&self) -> &str {
         "mul"
     }
+    fn scalar_partials(&self, xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([xs[1], xs[0]])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

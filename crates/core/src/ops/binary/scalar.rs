@@ -24,6 +24,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
     fn name(&self) -> &str {
         "add_scalar"
     }
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([T::ONE, T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }
@@ -50,6 +53,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
 impl<T: Float> Op<T> for MulScalar<T> {
     fn name(&self) -> &str {
         "mul_scalar"
+    }
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([self.0, T::ZERO])
     }
     fn vjp_batches(&self) -> bool {
         true

@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Sub {
     fn name(&self) -> &str {
         "sub"
     }
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([T::ONE, -T::ONE])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

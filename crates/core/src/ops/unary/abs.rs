@@ -18,6 +18,9 @@ impl<T: Float> Op<T> for Abs {
     fn name(&self) -> &str {
         "abs"
     }
+    fn scalar_partials(&self, xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([super::sign::sign(xs[0]), T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

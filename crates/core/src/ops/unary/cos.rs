@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Cos {
     fn name(&self) -> &str {
         "cos"
     }
+    fn scalar_partials(&self, xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([-xs[0].sin(), T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

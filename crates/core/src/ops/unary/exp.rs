@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Exp {
     fn name(&self) -> &str {
         "exp"
     }
+    fn scalar_partials(&self, _xs: &[T], y: T) -> Option<[T; 2]> {
+        Some([y, T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Neg {
     fn name(&self) -> &str {
         "neg"
     }
+    fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([-T::ONE, T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

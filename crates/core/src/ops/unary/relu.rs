@@ -22,6 +22,9 @@ impl<T: Float> Op<T> for Relu {
     fn name(&self) -> &str {
         "relu"
     }
+    fn scalar_partials(&self, _xs: &[T], y: T) -> Option<[T; 2]> {
+        Some([super::sign::sign(y), T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

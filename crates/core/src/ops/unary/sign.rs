@@ -40,7 +40,7 @@ impl<T: Float> Op<T> for Sign {
 }
 
 /// `-1`, `0` (at `±0`), `1` or NaN.
-fn sign<T: Float>(x: T) -> T {
+pub(super) fn sign<T: Float>(x: T) -> T {
     if x == T::ZERO {
         T::ZERO
     } else {

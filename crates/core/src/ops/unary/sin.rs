@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Sin {
     fn name(&self) -> &str {
         "sin"
     }
+    fn scalar_partials(&self, xs: &[T], _y: T) -> Option<[T; 2]> {
+        Some([xs[0].cos(), T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

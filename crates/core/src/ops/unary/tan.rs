@@ -10,6 +10,9 @@ impl<T: Float> Op<T> for Tan {
     fn name(&self) -> &str {
         "tan"
     }
+    fn scalar_partials(&self, _xs: &[T], y: T) -> Option<[T; 2]> {
+        Some([y * y + T::ONE, T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

@@ -17,6 +17,9 @@ impl<T: Float> Op<T> for Tanh {
     fn name(&self) -> &str {
         "tanh"
     }
+    fn scalar_partials(&self, _xs: &[T], y: T) -> Option<[T; 2]> {
+        Some([T::ONE - y * y, T::ZERO])
+    }
     fn vjp_batches(&self) -> bool {
         true
     }
