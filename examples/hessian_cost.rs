@@ -10,8 +10,10 @@
 //! ```
 //!
 //! The Hessian is the Jacobian of the recorded gradient: recording `f` and its gradient
-//! once, then one values-only reverse sweep per variable over that recording (see
-//! `tapegrad::core::func`), so the ratio should stay below n + 2.
+//! once, then its rows pushed in batches through values-only reverse sweeps over that
+//! recording (see `tapegrad::core::func`). A batch of rows goes through an element-wise
+//! op or a `matmul` in one VJP, so a row costs much less than a gradient and the ratio
+//! stays well below n + 2 (`BENCHMARKS.md` has the figures).
 
 use std::hint::black_box;
 use std::time::Instant;
