@@ -3,9 +3,9 @@
 //! Hessians and batched VJPs of `func` run on).
 
 use super::eager::Eager;
-use super::sweep::{with_node_vjp, PerInput, VjpRunner};
+use super::sweep::{gradient_values, with_node_vjp, PerInput, VjpRunner};
 use crate::tape::NodeId;
-use crate::tensor::numel;
+use crate::tensor::{joined, numel};
 use crate::{Float, Tape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -80,7 +80,7 @@ impl<'t, T: Float> Batched<'t, T> {
         }
         stacked
             .into_iter()
-            .map(|slot| slot.map(|(data, shape)| Tensor::from_vec(data, &batch_shape(k, &shape))))
+            .map(|slot| slot.map(|(data, shape)| Tensor::from_vec(data, &joined(&[k], &shape))))
             .collect()
     }
 }
@@ -110,14 +110,6 @@ impl<T: Float> VjpRunner<T> for Batched<'_, T> {
     }
 }
 
-/// `[k] ++ shape`.
-pub(super) fn batch_shape(k: usize, shape: &[usize]) -> Vec<usize> {
-    let mut s = Vec::with_capacity(shape.len() + 1);
-    s.push(k);
-    s.extend_from_slice(shape);
-    s
-}
-
 /// The values of a batched VJP's gradients, each summed down to `[k] ++` its input's
 /// shape. A gradient that involved `dy` has more axes than its input, the batch axis in
 /// front (broadcasting against `dy` puts it there); one of the input's shape did not
@@ -130,37 +122,28 @@ fn collect<'t, T: Float>(
     grads: SmallVec<[Option<Var<'t, T>>; 2]>,
     k: usize,
 ) -> PerInput<Tensor<T>> {
-    let values = tape.values.borrow();
     let wrong = |why: &str| -> ! {
         panic!("vjp of `{name}` declares `vjp_batches` but {why}: its VJP does not batch")
     };
-    grads
-        .into_iter()
-        .zip(xs)
-        .map(|(g, x)| {
-            g.map(|g| {
-                let shape = values[x.id as usize].shape();
-                let g = &values[g.id as usize];
-                let full = batch_shape(k, shape);
-                if g.ndim() <= shape.len() {
-                    if g.as_slice().iter().any(|&v| v != T::ZERO) {
-                        wrong("a gradient without the batch axis is not zero")
-                    }
-                    return Tensor::zeros(&full);
-                }
-                if g.shape()[0] != k {
-                    wrong("a gradient does not have the batch axis in front")
-                }
-                if g.shape() == full.as_slice() {
-                    return g.clone();
-                }
-                // [k, m, n] for an input [n]: summed to [k, 1, n], then [k, n]
-                let mut kept = vec![k];
-                kept.extend(std::iter::repeat_n(1, g.ndim() - 1 - shape.len()));
-                kept.extend_from_slice(shape);
-                let summed = g.sum_to(&kept).unwrap_or_else(|e| wrong(e.message()));
-                summed.reshape(&full).unwrap_or_else(|e| wrong(e.message()))
-            })
-        })
-        .collect()
+    gradient_values(tape, xs, grads, |shape, g| {
+        let full = joined(&[k], shape);
+        if g.ndim() <= shape.len() {
+            if g.as_slice().iter().any(|&v| v != T::ZERO) {
+                wrong("a gradient without the batch axis is not zero")
+            }
+            return Tensor::zeros(&full);
+        }
+        if g.shape()[0] != k {
+            wrong("a gradient does not have the batch axis in front")
+        }
+        if g.shape() == full.as_slice() {
+            return g.clone();
+        }
+        // [k, m, n] for an input [n]: summed to [k, 1, n], then [k, n]
+        let mut kept = vec![k];
+        kept.extend(std::iter::repeat_n(1, g.ndim() - 1 - shape.len()));
+        kept.extend_from_slice(shape);
+        let summed = g.sum_to(&kept).unwrap_or_else(|e| wrong(e.message()));
+        summed.reshape(&full).unwrap_or_else(|e| wrong(e.message()))
+    })
 }

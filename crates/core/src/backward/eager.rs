@@ -1,7 +1,7 @@
 //! The tensor sweep's runner (`Var::backward`): gradients are tensors, each VJP is
 //! evaluated in values-only mode and forgotten after its node.
 
-use super::sweep::{with_node_vjp, PerInput, VjpRunner};
+use super::sweep::{gradient_values, with_node_vjp, PerInput, VjpRunner};
 use crate::tape::NodeId;
 use crate::{Float, Tape, Tensor, Var};
 use smallvec::SmallVec;
@@ -43,23 +43,14 @@ impl<'t, T: Float> Eager<'t, T> {
         xs: &[Var<'t, T>],
         grads: SmallVec<[Option<Var<'t, T>>; 2]>,
     ) -> PerInput<Tensor<T>> {
-        let values = self.tape.values.borrow();
-        grads
-            .into_iter()
-            .zip(xs)
-            .map(|(g, x)| {
-                g.map(|g| {
-                    let shape = values[x.id as usize].shape();
-                    let g = &values[g.id as usize];
-                    if g.shape() == shape {
-                        g.clone()
-                    } else {
-                        g.sum_to(shape)
-                            .unwrap_or_else(|e| panic!("vjp of `{name}`: {e}"))
-                    }
-                })
-            })
-            .collect()
+        gradient_values(self.tape, xs, grads, |shape, g| {
+            if g.shape() == shape {
+                g.clone()
+            } else {
+                g.sum_to(shape)
+                    .unwrap_or_else(|e| panic!("vjp of `{name}`: {e}"))
+            }
+        })
     }
 }
 

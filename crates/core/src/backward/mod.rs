@@ -20,8 +20,9 @@ mod tests;
 pub use grads::Grads;
 
 use crate::tape::{NodeId, NodeKind};
+use crate::tensor::joined;
 use crate::{Error, ErrorKind, Float, Tape, Tensor, Var};
-use batched::{batch_shape, Batched};
+use batched::Batched;
 use eager::Eager;
 use recorded::Recorded;
 use std::panic::Location;
@@ -268,8 +269,8 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let shape = self.shape();
         let k = seeds.shape().first().copied().unwrap_or(0);
-        check_seed_shape("backward", seeds.shape(), &batch_shape(k, &shape), site)?;
-        let zeros = |x: &Var<'t, T>| Tensor::zeros(&batch_shape(k, &x.shape()));
+        check_seed_shape("backward", seeds.shape(), &joined(&[k], &shape), site)?;
+        let zeros = |x: &Var<'t, T>| Tensor::zeros(&joined(&[k], &x.shape()));
         if tape.values_only.get() {
             // Nested in a VJP that the tensor sweep evaluates (see `Tape::try_grad`).
             tape.nested_request.set(true);

@@ -142,6 +142,23 @@ pub(super) fn with_node_vjp<'t, T: Float, R>(
     finish(op.name(), &xs, grads)
 }
 
+/// The values of a VJP's gradients `grads` for the inputs `xs` (evaluated in values-only
+/// mode, so on the tape as values), each made its input's gradient by `fit(the input's
+/// shape, the gradient's value)`: what both tensor runners do after a VJP.
+pub(super) fn gradient_values<'t, T: Float>(
+    tape: &'t Tape<T>,
+    xs: &[Var<'t, T>],
+    grads: SmallVec<[Option<Var<'t, T>>; 2]>,
+    mut fit: impl FnMut(&[usize], &Tensor<T>) -> Tensor<T>,
+) -> PerInput<Tensor<T>> {
+    let values = tape.values.borrow();
+    grads
+        .into_iter()
+        .zip(xs)
+        .map(|(g, x)| g.map(|g| fit(values[x.id as usize].shape(), &values[g.id as usize])))
+        .collect()
+}
+
 #[track_caller]
 pub(super) fn check_arity(op: &str, got: usize, want: usize) {
     assert!(

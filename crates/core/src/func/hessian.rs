@@ -1,9 +1,9 @@
 //! Second order: [`hessian`] (the Jacobian of the recorded gradient) and [`hvp`].
 
-use super::inputs::{check_shapes, joined};
+use super::inputs::check_shapes;
 use super::jacobian::by_rows;
 use super::linearization::gradient_of;
-use crate::tensor::numel;
+use crate::tensor::{joined, numel};
 use crate::{Error, Float, Tensor, Var};
 use std::panic::Location;
 

@@ -93,7 +93,3 @@ pub(crate) fn check_scalar(entry: &str, shape: &[usize], site: Site) -> Result<(
         site,
     ))
 }
-/// The shape `outer` followed by `inner`: a Jacobian's, from its output's and input's.
-pub(crate) fn joined(outer: &[usize], inner: &[usize]) -> Vec<usize> {
-    outer.iter().chain(inner).copied().collect()
-}

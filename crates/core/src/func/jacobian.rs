@@ -3,9 +3,8 @@
 //! one with fewer sweeps. Both push their seeds in batches (see
 //! [`Linearization::vjp_batch`]).
 
-use super::inputs::joined;
 use super::linearization::Linearization;
-use crate::tensor::numel;
+use crate::tensor::{joined, numel};
 use crate::{Error, Float, Tensor, Var};
 use std::panic::Location;
 

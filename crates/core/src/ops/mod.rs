@@ -33,8 +33,3 @@ pub(crate) fn batch_axes<T: crate::Float>(
     let (dy, y) = (dy.shape(), y.shape());
     dy[..dy.len() - y.len()].iter().copied().collect()
 }
-
-/// `lead` followed by `shape`.
-pub(crate) fn after(lead: &[usize], shape: &[usize]) -> Vec<usize> {
-    lead.iter().chain(shape).copied().collect()
-}

@@ -17,6 +17,7 @@ mod shape;
 pub(crate) mod simd;
 mod workers;
 
+pub(crate) use shape::joined;
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
     resolve_axes, resolve_axis, shape_of, try_numel, Shape,

@@ -52,6 +52,12 @@ pub fn numel(shape: &[usize]) -> usize {
     }
 }
 
+/// The shape `outer` followed by `inner`: a Jacobian's (the output's, then the input's), or
+/// a batch's (`[k]`, then one seed's).
+pub(crate) fn joined(outer: &[usize], inner: &[usize]) -> Vec<usize> {
+    outer.iter().chain(inner).copied().collect()
+}
+
 /// Row-major (C order) strides of a contiguous tensor of this shape.
 ///
 /// The products saturate: they can only overflow behind a 0 axis (a valid shape's element

@@ -3,8 +3,9 @@
 
 use super::sum::keepdim_shape;
 use super::{forward_axes, reduced_axes, to_kept};
-use crate::ops::{after, batch_axes};
+use crate::ops::batch_axes;
 use crate::structure::{Curvature, Sources, Structure};
+use crate::tensor::joined;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -52,7 +53,7 @@ impl<T: Float> Op<T> for LogSumExp {
         let shape = x.shape();
         let axes = forward_axes(self.axes.as_deref(), shape.len());
         let kept = keepdim_shape(&shape, &axes);
-        let dy = to_kept(dy, &after(&batch_axes(dy, y), &kept));
+        let dy = to_kept(dy, &joined(&batch_axes(dy, y), &kept));
         [Some(dy * (x - to_kept(y, &kept)).exp())].into()
     }
     fn vjp_batches(&self) -> bool {

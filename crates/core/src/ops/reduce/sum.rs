@@ -1,8 +1,9 @@
 //! `sum` and `sum_axes`: sums over chosen axes or over everything; `mean` composes them.
 
 use super::{forward_axes, reduced_axes, to_kept};
-use crate::ops::{after, batch_axes};
+use crate::ops::batch_axes;
 use crate::structure::{Curvature, Sources, Structure};
+use crate::tensor::joined;
 use crate::tensor::resolve_axes;
 use crate::{tensor::TensorError, Error, Float, InputGrads, Op, Tensor, Var};
 use smallvec::SmallVec;
@@ -41,8 +42,9 @@ impl<T: Float> Op<T> for SumAxes {
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let (lead, shape) = (batch_axes(dy, y), xs[0].shape());
         let axes = forward_axes(self.axes.as_deref(), shape.len());
-        let kept = after(&lead, &keepdim_shape(&shape, &axes));
-        [Some(to_kept(dy, &kept).broadcast_to(&after(&lead, &shape)))].into()
+        let kept = joined(&lead, &keepdim_shape(&shape, &axes));
+        let dx = to_kept(dy, &kept).broadcast_to(&joined(&lead, &shape));
+        [Some(dx)].into()
     }
     fn vjp_batches(&self) -> bool {
         true

@@ -1,8 +1,9 @@
 //! `broadcast_to` and `sum_to`: repeat along broadcast axes, and its adjoint.
 //! The backward sweep uses `sum_to` to return a broadcast gradient to its input's shape.
 
-use super::super::{after, batch_axes};
+use super::super::batch_axes;
 use crate::structure::Structure;
+use crate::tensor::joined;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
@@ -26,8 +27,8 @@ impl<T: Float> Op<T> for BroadcastTo {
         }
         // a batch: summed to [k, 1, …, x], the batch axis kept in front, then [k] ++ x
         let ones = vec![1; self.shape.len() - x.len()];
-        let kept = after(&lead, &after(&ones, &x));
-        [Some(dy.sum_to(&kept).reshape(&after(&lead, &x)))].into()
+        let kept = joined(&lead, &joined(&ones, &x));
+        [Some(dy.sum_to(&kept).reshape(&joined(&lead, &x)))].into()
     }
     fn vjp_batches(&self) -> bool {
         true
@@ -64,8 +65,8 @@ impl<T: Float> Op<T> for SumTo {
         }
         // a batch: [k] ++ y made [k, 1, …, y] so that it broadcasts to [k] ++ x
         let ones = vec![1; x.len() - self.shape.len()];
-        let aligned = after(&lead, &after(&ones, &self.shape));
-        [Some(dy.reshape(&aligned).broadcast_to(&after(&lead, &x)))].into()
+        let aligned = joined(&lead, &joined(&ones, &self.shape));
+        [Some(dy.reshape(&aligned).broadcast_to(&joined(&lead, &x)))].into()
     }
     fn vjp_batches(&self) -> bool {
         true

@@ -1,7 +1,8 @@
 //! `reshape`: the same elements under a new shape.
 
-use super::super::{after, batch_axes};
+use super::super::batch_axes;
 use crate::structure::Structure;
+use crate::tensor::joined;
 use crate::tensor::shape_of;
 use crate::{Error, Float, InputGrads, Op, Shape, Tensor, TensorError, Var};
 
@@ -21,7 +22,7 @@ impl<T: Float> Op<T> for Reshape {
     }
     fn vjp<'t>(&self, xs: &[Var<'t, T>], y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
         let lead = batch_axes(dy, y);
-        [Some(dy.reshape(&after(&lead, &xs[0].shape())))].into()
+        [Some(dy.reshape(&joined(&lead, &xs[0].shape())))].into()
     }
     fn vjp_batches(&self) -> bool {
         true
