@@ -354,6 +354,13 @@ where
             inputs: xs.to_vec(),
             report: Some(Box::new(report)),
         };
+        // a failure of a check that has no gradient-check table
+        let found = |what: String| KitFailure {
+            op: self.name(),
+            what,
+            inputs: xs.to_vec(),
+            report: None,
+        };
         let apply = Apply(&self.make);
         let order = self.order;
         let r = gradcheck::run::<f64, f64>(&apply, &apply, xs, order, &Config::f64(), "f64");
@@ -395,30 +402,15 @@ where
         let elements: usize = xs.iter().map(|x| x.as_slice().len()).sum();
         if elements <= structure::MAX_ELEMENTS {
             if let Some(what) = partials::mismatch::<O>(&self.make, xs) {
-                return Err(KitFailure {
-                    op: self.name(),
-                    what,
-                    inputs: xs.to_vec(),
-                    report: None,
-                });
+                return Err(found(what));
             }
             // first: the structure's check pushes batches through the op too
             if let Some(what) = batches::mismatch::<O>(&self.make, xs) {
-                return Err(KitFailure {
-                    op: self.name(),
-                    what,
-                    inputs: xs.to_vec(),
-                    report: None,
-                });
+                return Err(found(what));
             }
             n += 1;
             if let Some(what) = structure::uncovered::<O>(&self.make, xs) {
-                return Err(KitFailure {
-                    op: self.name(),
-                    what,
-                    inputs: xs.to_vec(),
-                    report: None,
-                });
+                return Err(found(what));
             }
             n += 1;
         }
