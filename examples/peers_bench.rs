@@ -13,13 +13,19 @@
 //! `mlp_step` and `scalar_chain` is reported on stderr and in the note, for `conv_step` in
 //! the note; `mlp_step`'s eager and plan rows each reset the peak after their warm-up
 //! steps, so each reports the peak of its own timed steps (over what the process holds
-//! when they start).
+//! when they start). They also report `peak_heap`, the most bytes allocated and not yet
+//! freed at once during those steps (a counting allocator): the engine's memory with the
+//! data, exact where the RSS also counts what malloc keeps after a free.
+//! `PEERS_MLP_STEP=eager` (or `plan`) runs only that `mlp_step` row, for its memory in a
+//! fresh process.
 //!
 //! Besides the harness's `eager` rows, `plan` variants (`mlp_step` and `mlp_small` `plan`,
 //! `scalar_chain` `deep-plan` and `sumprod-plan`, `linreg` `plan`, `rnn_step` `plan`) trace the computation
 //! and its gradients once as a [`Plan`] and time replays; trace and optimisation times
 //! are in the note, as the harness does for JAX's compile.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 use tapegrad::core::Passes;
 use tapegrad::prelude::*;
@@ -69,6 +75,15 @@ fn selected(w: &str) -> bool {
     }
 }
 
+/// Whether `mlp_step`'s variant `v` (`eager` or `plan`) runs: all unless
+/// `PEERS_MLP_STEP` names one, so that each can report its memory from a fresh process.
+fn mlp_step_variant(v: &str) -> bool {
+    match std::env::var("PEERS_MLP_STEP") {
+        Ok(s) if !s.trim().is_empty() => s.trim() == v,
+        _ => true,
+    }
+}
+
 fn variant(v: &str) -> String {
     match std::env::var("PEERS_VARIANT") {
         Ok(s) if !s.is_empty() => format!("{v}-{s}"),
@@ -108,6 +123,54 @@ fn emit(workload: &str, var: &str, param: &str, unit: &str, mut samples: Vec<f64
         fmt(samples[0]),
         fmt(samples[n - 1]),
     );
+}
+
+/// The system allocator, counting the bytes allocated and not yet freed and their peak:
+/// the heap a step holds at its worst, exact where the RSS also counts what the allocator
+/// keeps after a free.
+struct Counting;
+
+static HEAP_LIVE: AtomicUsize = AtomicUsize::new(0);
+static HEAP_PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = HEAP_LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+            HEAP_PEAK.fetch_max(live, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        HEAP_LIVE.fetch_sub(layout.size(), Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            HEAP_LIVE.fetch_sub(layout.size(), Relaxed);
+            let live = HEAP_LIVE.fetch_add(new_size, Relaxed) + new_size;
+            HEAP_PEAK.fetch_max(live, Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Heap bytes held now, in MiB, after making that the peak's starting point.
+fn reset_heap_peak() -> f64 {
+    let live = HEAP_LIVE.load(Relaxed);
+    HEAP_PEAK.store(live, Relaxed);
+    live as f64 / 1048576.0
+}
+
+/// The most heap bytes held at once since [`reset_heap_peak`], in MiB.
+fn heap_peak_mib() -> f64 {
+    HEAP_PEAK.load(Relaxed) as f64 / 1048576.0
 }
 
 /// Peak resident set size of this process so far, in MiB (Linux `VmHWM`).
@@ -263,6 +326,7 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
     }
     // the steady state's peak: over the timed steps, from what the process holds now
     let base_rss = reset_peak_rss();
+    let base_heap = reset_heap_peak();
     let mut ts = Vec::new();
     let mut loss = 0.0;
     for _ in 0..steps {
@@ -285,7 +349,8 @@ fn bench_mlp(workload: &str, dims: &[usize], batch: usize, lr: f32, warmup: usiz
             must as f64 / 1048576.0
         );
         note += &format!(
-            " peak_rss={rss:.1}MiB (from {base_rss:.1}) activations={:.2}MiB ({:.2}x needed)",
+            " peak_heap={:.2}MiB (from {base_heap:.2}) peak_rss={rss:.1}MiB (from {base_rss:.1}) activations={:.2}MiB ({:.2}x needed)",
+            heap_peak_mib(),
             held as f64 / 1048576.0,
             held as f64 / must as f64
         );
@@ -491,6 +556,7 @@ fn bench_mlp_plan(
     }
     // the steady state's peak: over the timed steps, from what the process holds now
     let base_rss = reset_peak_rss();
+    let base_heap = reset_heap_peak();
     let mut ts = Vec::new();
     let mut loss = 0.0;
     for _ in 0..steps {
@@ -511,7 +577,11 @@ fn bench_mlp_plan(
             stats.traced_ops,
             stats.instructions,
             if classify {
-                format!(" peak_rss={:.1}MiB (from {base_rss:.1})", peak_rss_mib())
+                format!(
+                    " peak_heap={:.2}MiB (from {base_heap:.2}) peak_rss={:.1}MiB (from {base_rss:.1})",
+                    heap_peak_mib(),
+                    peak_rss_mib()
+                )
             } else {
                 String::new()
             }
@@ -960,8 +1030,12 @@ fn bench_linreg_plan() {
 
 fn main() {
     if selected("mlp_step") {
-        bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
-        bench_mlp_plan("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
+        if mlp_step_variant("eager") {
+            bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
+        }
+        if mlp_step_variant("plan") {
+            bench_mlp_plan("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
+        }
     }
     if selected("mlp_small") {
         bench_mlp(

@@ -53,6 +53,8 @@ pub(crate) struct Program<T: Float> {
     pub(crate) scalar: Option<Vec<ScalarInstr<T>>>,
     /// One number per slot, for the scalar path (constants in place).
     pub(crate) regs: Vec<T>,
+    /// True until the first replay has given every slot its buffer.
+    pub(crate) first_run: bool,
 }
 
 impl<T: Float> Program<T> {
@@ -202,6 +204,7 @@ impl<T: Float> Program<T> {
             outputs,
             scalar: (all_rank0 && scalar_path).then_some(scalar_code),
             regs,
+            first_run: true,
         }
     }
 
@@ -272,6 +275,12 @@ impl<T: Float> Program<T> {
         for s in self.input_slots.iter().flatten() {
             self.slots[*s as usize] = Tensor::scalar(T::ZERO);
         }
+        if std::mem::take(&mut self.first_run) {
+            // Every slot holds its buffer now. What this thread's buffer cache still holds
+            // is the trace's values, which no replay asks for: freed, or a plan would keep
+            // the memory of an eager step on top of its own.
+            crate::tensor::release_cache::<T>();
+        }
         Ok(outputs)
     }
 }
@@ -332,6 +341,12 @@ impl<T: Float> Program<T> {
             .collect();
         for s in self.input_slots.iter().flatten() {
             self.slots[*s as usize] = Tensor::scalar(T::ZERO);
+        }
+        if std::mem::take(&mut self.first_run) {
+            // Every slot holds its buffer now. What this thread's buffer cache still holds
+            // is the trace's values, which no replay asks for: freed, or a plan would keep
+            // the memory of an eager step on top of its own.
+            crate::tensor::release_cache::<T>();
         }
         Ok(outputs)
     }

@@ -28,6 +28,7 @@ pub use conv::ConvGeometry;
 
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
+pub(crate) use recycle::release as release_cache;
 use recycle::Buffer;
 use std::fmt;
 use std::panic::Location;

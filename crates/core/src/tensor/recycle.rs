@@ -108,6 +108,14 @@ fn take_with<T: Float>(n: usize, keep: bool) -> Option<Vec<T>> {
     .flatten()
 }
 
+/// Frees every buffer this thread's cache holds for `T`.
+pub(crate) fn release<T: Float>() {
+    let _ = with_cache::<T, _>(|cache| {
+        cache.buffers.clear();
+        cache.bytes = 0;
+    });
+}
+
 /// Keeps `v`'s allocation in this thread's cache if it is large enough to be worth it;
 /// otherwise frees it.
 pub(crate) fn give<T: Float>(mut v: Vec<T>) {
@@ -193,6 +201,30 @@ mod tests {
         let again = take_unzeroed::<f64>(n).expect("the cached buffer");
         assert_eq!(again.len(), n);
         assert_eq!(again[n - 1], (n - 1) as f64);
+    }
+
+    #[test]
+    fn a_plans_first_replay_frees_what_its_trace_left_in_the_cache() {
+        let bytes = || with_cache::<f32, _>(|c| c.bytes).unwrap();
+        let x = crate::Tensor::<f32>::from_fn(&[MIN_BYTES], |i| i as f32 * 1e-6);
+        let mut plan = crate::Plan::trace(&[x.clone()], |tape, xs| {
+            let y = (xs[0] * 2.0).exp().sum();
+            let mut out = vec![y];
+            out.extend(tape.grad(y, xs));
+            out
+        })
+        .unwrap();
+        assert!(bytes() > 0, "the trace's values went to the cache");
+        let first = plan.run(&[x.clone()]).unwrap();
+        assert_eq!(bytes(), 0);
+        drop(first);
+        // later replays trade buffers with the cache (an op that cannot write in place
+        // takes one and gives its old one back), but do not make it grow
+        drop(plan.run(&[x.clone()]).unwrap());
+        let steady = bytes();
+        let again = plan.run(&[x.clone()]).unwrap();
+        assert_eq!(again[1].shape(), &[MIN_BYTES]);
+        assert_eq!(bytes(), steady);
     }
 
     #[test]
