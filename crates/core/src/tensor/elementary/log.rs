@@ -134,6 +134,7 @@ slice_kernel!(
     ln_f32_slice,
     ln_f32_portable,
     ln_f32_avx2,
+    ln_f32_avx512,
     ln_f32_with
 );
 slice_kernel!(
@@ -142,6 +143,7 @@ slice_kernel!(
     ln_f64_slice,
     ln_f64_portable,
     ln_f64_avx2,
+    ln_f64_avx512,
     ln_f64_with
 );
 slice_kernel!(
@@ -150,6 +152,7 @@ slice_kernel!(
     ln_1p_f32_slice,
     ln_1p_f32_portable,
     ln_1p_f32_avx2,
+    ln_1p_f32_avx512,
     ln_1p_f32_with
 );
 slice_kernel!(
@@ -158,5 +161,6 @@ slice_kernel!(
     ln_1p_f64_slice,
     ln_1p_f64_portable,
     ln_1p_f64_avx2,
+    ln_1p_f64_avx512,
     ln_1p_f64_with
 );

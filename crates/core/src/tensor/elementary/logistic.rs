@@ -140,6 +140,7 @@ slice_kernel!(
     tanh_f32_slice,
     tanh_f32_portable,
     tanh_f32_avx2,
+    tanh_f32_avx512,
     tanh_f32_with
 );
 slice_kernel!(
@@ -148,6 +149,7 @@ slice_kernel!(
     tanh_f64_slice,
     tanh_f64_portable,
     tanh_f64_avx2,
+    tanh_f64_avx512,
     tanh_f64_with
 );
 slice_kernel!(
@@ -156,6 +158,7 @@ slice_kernel!(
     sigmoid_f32_slice,
     sigmoid_f32_portable,
     sigmoid_f32_avx2,
+    sigmoid_f32_avx512,
     sigmoid_f32_with
 );
 slice_kernel!(
@@ -164,6 +167,7 @@ slice_kernel!(
     sigmoid_f64_slice,
     sigmoid_f64_portable,
     sigmoid_f64_avx2,
+    sigmoid_f64_avx512,
     sigmoid_f64_with
 );
 slice_kernel!(
@@ -172,6 +176,7 @@ slice_kernel!(
     softplus_f32_slice,
     softplus_f32_portable,
     softplus_f32_avx2,
+    softplus_f32_avx512,
     softplus_f32_with
 );
 slice_kernel!(
@@ -180,5 +185,6 @@ slice_kernel!(
     softplus_f64_slice,
     softplus_f64_portable,
     softplus_f64_avx2,
+    softplus_f64_avx512,
     softplus_f64_with
 );

@@ -4,8 +4,8 @@
 //!
 //! glibc's `expf`, `tanhf`, `log`, … are scalar calls: a map of `tanh` over a tensor made
 //! one call per element (29% of the `rnn_step` benchmark's instructions). These use
-//! polynomials and selects instead of branches, so that LLVM vectorises the slice loops
-//! (4 `f64` or 8 `f32` lanes under AVX2 + FMA).
+//! polynomials and selects instead of branches, so that LLVM vectorises the slice loops:
+//! 4 `f64` lanes under AVX2 + FMA, 8 under AVX-512 (the `f32` functions work in `f64`).
 //!
 //! # Accuracy
 //! The `f32` functions evaluate in `f64` and round once: within 1 ulp of the standard
@@ -82,25 +82,35 @@ fn pow2(k: f64) -> f64 {
     f64::from_bits((k + (ROUNDER + 1023.0)).to_bits() << 52)
 }
 
-/// Which element-wise kernels run: the AVX2 + FMA ones where the CPU has both, unless
-/// `TAPEGRAD_SIMD=portable` asks for the portable ones (so a machine with AVX2 can test
-/// both paths; see [`simd`](super::simd::simd)). AVX-512 machines run the AVX2 kernels.
-fn use_avx2() -> bool {
-    super::simd::simd() >= super::simd::Simd::Avx2
+/// Which element-wise kernels run: the widest form this CPU has (AVX-512, else AVX2 +
+/// FMA), unless `TAPEGRAD_SIMD` caps it (`portable`, `avx2`; see
+/// [`simd`](super::simd::simd)), so a machine with AVX-512 can test every path.
+fn level() -> super::simd::Simd {
+    super::simd::simd()
 }
 
 /// A slice kernel from an element function `$element::<FUSED>`: the dispatching function
-/// `$name`, its portable loop `$portable` and its AVX2 + FMA loop `$avx2` (the last two
-/// named so that the tests can run both on a CPU that has AVX2).
+/// `$name`, its portable loop `$portable`, its AVX2 + FMA loop `$avx2` and its AVX-512
+/// loop `$avx512` (the last three named so that the tests can run each on a CPU that has
+/// it). The AVX2 and AVX-512 loops run the same fused element function, 4 or 8 `f64`
+/// lanes at a time: their results are the same, bit for bit.
 macro_rules! slice_kernel {
-    ($(#[$doc:meta])* $t:ty, $name:ident, $portable:ident, $avx2:ident, $element:ident) => {
+    ($(#[$doc:meta])* $t:ty, $name:ident, $portable:ident, $avx2:ident, $avx512:ident, $element:ident) => {
         $(#[$doc])*
         pub(crate) fn $name(src: &[$t], dst: &mut [$t]) {
             #[cfg(target_arch = "x86_64")]
-            if super::use_avx2() {
-                // SAFETY: `use_avx2` checked that this CPU has AVX2 and FMA.
-                unsafe { $avx2(src, dst) };
-                return;
+            match super::level() {
+                super::super::simd::Simd::Avx512 => {
+                    // SAFETY: `level` found AVX-512F (and so AVX2 and FMA) on this CPU.
+                    unsafe { $avx512(src, dst) };
+                    return;
+                }
+                super::super::simd::Simd::Avx2 => {
+                    // SAFETY: `level` found AVX2 and FMA on this CPU.
+                    unsafe { $avx2(src, dst) };
+                    return;
+                }
+                super::super::simd::Simd::Portable => {}
             }
             $portable(src, dst)
         }
@@ -114,6 +124,14 @@ macro_rules! slice_kernel {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         pub(super) fn $avx2(src: &[$t], dst: &mut [$t]) {
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = $element::<true>(s);
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        pub(super) fn $avx512(src: &[$t], dst: &mut [$t]) {
             for (d, &s) in dst.iter_mut().zip(src) {
                 *d = $element::<true>(s);
             }

@@ -502,34 +502,69 @@ fn slice_inputs<T: Copy>(from_bits: impl Fn(u64) -> T, specials: &[T]) -> Vec<T>
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn slice_kernels_are_the_element_functions() {
-    // the portable loops and (where this CPU has AVX2 and FMA) the AVX2 loops, whatever
+    // the portable loops and (where this CPU has them) the AVX2 and AVX-512 loops, whatever
     // TAPEGRAD_SIMD says, bit for bit against the element functions they vectorise
     type K32 = unsafe fn(&[f32], &mut [f32]);
     type K64 = unsafe fn(&[f64], &mut [f64]);
     let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+    let avx512 = avx2 && is_x86_feature_detected!("avx512f");
     let same32 = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
     let same64 = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
 
     let src = slice_inputs(|b| f32::from_bits((b >> 32) as u32), &F32_SPECIALS);
     let mut dst = vec![0.0; src.len()];
-    let kernels32: [(K32, K32, K32); 7] = [
-        (exp_f32_slice, exp_f32_portable, exp_f32_avx2),
-        (exp_m1_f32_slice, exp_m1_f32_portable, exp_m1_f32_avx2),
-        (ln_f32_slice, ln_f32_portable, ln_f32_avx2),
-        (ln_1p_f32_slice, ln_1p_f32_portable, ln_1p_f32_avx2),
-        (tanh_f32_slice, tanh_f32_portable, tanh_f32_avx2),
-        (sigmoid_f32_slice, sigmoid_f32_portable, sigmoid_f32_avx2),
-        (softplus_f32_slice, softplus_f32_portable, softplus_f32_avx2),
+    let kernels32: [(K32, K32, K32, K32); 7] = [
+        (
+            exp_f32_slice,
+            exp_f32_portable,
+            exp_f32_avx2,
+            exp_f32_avx512,
+        ),
+        (
+            exp_m1_f32_slice,
+            exp_m1_f32_portable,
+            exp_m1_f32_avx2,
+            exp_m1_f32_avx512,
+        ),
+        (ln_f32_slice, ln_f32_portable, ln_f32_avx2, ln_f32_avx512),
+        (
+            ln_1p_f32_slice,
+            ln_1p_f32_portable,
+            ln_1p_f32_avx2,
+            ln_1p_f32_avx512,
+        ),
+        (
+            tanh_f32_slice,
+            tanh_f32_portable,
+            tanh_f32_avx2,
+            tanh_f32_avx512,
+        ),
+        (
+            sigmoid_f32_slice,
+            sigmoid_f32_portable,
+            sigmoid_f32_avx2,
+            sigmoid_f32_avx512,
+        ),
+        (
+            softplus_f32_slice,
+            softplus_f32_portable,
+            softplus_f32_avx2,
+            softplus_f32_avx512,
+        ),
     ];
-    for ((dispatch, portable, vector), (name, element, fused, _)) in
+    for ((dispatch, portable, vector, wide), (name, element, fused, _)) in
         kernels32.into_iter().zip(f32_functions())
     {
         let mut paths: Vec<(K32, F32)> = vec![(portable, element)];
         if avx2 {
             paths.push((vector, fused));
         }
+        if avx512 {
+            paths.push((wide, fused));
+        }
         for (kernel, f) in paths {
-            // SAFETY: the AVX2 loops only where this CPU has AVX2 and FMA
+            // SAFETY: the AVX2 (AVX-512) loops only where this CPU has AVX2 and FMA
+            // (AVX-512F)
             unsafe { kernel(&src, &mut dst) };
             for (&x, &y) in src.iter().zip(&dst) {
                 assert!(same32(y, f(x)), "{name}({x:e}): {y:e}, not {:e}", f(x));
@@ -547,24 +582,58 @@ fn slice_kernels_are_the_element_functions() {
 
     let src = slice_inputs(f64::from_bits, &F64_SPECIALS);
     let mut dst = vec![0.0; src.len()];
-    let kernels64: [(K64, K64, K64); 7] = [
-        (exp_f64_slice, exp_f64_portable, exp_f64_avx2),
-        (exp_m1_f64_slice, exp_m1_f64_portable, exp_m1_f64_avx2),
-        (ln_f64_slice, ln_f64_portable, ln_f64_avx2),
-        (ln_1p_f64_slice, ln_1p_f64_portable, ln_1p_f64_avx2),
-        (tanh_f64_slice, tanh_f64_portable, tanh_f64_avx2),
-        (sigmoid_f64_slice, sigmoid_f64_portable, sigmoid_f64_avx2),
-        (softplus_f64_slice, softplus_f64_portable, softplus_f64_avx2),
+    let kernels64: [(K64, K64, K64, K64); 7] = [
+        (
+            exp_f64_slice,
+            exp_f64_portable,
+            exp_f64_avx2,
+            exp_f64_avx512,
+        ),
+        (
+            exp_m1_f64_slice,
+            exp_m1_f64_portable,
+            exp_m1_f64_avx2,
+            exp_m1_f64_avx512,
+        ),
+        (ln_f64_slice, ln_f64_portable, ln_f64_avx2, ln_f64_avx512),
+        (
+            ln_1p_f64_slice,
+            ln_1p_f64_portable,
+            ln_1p_f64_avx2,
+            ln_1p_f64_avx512,
+        ),
+        (
+            tanh_f64_slice,
+            tanh_f64_portable,
+            tanh_f64_avx2,
+            tanh_f64_avx512,
+        ),
+        (
+            sigmoid_f64_slice,
+            sigmoid_f64_portable,
+            sigmoid_f64_avx2,
+            sigmoid_f64_avx512,
+        ),
+        (
+            softplus_f64_slice,
+            softplus_f64_portable,
+            softplus_f64_avx2,
+            softplus_f64_avx512,
+        ),
     ];
-    for ((dispatch, portable, vector), (name, element, fused, ..)) in
+    for ((dispatch, portable, vector, wide), (name, element, fused, ..)) in
         kernels64.into_iter().zip(f64_functions())
     {
         let mut paths: Vec<(K64, F64)> = vec![(portable, element)];
         if avx2 {
             paths.push((vector, fused));
         }
+        if avx512 {
+            paths.push((wide, fused));
+        }
         for (kernel, f) in paths {
-            // SAFETY: the AVX2 loops only where this CPU has AVX2 and FMA
+            // SAFETY: the AVX2 (AVX-512) loops only where this CPU has AVX2 and FMA
+            // (AVX-512F)
             unsafe { kernel(&src, &mut dst) };
             for (&x, &y) in src.iter().zip(&dst) {
                 assert!(same64(y, f(x)), "{name}({x:e}): {y:e}, not {:e}", f(x));
