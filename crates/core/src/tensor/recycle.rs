@@ -207,7 +207,7 @@ mod tests {
     fn a_plans_first_replay_frees_what_its_trace_left_in_the_cache() {
         let bytes = || with_cache::<f32, _>(|c| c.bytes).unwrap();
         let x = crate::Tensor::<f32>::from_fn(&[MIN_BYTES], |i| i as f32 * 1e-6);
-        let mut plan = crate::Plan::trace(&[x.clone()], |tape, xs| {
+        let mut plan = crate::Plan::trace(std::slice::from_ref(&x), |tape, xs| {
             let y = (xs[0] * 2.0).exp().sum();
             let mut out = vec![y];
             out.extend(tape.grad(y, xs));
@@ -215,14 +215,14 @@ mod tests {
         })
         .unwrap();
         assert!(bytes() > 0, "the trace's values went to the cache");
-        let first = plan.run(&[x.clone()]).unwrap();
+        let first = plan.run(std::slice::from_ref(&x)).unwrap();
         assert_eq!(bytes(), 0);
         drop(first);
         // later replays trade buffers with the cache (an op that cannot write in place
         // takes one and gives its old one back), but do not make it grow
-        drop(plan.run(&[x.clone()]).unwrap());
+        drop(plan.run(std::slice::from_ref(&x)).unwrap());
         let steady = bytes();
-        let again = plan.run(&[x.clone()]).unwrap();
+        let again = plan.run(std::slice::from_ref(&x)).unwrap();
         assert_eq!(again[1].shape(), &[MIN_BYTES]);
         assert_eq!(bytes(), steady);
     }
