@@ -1,6 +1,7 @@
 //! The tensor sweep's runner (`Var::backward`): gradients are tensors, each VJP is
 //! evaluated in values-only mode and forgotten after its node.
 
+use super::scalar::node_partials;
 use super::sweep::{gradient_values, with_node_vjp, PerInput, VjpRunner};
 use crate::tape::NodeId;
 use crate::{Float, Tape, Tensor, Var};
@@ -111,6 +112,8 @@ impl<T: Float> VjpRunner<T> for Eager<'_, T> {
 /// On scalar code this is most of a first-order sweep: no cotangent pushed on the tape, no
 /// op taken out of its node, no VJP ops applied and collected, one product per input. The
 /// numbers are the VJP's (an op gives partials only where its VJP is that one product).
+/// `backward()` runs whole stretches of such nodes in the scalar loop (`scalar.rs`); this
+/// serves the ones the generic sweep meets after it.
 fn scalar_partials<T: Float>(
     tape: &Tape<T>,
     id: NodeId,
@@ -121,20 +124,7 @@ fn scalar_partials<T: Float>(
     }
     let nodes = tape.nodes.borrow();
     let node = &nodes[id as usize];
-    let op = node.op.as_ref()?.get();
-    let values = tape.values.borrow();
-    let mut xs = [T::ZERO; 2];
-    if node.inputs.len() > 2 {
-        return None;
-    }
-    for (x, &input) in xs.iter_mut().zip(&node.inputs) {
-        let v = &values[input as usize];
-        if v.ndim() != 0 {
-            return None;
-        }
-        *x = v.item();
-    }
-    let partials = op.scalar_partials(&xs[..node.inputs.len()], values[id as usize].item())?;
+    let partials = node_partials(node, &tape.values.borrow(), id)?;
     let d = dy.item();
     // pushed, not collected: SmallVec's generic `extend` is measurably slower
     let mut out = PerInput::new();

@@ -13,6 +13,7 @@ mod batched;
 mod eager;
 mod grads;
 mod recorded;
+mod scalar;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -26,7 +27,7 @@ use batched::Batched;
 use eager::Eager;
 use recorded::Recorded;
 use std::panic::Location;
-use sweep::sweep;
+use sweep::{sweep, sweep_from, Resume};
 
 impl<T: Float> Tape<T> {
     /// Gradients of `y` (which must have one element) with respect to each of `xs`,
@@ -339,15 +340,24 @@ impl<'t, T: Float> Var<'t, T> {
             }
             None => unit_seed(self, "backward", site)?,
         };
-        let mut runner = Eager::new(self.tape);
-        let mut by_leaf = sweep(
-            self.tape,
-            self.id,
-            seed,
-            0,
-            |_, kind| kind == NodeKind::Leaf,
-            &mut runner,
-        );
+        let leaves = |_, kind| kind == NodeKind::Leaf;
+        let mut by_leaf = Vec::new();
+        // Scalar code runs as far as it goes over plain numbers (`scalar.rs`), observed
+        // tapes always in the generic sweep, which shows observers every VJP.
+        let resume = if seed.ndim() == 0 && tape.watcher().is_none() {
+            scalar::scalar_sweep(tape, self.id, seed.item(), 0, leaves, &mut by_leaf)
+        } else {
+            let mut pending = vec![None; self.id as usize + 1];
+            pending[self.id as usize] = Some(seed);
+            Some(Resume {
+                pending,
+                top: self.id,
+            })
+        };
+        if let Some(resume) = resume {
+            let mut runner = Eager::new(self.tape);
+            sweep_from(self.tape, resume, 0, leaves, &mut runner, &mut by_leaf);
+        }
         by_leaf.reverse();
         Ok(Grads {
             identity: tape.identity(),

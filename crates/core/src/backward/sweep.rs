@@ -62,9 +62,37 @@ pub(super) fn sweep<T: Float, R: VjpRunner<T>>(
     runner: &mut R,
 ) -> Vec<(NodeId, R::Grad)> {
     let mut pending: Vec<Option<R::Grad>> = vec![None; root as usize + 1];
-    let mut kept = Vec::new();
     pending[root as usize] = Some(seed);
-    for id in (lowest..=root).rev() {
+    let mut kept = Vec::new();
+    sweep_from(
+        tape,
+        Resume { pending, top: root },
+        lowest,
+        keep,
+        runner,
+        &mut kept,
+    );
+    kept
+}
+
+/// Where a sweep goes on from: the cotangents reached so far (`pending[id]`, for ids up to
+/// `top`) and the highest node not yet visited.
+pub(super) struct Resume<G> {
+    pub(super) pending: Vec<Option<G>>,
+    pub(super) top: NodeId,
+}
+
+/// [`sweep`] from a point another loop stopped at (the scalar loop, `scalar.rs`): visits
+/// nodes `top` down to `lowest`, adding to `kept` what `keep` asks for.
+pub(super) fn sweep_from<T: Float, R: VjpRunner<T>>(
+    tape: &Tape<T>,
+    Resume { mut pending, top }: Resume<R::Grad>,
+    lowest: NodeId,
+    keep: impl Fn(NodeId, NodeKind) -> bool,
+    runner: &mut R,
+    kept: &mut Vec<(NodeId, R::Grad)>,
+) {
+    for id in (lowest..=top).rev() {
         let Some(dy) = pending[id as usize].take() else {
             continue;
         };
@@ -99,7 +127,6 @@ pub(super) fn sweep<T: Float, R: VjpRunner<T>>(
             }
         }
     }
-    kept
 }
 
 /// Evaluates node `id`'s VJP for cotangent `dy` and hands `finish` the op's name, the

@@ -359,6 +359,15 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// The number of a rank-0 tensor, `None` for any other (what the sweep's scalar loop
+    /// reads: one check instead of a rank test and [`item`](Self::item)'s).
+    pub(crate) fn rank0(&self) -> Option<T> {
+        match &self.data {
+            Storage::One(x) if self.shape.is_empty() => Some(*x),
+            _ => None,
+        }
+    }
+
     /// The same elements under a new shape with the same element count.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self, TensorError> {
         let n = try_numel(shape)

@@ -1,0 +1,91 @@
+//! The first-order sweep's scalar loop: where the cotangents are single numbers and each
+//! op gives its [`scalar_partials`](crate::Op::scalar_partials), `backward()` runs this
+//! loop over plain numbers (Jacobian taping: `x̄ᵢ += ȳ · ∂y/∂xᵢ`) and hands whatever is
+//! left to the generic sweep at the first node it cannot take.
+//!
+//! # Design
+//! The loop is the generic sweep (`sweep.rs`) specialised: the same nodes in the same
+//! order, the same products and the same sums in the same order, so the gradients are the
+//! generic sweep's bit for bit. What it saves is the generic sweep's per-node work: a
+//! tensor per cotangent, a borrow of the tape per access, a call into the runner. Here the
+//! tape is borrowed once for the whole loop, which is sound because nothing in the loop
+//! records: `scalar_partials` reads numbers and returns two.
+
+use super::sweep::Resume;
+use crate::tape::{Node, NodeId, NodeKind};
+use crate::{Float, Tape, Tensor};
+
+/// The partials `∂y/∂xᵢ` of op node `id` when it, its inputs (at most two) are rank 0 and
+/// its op gives them; `None` otherwise.
+pub(super) fn node_partials<T: Float>(
+    node: &Node<T>,
+    values: &[Tensor<T>],
+    id: NodeId,
+) -> Option<[T; 2]> {
+    let n = node.inputs.len();
+    if n > 2 {
+        return None;
+    }
+    let y = values[id as usize].rank0()?;
+    let mut xs = [T::ZERO; 2];
+    for (x, &input) in xs.iter_mut().zip(&node.inputs) {
+        *x = values[input as usize].rank0()?;
+    }
+    node.op.as_ref()?.get().scalar_partials(&xs[..n], y)
+}
+
+/// The sweep from `root` (cotangent `seed`) down to `lowest` over numbers, as far as
+/// every reached op node gives its partials, pushing `(id, gradient)` to `kept` for the
+/// nodes `keep` asks for (by descending id, as the generic sweep does). `None` when it
+/// reached `lowest`; otherwise where the generic sweep goes on, at the node it could not
+/// take (not yet offered to `keep`).
+pub(super) fn scalar_sweep<T: Float>(
+    tape: &Tape<T>,
+    root: NodeId,
+    seed: T,
+    lowest: NodeId,
+    keep: impl Fn(NodeId, NodeKind) -> bool,
+    kept: &mut Vec<(NodeId, Tensor<T>)>,
+) -> Option<Resume<Tensor<T>>> {
+    let nodes = tape.nodes.borrow();
+    let values = tape.values.borrow();
+    let mut adjoint: Vec<Option<T>> = vec![None; root as usize + 1];
+    adjoint[root as usize] = Some(seed);
+    for id in (lowest..=root).rev() {
+        let Some(d) = adjoint[id as usize] else {
+            continue;
+        };
+        let node = &nodes[id as usize];
+        let partials = match node.kind {
+            NodeKind::Op => match node_partials(node, &values, id) {
+                Some(p) => Some(p),
+                None => {
+                    let pending = adjoint[..=id as usize]
+                        .iter()
+                        .map(|a| a.map(Tensor::scalar))
+                        .collect();
+                    return Some(Resume { pending, top: id });
+                }
+            },
+            _ => None,
+        };
+        if keep(id, node.kind) {
+            kept.push((id, Tensor::scalar(d)));
+        }
+        let Some(p) = partials else {
+            continue;
+        };
+        for (&input, &p) in node.inputs.iter().zip(&p) {
+            if !nodes[input as usize].requires_grad() {
+                continue;
+            }
+            let g = d * p;
+            let slot = &mut adjoint[input as usize];
+            *slot = Some(match *slot {
+                Some(acc) => acc + g,
+                None => g,
+            });
+        }
+    }
+    None
+}
