@@ -3,6 +3,7 @@
 //! backward sweep lives in `backward/`.
 
 mod observer;
+mod reuse;
 mod view;
 
 pub use observer::{Observer, Observing};
@@ -166,6 +167,16 @@ fn next_identity() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+impl<T: Float> Drop for Tape<T> {
+    /// Hands the emptied arrays to the next tape on this thread (see `reuse.rs`).
+    fn drop(&mut self) {
+        reuse::give((
+            std::mem::take(self.nodes.get_mut()),
+            std::mem::take(self.values.get_mut()),
+        ));
+    }
+}
+
 impl<T: Float> Default for Tape<T> {
     fn default() -> Self {
         Self::new()
@@ -181,10 +192,17 @@ impl<T: Float> Tape<T> {
     }
 
     /// An empty tape with room for `n` nodes.
+    ///
+    /// The arrays of the last tape dropped on this thread are reused when there are some
+    /// (`reuse.rs`), so that a loop recording a fresh tape each time does not grow them
+    /// from nothing again.
     pub fn with_capacity(n: usize) -> Self {
+        let (mut nodes, mut values) = reuse::take().unwrap_or_default();
+        nodes.reserve(n);
+        values.reserve(n);
         Tape {
-            nodes: RefCell::new(Vec::with_capacity(n)),
-            values: RefCell::new(Vec::with_capacity(n)),
+            nodes: RefCell::new(nodes),
+            values: RefCell::new(values),
             recording: Cell::new(true),
             values_only: Cell::new(false),
             observed: Cell::new(false),
