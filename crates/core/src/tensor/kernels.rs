@@ -5,7 +5,7 @@ use super::shape::signed;
 use super::{
     alloc_buffer, broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides,
     filled_buffer, for_each_offset, numel, output_buffer, resolve_axes, resolve_axis, shape_of,
-    try_numel, Shape, Tensor, TensorError,
+    try_numel, Shape, Storage, Tensor, TensorError,
 };
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
@@ -23,11 +23,16 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(c.as_slice(), &[11.0, 22.0, 13.0, 24.0]);
     /// ```
     pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T) -> Result<Self, TensorError> {
-        let (a, b) = (self.as_slice(), other.as_slice());
-        if a.len() == 1 && b.len() == 1 && self.shape() == other.shape() {
-            // the scalar fast path: no buffer at all
-            return Ok(Self::full(self.shape(), f(a[0], b[0])));
+        if let (Storage::One(x), Storage::One(y)) = (&self.data, &other.data) {
+            if self.shape == other.shape {
+                // the scalar fast path: no buffer, no shape arithmetic
+                return Ok(Tensor {
+                    shape: Shape::from_slice(&self.shape),
+                    data: Storage::One(f(*x, *y)),
+                });
+            }
         }
+        let (a, b) = (self.as_slice(), other.as_slice());
         if self.shape() == other.shape() {
             let mut data = alloc_buffer(a.len())?;
             data.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
