@@ -27,7 +27,7 @@ impl<T: Float> Tensor<T> {
             if self.shape == other.shape {
                 // the scalar fast path: no buffer, no shape arithmetic
                 return Ok(Tensor {
-                    shape: Shape::from_slice(&self.shape),
+                    shape: self.shape_copy(),
                     data: Storage::One(f(*x, *y)),
                 });
             }

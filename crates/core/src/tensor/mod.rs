@@ -114,7 +114,7 @@ impl<T: Float> Clone for Tensor<T> {
         // `SmallVec::from_slice` copies in one go; the derived clone goes through the
         // generic `extend`, which showed up in profiles of scalar code.
         Tensor {
-            shape: Shape::from_slice(&self.shape),
+            shape: self.shape_copy(),
             data: self.data.clone(),
         }
     }
@@ -368,6 +368,17 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// A copy of this tensor's shape, built without a copy loop for rank 0 (most values of
+    /// scalar code): what the one-element fast paths give their results.
+    #[inline]
+    pub(crate) fn shape_copy(&self) -> Shape {
+        if self.shape.is_empty() {
+            Shape::new()
+        } else {
+            Shape::from_slice(&self.shape)
+        }
+    }
+
     /// The same elements under a new shape with the same element count.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self, TensorError> {
         let n = try_numel(shape)
@@ -395,7 +406,7 @@ impl<T: Float> Tensor<T> {
     pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Self {
         match &self.data {
             Storage::One(x) => Tensor {
-                shape: Shape::from_slice(&self.shape),
+                shape: self.shape_copy(),
                 data: Storage::One(f(*x)),
             },
             Storage::Many(v) => {
@@ -414,7 +425,7 @@ impl<T: Float> Tensor<T> {
                 let mut y = [T::ZERO];
                 kernel(std::slice::from_ref(x), &mut y);
                 return Tensor {
-                    shape: Shape::from_slice(&self.shape),
+                    shape: self.shape_copy(),
                     data: Storage::One(y[0]),
                 };
             }
