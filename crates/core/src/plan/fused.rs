@@ -246,7 +246,10 @@ impl<T: Float> Kernel<T> {
 
 /// True for the kinds of one operand.
 fn is_unary<T>(kind: Kind<T>) -> bool {
-    !matches!(kind, Kind::Add | Kind::Sub | Kind::Mul | Kind::Div)
+    !matches!(
+        kind,
+        Kind::Add | Kind::Sub | Kind::Mul | Kind::Div | Kind::TanhGrad
+    )
 }
 
 /// The `m` values of block `lo` of an operand: from a register (`regs` are the output
@@ -289,6 +292,7 @@ fn block_step<T: Float>(kind: Kind<T>, a: Val<'_, T>, b: Val<'_, T>, out: &mut [
         Kind::CDiv(c) => zip(a, b, out, |x, y| step(Kind::CDiv(c), x, y)),
         Kind::Relu => zip(a, b, out, |x, y| step(Kind::Relu, x, y)),
         Kind::Sign => zip(a, b, out, |x, y| step(Kind::Sign, x, y)),
+        Kind::TanhGrad => zip(a, b, out, |x, y| step(Kind::TanhGrad, x, y)),
         Kind::Generic => unreachable!("only inline kinds are fused"),
     }
 }

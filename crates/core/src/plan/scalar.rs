@@ -29,6 +29,8 @@ pub(crate) enum Kind<T> {
     CDiv(T),
     Relu,
     Sign,
+    /// `dy · (1 − y²)` (`tanh_grad`, operands `y` and `dy`).
+    TanhGrad,
     /// Any other op: its `forward` on rank-0 tensors.
     Generic,
 }
@@ -59,6 +61,7 @@ pub(crate) fn kind_of<T: Float>(node: &Node<T>) -> Kind<T> {
         "neg" => Kind::Neg,
         "relu" => Kind::Relu,
         "sign" => Kind::Sign,
+        "tanh_grad" => Kind::TanhGrad,
         "add_scalar" => probe(-T::ZERO).map_or(Kind::Generic, Kind::AddC),
         "mul_scalar" => probe(T::ONE).map_or(Kind::Generic, Kind::MulC),
         "scalar_over_x" => probe(T::ONE).map_or(Kind::Generic, Kind::CDiv),
@@ -127,6 +130,8 @@ pub(crate) fn step<T: Float>(kind: Kind<T>, x: T, y: T) -> T {
                 x.signum()
             }
         }
+        // as `TanhGrad::forward`
+        Kind::TanhGrad => y * (T::ONE - x * x),
         Kind::Generic => unreachable!("generic instructions run their op"),
     }
 }

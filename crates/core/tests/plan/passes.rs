@@ -329,6 +329,25 @@ fn fuse_keeps_relus_mask_in_the_backward_loop_that_reads_it() {
 }
 
 #[test]
+fn fuse_runs_tanhs_backward_in_the_loop_that_reads_it() {
+    // `tanh`'s VJP is one op, `tanh_grad(y, dy)`: an element-wise step of two operands,
+    // fused with the product that makes `dy` and the sum that takes the gradient
+    let x = [Tensor::vector(vec![0.5, -1.0, 2.0, -0.25])];
+    let at = [Tensor::vector(vec![-0.5, 1.0, 1.5, 0.75])];
+    let f: Build = |tape, v| {
+        let loss = (v[0].tanh() * v[0]).sum();
+        tape.grad(loss, v)
+    };
+    let plan = with_only(fuse_too, &x, &at, f);
+    assert!(
+        plan.ops()
+            .iter()
+            .any(|op| op.starts_with("fused(") && op.contains("tanh_grad")),
+        "{plan}"
+    );
+}
+
+#[test]
 fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
     // 6,000 element-wise ops forward and more backward: chains of at most 1,024 nodes
     let x = [Tensor::vector(vec![0.5, -0.25, 1.0])];

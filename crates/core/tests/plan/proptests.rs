@@ -192,7 +192,7 @@ fn chain_expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
     for &(code, i, j) in steps {
         let a = pool[i % pool.len()];
         let b = pool[j % pool.len()];
-        let y = match code % 12 {
+        let y = match code % 13 {
             0 => a + b,
             1 => a - b,
             2 => a * b * 0.5,
@@ -204,6 +204,7 @@ fn chain_expression<'t>(vs: &[Var<'t, f64>], steps: &[Step]) -> Var<'t, f64> {
             8 => a / 3.0,
             9 => a * (a.sum() * 0.01),
             10 => a - a.mean(),
+            11 => a.tanh() * b,
             _ => a.sign() * b,
         };
         // keep magnitudes moderate with fusable ops only

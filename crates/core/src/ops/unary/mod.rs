@@ -38,4 +38,4 @@ pub use sin::Sin;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use tan::Tan;
-pub use tanh::Tanh;
+pub use tanh::{Tanh, TanhGrad};

@@ -180,7 +180,7 @@ fn step_kind<T: Float>(node: &Node<T>, nodes: &[Node<T>]) -> Option<Kind<T>> {
     let size = numel(&node.shape);
     let arity = match kind {
         Kind::Generic => return None,
-        Kind::Add | Kind::Sub | Kind::Mul | Kind::Div => 2,
+        Kind::Add | Kind::Sub | Kind::Mul | Kind::Div | Kind::TanhGrad => 2,
         _ => 1,
     };
     let operands_fit = node.inputs.iter().all(|&x| {

@@ -2,7 +2,8 @@
 
 use crate::support::{assert_close, derivatives};
 use proptest::prelude::*;
-use tapegrad_check::testing::{any_tensor, assert_gradients};
+use tapegrad_check::testing::{any_tensor, assert_gradients, check_op};
+use tapegrad_core::ops::unary::TanhGrad;
 use tapegrad_core::{Tape, Tensor};
 
 #[test]
@@ -58,4 +59,25 @@ proptest! {
     fn tanh_gradients_match_finite_differences(x in any_tensor(-3.0, 3.0)) {
         assert_gradients(|x| x[0].tanh() * x[0], &[x], 2);
     }
+}
+
+/// `tanh`'s VJP is one op, `tanh_grad`, with the roundings of `dy · (1 − y²)` written out:
+/// the same numbers, bit for bit.
+#[test]
+fn tanh_gradient_is_dy_times_one_minus_y_squared_bit_for_bit() {
+    let tape = Tape::<f32>::new();
+    let x = tape.leaf(Tensor::from_fn(&[7, 9], |i| i as f32 * 0.37 - 11.0));
+    let seed = Tensor::from_fn(&[7, 9], |i| 1.0 + i as f32 * 0.01);
+    let y = x.tanh();
+    let dx = y.backward_with(seed.clone()).wrt(x);
+    let want = y.value().zip_map(&seed, |y, d| d * (1.0 - y * y)).unwrap();
+    assert_eq!(dx.as_slice(), want.as_slice());
+}
+
+/// The op-author's kit on `tanh_grad` itself (operands `y`, `dy`): gradients of first and
+/// second order against finite differences over broadcasting shapes, the batched VJP,
+/// the structure.
+#[test]
+fn tanh_grad_passes_the_op_kit() {
+    check_op(2, || TanhGrad).assert();
 }
