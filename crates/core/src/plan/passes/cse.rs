@@ -30,6 +30,7 @@ pub(crate) const MERGEABLE: &[&str] = &[
     "cos",
     "tan",
     "tanh",
+    "tanh_grad",
     "sigmoid",
     "softplus",
     "sqrt",
