@@ -403,3 +403,30 @@ fn replay_error(
     );
     Error::at(e.kind().clone(), op, message, caller)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_plans_first_replay_frees_what_its_trace_left_in_the_cache() {
+        let bytes = crate::tensor::cached_bytes::<f32>;
+        let x = crate::Tensor::<f32>::from_fn(&[1 << 17], |i| i as f32 * 1e-6);
+        let mut plan = crate::Plan::trace(std::slice::from_ref(&x), |tape, xs| {
+            let y = (xs[0] * 2.0).exp().sum();
+            let mut out = vec![y];
+            out.extend(tape.grad(y, xs));
+            out
+        })
+        .unwrap();
+        assert!(bytes() > 0, "the trace's values went to the cache");
+        let first = plan.run(std::slice::from_ref(&x)).unwrap();
+        assert_eq!(bytes(), 0);
+        drop(first);
+        // later replays trade buffers with the cache (an op that cannot write in place
+        // takes one and gives its old one back), but do not make it grow
+        drop(plan.run(std::slice::from_ref(&x)).unwrap());
+        let steady = bytes();
+        let again = plan.run(std::slice::from_ref(&x)).unwrap();
+        assert_eq!(again[1].shape(), &[1 << 17]);
+        assert_eq!(bytes(), steady);
+    }
+}

@@ -28,6 +28,8 @@ pub use conv::ConvGeometry;
 
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
+#[cfg(test)]
+pub(crate) use recycle::cached_bytes;
 pub(crate) use recycle::release as release_cache;
 use recycle::Buffer;
 use std::fmt;
