@@ -12,6 +12,7 @@
 //! and the leaves are combined in the sum's own tree: the same bits as `sum`/`sum_to`.
 
 use super::scalar::{step, Kind};
+use crate::tensor::simd::{simd, Simd};
 use crate::tensor::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 use crate::{Float, Tensor};
 use smallvec::SmallVec;
@@ -131,6 +132,39 @@ impl<T: Float> Kernel<T> {
     /// output is written into its own buffer when it holds the only reference to one of
     /// the right size.
     pub(crate) fn run(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
+        self.run_at(simd(), xs, outs)
+    }
+
+    /// [`run`](Self::run) with its loops compiled for `level` (at most what this CPU has),
+    /// so that a step's loop over a block uses the CPU's widest vectors: the arithmetic is
+    /// the same at every level (no operation is fused or reordered), so are the bits.
+    pub(crate) fn run_at(&mut self, level: Simd, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
+        #[cfg(target_arch = "x86_64")]
+        match level.min(Simd::detected()) {
+            // SAFETY: `detected` found the instruction sets each function is compiled for.
+            Simd::Avx512 => return unsafe { self.run_avx512(xs, outs) },
+            Simd::Avx2 => return unsafe { self.run_avx2(xs, outs) },
+            Simd::Portable => {}
+        }
+        let _ = level;
+        self.run_loops(xs, outs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn run_avx512(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
+        self.run_loops(xs, outs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
+        self.run_loops(xs, outs)
+    }
+
+    /// The body of [`run`](Self::run), inlined into each level's function.
+    #[inline(always)]
+    fn run_loops(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
         let n = self.len;
         let mut values: SmallVec<[(usize, &mut [T]); 4]> = SmallVec::new();
         for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
@@ -279,6 +313,7 @@ fn operand<'a, T: Float>(
 
 /// `out = kind(a, b)` element by element, with `step`'s arithmetic: one loop per kind
 /// and operand layout, so each vectorises.
+#[inline(always)]
 fn block_step<T: Float>(kind: Kind<T>, a: Val<'_, T>, b: Val<'_, T>, out: &mut [T]) {
     match kind {
         Kind::Add => zip(a, b, out, |x, y| step(Kind::Add, x, y)),
@@ -322,5 +357,66 @@ fn zip<T: Float>(a: Val<'_, T>, b: Val<'_, T>, out: &mut [T], f: impl Fn(T, T) -
             }
         }
         (Val::One(x), Val::One(y)) => out.fill(f(x, y)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `reg0 = x · y`, `reg1 = tanh_grad(reg0, y)`, `reg2 = reg1 + c`, handing out
+    /// `reg2`'s values and `reg1`'s sum, over three blocks and a part.
+    fn kernel(len: usize) -> Kernel<f32> {
+        let steps = vec![
+            Step {
+                kind: Kind::Mul,
+                a: Arg::Full(0),
+                b: Arg::Full(1),
+                out: 0,
+            },
+            Step {
+                kind: Kind::TanhGrad,
+                a: Arg::Reg(0),
+                b: Arg::Full(1),
+                out: 1,
+            },
+            Step {
+                kind: Kind::Add,
+                a: Arg::Reg(1),
+                b: Arg::One(2),
+                out: 2,
+            },
+            Step {
+                kind: Kind::Relu,
+                a: Arg::Reg(2),
+                b: Arg::Reg(2),
+                out: 3,
+            },
+        ];
+        let parts = vec![(Part::Values(3), vec![len]), (Part::Sum(1), vec![])];
+        Kernel::new(len, steps, 4, parts, Vec::new(), Vec::new())
+    }
+
+    #[test]
+    fn every_simd_level_gives_the_same_bits() {
+        let len = 3 * SUM_BLOCK + 37;
+        let x = Tensor::from_fn(&[len], |i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0);
+        let y = Tensor::from_fn(&[len], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
+        let c = Tensor::scalar(0.125f32);
+        let run = |level: Simd| {
+            let mut k = kernel(len);
+            let mut outs = [Tensor::scalar(0.0), Tensor::scalar(0.0)];
+            k.run_at(level, &[&x, &y, &c], &mut outs);
+            let bits =
+                |t: &Tensor<f32>| t.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            (bits(&outs[0]), bits(&outs[1]))
+        };
+        let portable = run(Simd::Portable);
+        let want: Vec<u32> = (x.as_slice().iter().zip(y.as_slice()))
+            .map(|(&x, &y)| (y * (1.0 - (x * y) * (x * y)) + 0.125).max(0.0).to_bits())
+            .collect();
+        assert_eq!(portable.0, want);
+        assert_eq!(run(Simd::Avx2), portable);
+        assert_eq!(run(Simd::Avx512), portable);
     }
 }
