@@ -141,8 +141,9 @@ impl<T: Float> Kernel<T> {
     pub(crate) fn run_at(&mut self, level: Simd, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
         #[cfg(target_arch = "x86_64")]
         match level.min(Simd::detected()) {
-            // SAFETY: `detected` found the instruction sets each function is compiled for.
+            // SAFETY: `detected` found AVX-512F (with AVX2 and FMA) on this CPU.
             Simd::Avx512 => return unsafe { self.run_avx512(xs, outs) },
+            // SAFETY: `detected` found AVX2 and FMA on this CPU.
             Simd::Avx2 => return unsafe { self.run_avx2(xs, outs) },
             Simd::Portable => {}
         }
