@@ -50,7 +50,9 @@ impl<T: Float> Tape<T> {
     }
 
     /// Bytes of the node records themselves (allocated capacity, one-element values
-    /// included, long input lists too): what the tape costs beyond values and ops.
+    /// included, long input lists too): what the tape costs beyond values and ops. A tape
+    /// made after a larger one was dropped on its thread starts with that tape's arrays
+    /// (see `Tape::with_capacity`), so this counts their capacity from the start.
     pub fn record_bytes(&self) -> usize {
         let nodes = self.nodes.borrow();
         let spilled: usize = nodes
