@@ -16,8 +16,8 @@
 //! starts empty, as before.
 
 use super::Node;
+use crate::tensor::with_typed_local;
 use crate::{Float, Tensor};
-use std::any::Any;
 use std::cell::RefCell;
 
 /// The largest array kept (per array, thread and element type): a tape of about 600,000
@@ -34,19 +34,7 @@ thread_local! {
 
 /// `f` on this thread's slot for `T`; `None` when the thread is exiting.
 fn with_slot<T: Float, R>(f: impl FnOnce(&mut Option<Arrays<T>>) -> R) -> Option<R> {
-    let mut f = Some(f);
-    let mut run = |slot: &mut dyn Any| {
-        let slot = slot.downcast_mut::<Option<Arrays<T>>>()?;
-        Some((f.take()?)(slot))
-    };
-    F32.try_with(|c| run(&mut *c.try_borrow_mut().ok()?))
-        .ok()
-        .flatten()
-        .or_else(|| {
-            F64.try_with(|c| run(&mut *c.try_borrow_mut().ok()?))
-                .ok()
-                .flatten()
-        })
+    with_typed_local(&F32, &F64, f)
 }
 
 /// The arrays a dropped tape left on this thread, if any.

@@ -15,6 +15,7 @@ mod random;
 mod recycle;
 mod shape;
 pub(crate) mod simd;
+mod typed_local;
 mod workers;
 
 pub(crate) use shape::joined;
@@ -35,6 +36,7 @@ use recycle::Buffer;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
+pub(crate) use typed_local::with_typed_local;
 
 /// An empty buffer with room for `n` elements, or an error naming the size when the memory
 /// cannot be had: every constructor and kernel that makes an output allocates through here.

@@ -17,8 +17,8 @@
 //! what it needs and is at most twice that. The elements of a reused buffer are never
 //! read: every kernel writes its buffer before it is a tensor.
 
+use super::typed_local::with_typed_local;
 use crate::Float;
-use std::any::Any;
 use std::cell::RefCell;
 
 /// Buffers smaller than this are left to malloc, which serves them from its heap.
@@ -52,19 +52,7 @@ thread_local! {
 /// `f` on this thread's cache for `T`; `None` when the thread is exiting or the cache is
 /// in use.
 fn with_cache<T: Float, R>(f: impl FnOnce(&mut Cache<T>) -> R) -> Option<R> {
-    let mut f = Some(f);
-    let mut run = |cache: &mut dyn Any| {
-        let cache = cache.downcast_mut::<Cache<T>>()?;
-        Some((f.take()?)(cache))
-    };
-    F32.try_with(|c| run(&mut *c.try_borrow_mut().ok()?))
-        .ok()
-        .flatten()
-        .or_else(|| {
-            F64.try_with(|c| run(&mut *c.try_borrow_mut().ok()?))
-                .ok()
-                .flatten()
-        })
+    with_typed_local(&F32, &F64, f)
 }
 
 /// An empty buffer with room for at least `n` elements from this thread's cache, if it
