@@ -25,52 +25,54 @@ fn reduce(x: f64) -> Reduced {
     }
 }
 
+/// `1/j!` for `j = 0..=13`: the Taylor coefficients of the exponential.
+const INV_FACTORIAL: [f64; 14] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
 /// `eʳ − 1 − r` for `|r| ≤ 0.35`, as `r²·q(r)` with `q` the Taylor series of
-/// `(eʳ − 1 − r)/r²` to degree 11 (the exponential to degree 13: truncation below `2⁻⁵⁶`
-/// relative there). `eʳ − 1 = r + tail(r)`, without a `1 +`, keeps its accuracy for
-/// tiny `r`.
+/// `(eʳ − 1 − r)/r²`, the exponential's to degree `DEGREE` (Horner over `1/j!` for
+/// `j = DEGREE` down to 2). `eʳ − 1 = r + tail(r)`, without a `1 +`, keeps its accuracy
+/// for tiny `r`. Degree 13 ([`FULL`]) truncates below `2⁻⁵⁶` relative there: the `f64`
+/// functions' accuracy. Degree 8 ([`SHORT`]) truncates below `0.35⁹/9! < 2⁻³¹` relative
+/// to `eʳ − 1` (and `r⁹/9!` for small `r`): far inside half an `f32` ulp, what the `f32`
+/// functions need.
 ///
 /// `FUSED` evaluates the polynomial with fused multiply-adds (the AVX2 + FMA kernels);
 /// both forms are within the bounds the tests assert.
 #[inline(always)]
-fn expm1_tail<const FUSED: bool>(r: f64) -> f64 {
-    // Horner over 1/j! for j = 13 down to 2.
-    let mut q = 1.0 / 6_227_020_800.0;
-    q = madd::<FUSED>(q, r, 1.0 / 479_001_600.0);
-    q = madd::<FUSED>(q, r, 1.0 / 39_916_800.0);
-    q = madd::<FUSED>(q, r, 1.0 / 3_628_800.0);
-    q = madd::<FUSED>(q, r, 1.0 / 362_880.0);
-    q = madd::<FUSED>(q, r, 1.0 / 40_320.0);
-    q = madd::<FUSED>(q, r, 1.0 / 5_040.0);
-    q = madd::<FUSED>(q, r, 1.0 / 720.0);
-    q = madd::<FUSED>(q, r, 1.0 / 120.0);
-    q = madd::<FUSED>(q, r, 1.0 / 24.0);
-    q = madd::<FUSED>(q, r, 1.0 / 6.0);
-    q = madd::<FUSED>(q, r, 0.5);
+fn expm1_tail<const FUSED: bool, const DEGREE: usize>(r: f64) -> f64 {
+    let mut q = INV_FACTORIAL[DEGREE];
+    for j in (2..DEGREE).rev() {
+        q = madd::<FUSED>(q, r, INV_FACTORIAL[j]);
+    }
     r * r * q
 }
 
-/// `eʳ − 1 − r` for `|r| ≤ 0.35` to the accuracy the `f32` functions need: the Taylor
-/// series to degree 8, whose truncation is below `0.35⁹/9! < 2⁻³¹` relative to `eʳ − 1`
-/// (and `r⁹/9!` for small `r`), so the `f64` result stays far inside half an `f32` ulp.
-#[inline(always)]
-fn expm1_tail_short<const FUSED: bool>(r: f64) -> f64 {
-    let mut q = 1.0 / 40_320.0;
-    q = madd::<FUSED>(q, r, 1.0 / 5_040.0);
-    q = madd::<FUSED>(q, r, 1.0 / 720.0);
-    q = madd::<FUSED>(q, r, 1.0 / 120.0);
-    q = madd::<FUSED>(q, r, 1.0 / 24.0);
-    q = madd::<FUSED>(q, r, 1.0 / 6.0);
-    q = madd::<FUSED>(q, r, 0.5);
-    r * r * q
-}
+/// [`expm1_tail`]'s degree for the `f64` functions.
+const FULL: usize = 13;
+/// [`expm1_tail`]'s degree for the `f32` functions (which evaluate in `f64`).
+const SHORT: usize = 8;
 
 /// `eᶻ` for `z` in `[−708, 709]` (finite, no NaN; `2ᵏ` stays normal there): the `f32`
 /// functions' core, within `2⁻³⁰` relative, far below `f32`'s `2⁻²⁴`.
 #[inline(always)]
 pub(super) fn exp_in_range<const FUSED: bool>(z: f64) -> f64 {
     let Reduced { k, r, .. } = reduce(z);
-    (1.0 + (r + expm1_tail_short::<FUSED>(r))) * pow2(k)
+    (1.0 + (r + expm1_tail::<FUSED, SHORT>(r))) * pow2(k)
 }
 
 /// `e·2ᵏ` for `e` near 1 and an integral `k` in `[−1100, 1024]`, rounded once: `2ᵏ` in two
@@ -85,7 +87,7 @@ fn scale(e: f64, k: f64) -> f64 {
 /// `e^(r + c) − 1` for a reduced argument, as `r` plus the rest (`tail(r) + c·eʳ`).
 #[inline(always)]
 fn expm1_reduced<const FUSED: bool>(r: f64, c: f64) -> (f64, f64) {
-    let t = expm1_tail::<FUSED>(r);
+    let t = expm1_tail::<FUSED, FULL>(r);
     (r, t + madd::<FUSED>(c, r + t, c))
 }
 
