@@ -499,20 +499,63 @@ fn slice_inputs<T: Copy>(from_bits: impl Fn(u64) -> T, specials: &[T]) -> Vec<T>
         .collect()
 }
 
+/// A slice kernel: its dispatching function or one of its loops.
+#[cfg(target_arch = "x86_64")]
+type Kernel<T> = unsafe fn(&[T], &mut [T]);
+
+/// An element function.
+#[cfg(target_arch = "x86_64")]
+type Element<T> = fn(T) -> T;
+
+/// One function's kernels (dispatching, portable, AVX2, AVX-512) on `src`, bit for bit
+/// (`same`) against the element functions they vectorise: the portable loop against the
+/// plain form, the AVX2 and AVX-512 loops (where this CPU has them, whatever
+/// `TAPEGRAD_SIMD` says) against the fused form, the dispatching function against either.
+#[cfg(target_arch = "x86_64")]
+fn check_kernels<T: Copy + Default + std::fmt::LowerExp>(
+    name: &str,
+    src: &[T],
+    (dispatch, portable, vector, wide): (Kernel<T>, Kernel<T>, Kernel<T>, Kernel<T>),
+    (element, fused): (Element<T>, Element<T>),
+    same: fn(T, T) -> bool,
+) {
+    let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+    let avx512 = avx2 && is_x86_feature_detected!("avx512f");
+    let mut dst = vec![T::default(); src.len()];
+    let mut paths: Vec<(Kernel<T>, Element<T>)> = vec![(portable, element)];
+    if avx2 {
+        paths.push((vector, fused));
+    }
+    if avx512 {
+        paths.push((wide, fused));
+    }
+    for (kernel, f) in paths {
+        // SAFETY: the AVX2 (AVX-512) loops only where this CPU has AVX2 and FMA
+        // (AVX-512F)
+        unsafe { kernel(src, &mut dst) };
+        for (&x, &y) in src.iter().zip(&dst) {
+            assert!(same(y, f(x)), "{name}({x:e}): {y:e}, not {:e}", f(x));
+        }
+    }
+    // SAFETY: the dispatching kernel is a safe function
+    unsafe { dispatch(src, &mut dst) };
+    for (&x, &y) in src.iter().zip(&dst) {
+        assert!(
+            same(y, element(x)) || same(y, fused(x)),
+            "{name}({x:e}): {y:e}"
+        );
+    }
+}
+
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn slice_kernels_are_the_element_functions() {
-    // the portable loops and (where this CPU has them) the AVX2 and AVX-512 loops, whatever
-    // TAPEGRAD_SIMD says, bit for bit against the element functions they vectorise
-    type K32 = unsafe fn(&[f32], &mut [f32]);
-    type K64 = unsafe fn(&[f64], &mut [f64]);
-    let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-    let avx512 = avx2 && is_x86_feature_detected!("avx512f");
+    type K32 = Kernel<f32>;
+    type K64 = Kernel<f64>;
     let same32 = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
     let same64 = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
 
     let src = slice_inputs(|b| f32::from_bits((b >> 32) as u32), &F32_SPECIALS);
-    let mut dst = vec![0.0; src.len()];
     let kernels32: [(K32, K32, K32, K32); 7] = [
         (
             exp_f32_slice,
@@ -552,36 +595,11 @@ fn slice_kernels_are_the_element_functions() {
             softplus_f32_avx512,
         ),
     ];
-    for ((dispatch, portable, vector, wide), (name, element, fused, _)) in
-        kernels32.into_iter().zip(f32_functions())
-    {
-        let mut paths: Vec<(K32, F32)> = vec![(portable, element)];
-        if avx2 {
-            paths.push((vector, fused));
-        }
-        if avx512 {
-            paths.push((wide, fused));
-        }
-        for (kernel, f) in paths {
-            // SAFETY: the AVX2 (AVX-512) loops only where this CPU has AVX2 and FMA
-            // (AVX-512F)
-            unsafe { kernel(&src, &mut dst) };
-            for (&x, &y) in src.iter().zip(&dst) {
-                assert!(same32(y, f(x)), "{name}({x:e}): {y:e}, not {:e}", f(x));
-            }
-        }
-        // SAFETY: the dispatching kernel is a safe function
-        unsafe { dispatch(&src, &mut dst) };
-        for (&x, &y) in src.iter().zip(&dst) {
-            assert!(
-                same32(y, element(x)) || same32(y, fused(x)),
-                "{name}({x:e}): {y:e}"
-            );
-        }
+    for (kernels, (name, element, fused, _)) in kernels32.into_iter().zip(f32_functions()) {
+        check_kernels(name, &src, kernels, (element, fused), same32);
     }
 
     let src = slice_inputs(f64::from_bits, &F64_SPECIALS);
-    let mut dst = vec![0.0; src.len()];
     let kernels64: [(K64, K64, K64, K64); 7] = [
         (
             exp_f64_slice,
@@ -621,31 +639,7 @@ fn slice_kernels_are_the_element_functions() {
             softplus_f64_avx512,
         ),
     ];
-    for ((dispatch, portable, vector, wide), (name, element, fused, ..)) in
-        kernels64.into_iter().zip(f64_functions())
-    {
-        let mut paths: Vec<(K64, F64)> = vec![(portable, element)];
-        if avx2 {
-            paths.push((vector, fused));
-        }
-        if avx512 {
-            paths.push((wide, fused));
-        }
-        for (kernel, f) in paths {
-            // SAFETY: the AVX2 (AVX-512) loops only where this CPU has AVX2 and FMA
-            // (AVX-512F)
-            unsafe { kernel(&src, &mut dst) };
-            for (&x, &y) in src.iter().zip(&dst) {
-                assert!(same64(y, f(x)), "{name}({x:e}): {y:e}, not {:e}", f(x));
-            }
-        }
-        // SAFETY: the dispatching kernel is a safe function
-        unsafe { dispatch(&src, &mut dst) };
-        for (&x, &y) in src.iter().zip(&dst) {
-            assert!(
-                same64(y, element(x)) || same64(y, fused(x)),
-                "{name}({x:e}): {y:e}"
-            );
-        }
+    for (kernels, (name, element, fused, ..)) in kernels64.into_iter().zip(f64_functions()) {
+        check_kernels(name, &src, kernels, (element, fused), same64);
     }
 }
