@@ -347,12 +347,7 @@ impl<'t, T: Float> Var<'t, T> {
         let resume = if seed.ndim() == 0 && tape.watcher().is_none() {
             scalar::scalar_sweep(tape, self.id, seed.item(), 0, leaves, &mut by_leaf)
         } else {
-            let mut pending = vec![None; self.id as usize + 1];
-            pending[self.id as usize] = Some(seed);
-            Some(Resume {
-                pending,
-                top: self.id,
-            })
+            Some(Resume::seeded(self.id, seed))
         };
         if let Some(resume) = resume {
             let mut runner = Eager::new(self.tape);

@@ -61,17 +61,9 @@ pub(super) fn sweep<T: Float, R: VjpRunner<T>>(
     keep: impl Fn(NodeId, NodeKind) -> bool,
     runner: &mut R,
 ) -> Vec<(NodeId, R::Grad)> {
-    let mut pending: Vec<Option<R::Grad>> = vec![None; root as usize + 1];
-    pending[root as usize] = Some(seed);
     let mut kept = Vec::new();
-    sweep_from(
-        tape,
-        Resume { pending, top: root },
-        lowest,
-        keep,
-        runner,
-        &mut kept,
-    );
+    let start = Resume::seeded(root, seed);
+    sweep_from(tape, start, lowest, keep, runner, &mut kept);
     kept
 }
 
@@ -80,6 +72,15 @@ pub(super) fn sweep<T: Float, R: VjpRunner<T>>(
 pub(super) struct Resume<G> {
     pub(super) pending: Vec<Option<G>>,
     pub(super) top: NodeId,
+}
+
+impl<G: Clone> Resume<G> {
+    /// The start of a sweep: only `root` reached, with cotangent `seed`.
+    pub(super) fn seeded(root: NodeId, seed: G) -> Self {
+        let mut pending = vec![None; root as usize + 1];
+        pending[root as usize] = Some(seed);
+        Resume { pending, top: root }
+    }
 }
 
 /// [`sweep`] from a point another loop stopped at (the scalar loop, `scalar.rs`): visits
