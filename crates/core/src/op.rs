@@ -119,9 +119,11 @@ pub trait Op<T: Float>: 'static {
     /// so that `dy · pᵢ` is what [`vjp`](Self::vjp) computes, to the bit. Unused entries
     /// are ignored (one input: `[p, 0]`).
     ///
+    /// The tape asks for them when it records such a node, and
     /// [`Var::backward`](crate::Var::backward) then multiplies instead of running the VJP
     /// as ops: on scalar code that is most of a first-order sweep's cost (the local
-    /// partials of a Jacobian-taping tape). [`Tape::grad`](crate::Tape::grad) always runs
+    /// partials of a Jacobian-taping tape). Keep it cheap: it runs at every recorded
+    /// scalar node, whether or not a sweep follows. [`Tape::grad`](crate::Tape::grad) always runs
     /// the VJP, so higher orders are unchanged. `None`, the default, runs the VJP; ops
     /// whose VJP divides, or multiplies by more than one factor, keep it. For `cube` above
     /// (`dy * x * x * 3`, three products): `None`.

@@ -1,7 +1,6 @@
 //! The tensor sweep's runner (`Var::backward`): gradients are tensors, each VJP is
 //! evaluated in values-only mode and forgotten after its node.
 
-use super::scalar::node_partials;
 use super::sweep::{gradient_values, with_node_vjp, PerInput, VjpRunner};
 use crate::tape::NodeId;
 use crate::{Float, Tape, Tensor, Var};
@@ -104,9 +103,9 @@ impl<T: Float> VjpRunner<T> for Eager<'_, T> {
     }
 }
 
-/// Node `id`'s gradients `dy · pᵢ` from its op's [`scalar_partials`](crate::Op::scalar_partials),
-/// when the node, its inputs (at most two) and `dy` are all rank 0 and the op gives them;
-/// `None` otherwise, and the VJP runs.
+/// Node `id`'s gradients `dy · pᵢ` from the partials it kept when it was recorded (its
+/// op's [`scalar_partials`](crate::Op::scalar_partials), on single numbers), when `dy` is
+/// rank 0 too; `None` otherwise, and the VJP runs.
 ///
 /// # Design
 /// On scalar code this is most of a first-order sweep: no cotangent pushed on the tape, no
@@ -124,7 +123,7 @@ fn scalar_partials<T: Float>(
     }
     let nodes = tape.nodes.borrow();
     let node = &nodes[id as usize];
-    let partials = node_partials(node, &tape.values.borrow(), id)?;
+    let partials = node.partials?;
     let d = dy.item();
     // pushed, not collected: SmallVec's generic `extend` is measurably slower
     let mut out = PerInput::new();

@@ -1,7 +1,8 @@
 //! The first-order sweep's scalar loop: where the cotangents are single numbers and each
-//! op gives its [`scalar_partials`](crate::Op::scalar_partials), `backward()` runs this
-//! loop over plain numbers (Jacobian taping: `x̄ᵢ += ȳ · ∂y/∂xᵢ`) and hands whatever is
-//! left to the generic sweep at the first node it cannot take.
+//! op node holds its local partials (taken from
+//! [`scalar_partials`](crate::Op::scalar_partials) when it was recorded), `backward()`
+//! runs this loop over plain numbers (Jacobian taping: `x̄ᵢ += ȳ · ∂y/∂xᵢ`) and hands
+//! whatever is left to the generic sweep at the first node it cannot take.
 //!
 //! # Design
 //! The loop is the generic sweep (`sweep.rs`) specialised: the same nodes in the same
@@ -9,30 +10,12 @@
 //! generic sweep's bit for bit. What it saves is the generic sweep's per-node work: a
 //! tensor per cotangent, a borrow of the tape per access, a call into the runner. Here the
 //! tape is borrowed once for the whole loop, which is sound because nothing in the loop
-//! records: `scalar_partials` reads numbers and returns two.
+//! records; and it reads only the node records, never the values, whose partials and
+//! inputs' needs were noted when the node was recorded.
 
 use super::sweep::Resume;
-use crate::tape::{Node, NodeId, NodeKind};
+use crate::tape::{NodeId, NodeKind};
 use crate::{Float, Tape, Tensor};
-
-/// The partials `∂y/∂xᵢ` of op node `id` when it, its inputs (at most two) are rank 0 and
-/// its op gives them; `None` otherwise.
-pub(super) fn node_partials<T: Float>(
-    node: &Node<T>,
-    values: &[Tensor<T>],
-    id: NodeId,
-) -> Option<[T; 2]> {
-    let n = node.inputs.len();
-    if n > 2 {
-        return None;
-    }
-    let y = values[id as usize].rank0()?;
-    let mut xs = [T::ZERO; 2];
-    for (x, &input) in xs.iter_mut().zip(&node.inputs) {
-        *x = values[input as usize].rank0()?;
-    }
-    node.op.as_ref()?.get().scalar_partials(&xs[..n], y)
-}
 
 /// The sweep from `root` (cotangent `seed`) down to `lowest` over numbers, as far as
 /// every reached op node gives its partials, pushing `(id, gradient)` to `kept` for the
@@ -48,7 +31,6 @@ pub(super) fn scalar_sweep<T: Float>(
     kept: &mut Vec<(NodeId, Tensor<T>)>,
 ) -> Option<Resume<Tensor<T>>> {
     let nodes = tape.nodes.borrow();
-    let values = tape.values.borrow();
     let mut adjoint: Vec<Option<T>> = vec![None; root as usize + 1];
     adjoint[root as usize] = Some(seed);
     for id in (lowest..=root).rev() {
@@ -57,7 +39,7 @@ pub(super) fn scalar_sweep<T: Float>(
         };
         let node = &nodes[id as usize];
         let partials = match node.kind {
-            NodeKind::Op => match node_partials(node, &values, id) {
+            NodeKind::Op => match node.partials {
                 Some(p) => Some(p),
                 None => {
                     let pending = adjoint[..=id as usize]
@@ -75,8 +57,8 @@ pub(super) fn scalar_sweep<T: Float>(
         let Some(p) = partials else {
             continue;
         };
-        for (&input, &p) in node.inputs.iter().zip(&p) {
-            if !nodes[input as usize].requires_grad() {
+        for (i, (&input, &p)) in node.inputs.iter().zip(&p).enumerate() {
+            if node.grad_inputs & (1 << i) == 0 {
                 continue;
             }
             let g = d * p;

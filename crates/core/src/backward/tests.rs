@@ -309,3 +309,29 @@ fn the_scalar_loop_and_the_generic_sweep_agree_bit_for_bit() {
     };
     assert_eq!(run(false), run(true));
 }
+
+/// A recorded node of single numbers keeps its op's partials and which of its inputs need
+/// a gradient, for the scalar loop; a node without partials (`sqrt`), a tensor node and a
+/// constant keep none.
+#[test]
+fn scalar_nodes_keep_their_partials_when_recorded() {
+    let tape = Tape::<f64>::new();
+    let x = tape.leaf(Tensor::scalar(3.0));
+    let c = tape.constant(Tensor::scalar(2.0));
+    let v = tape.leaf(Tensor::vector(vec![1.0, 2.0]));
+    let y = x * c;
+    let z = y.sqrt();
+    let w = v * x;
+    let k = c * c;
+    let sum = c + x;
+    let nodes = tape.nodes.borrow();
+    let kept = |v: crate::Var<'_, f64>| {
+        let node = &nodes[v.id as usize];
+        (node.partials, node.grad_inputs)
+    };
+    assert_eq!(kept(y), (Some([2.0, 3.0]), 0b01));
+    assert_eq!(kept(z), (None, 0b1));
+    assert_eq!(kept(w), (None, 0b11));
+    assert_eq!(kept(k), (None, 0));
+    assert_eq!(kept(sum), (Some([1.0, 1.0]), 0b10));
+}

@@ -39,9 +39,30 @@ pub(crate) struct Node<T: Float> {
     pub(crate) inputs: SmallVec<[NodeId; 2]>,
     pub(crate) kind: NodeKind,
     pub(crate) site: &'static Location<'static>,
+    /// The local partials `∂y/∂xᵢ` of an op node whose inputs (at most two) and value are
+    /// single numbers, taken from [`Op::scalar_partials`] when the node is recorded: what
+    /// `backward()` multiplies by instead of running the VJP (Jacobian taping,
+    /// `backward/scalar.rs`). `None` for every other node.
+    pub(crate) partials: Option<[T; 2]>,
+    /// Bit `i` is set when input `i` (of the first two) needs a gradient, so that the
+    /// scalar loop need not look at the input's own record.
+    pub(crate) grad_inputs: u8,
 }
 
 impl<T: Float> Node<T> {
+    /// The record of a node without an op.
+    #[inline]
+    fn plain(kind: NodeKind, site: &'static Location<'static>) -> Self {
+        Node {
+            op: None,
+            inputs: SmallVec::new(),
+            kind,
+            site,
+            partials: None,
+            grad_inputs: 0,
+        }
+    }
+
     pub(crate) fn requires_grad(&self) -> bool {
         self.kind != NodeKind::Constant
     }
@@ -256,7 +277,7 @@ impl<T: Float> Tape<T> {
         kind: NodeKind,
         site: &'static Location<'static>,
     ) -> Var<'_, T> {
-        self.push(value, None, SmallVec::new(), kind, site)
+        self.push(value, kind, site)
     }
 
     /// Runs `f` without recording: every op applied inside yields a constant.
@@ -329,12 +350,28 @@ impl<T: Float> Tape<T> {
         for &x in xs {
             self.check_owns(op.name(), x, site)?;
         }
+        // Recorded only when recording, outside the tensor sweep, and some input needs a
+        // gradient (the node records are not even looked at otherwise).
+        let grad_inputs = if self.recording.get() && !self.values_only.get() {
+            let nodes = self.nodes.borrow();
+            xs.iter().enumerate().fold(0u8, |mask, (i, x)| {
+                let needs = nodes[x.id as usize].requires_grad();
+                mask | (u8::from(needs) << i.min(7))
+            })
+        } else {
+            0
+        };
+        let record = grad_inputs != 0;
         // # Design
-        // `forward` sees only tensors and has no way to reach the tape, so holding a shared
-        // borrow across it is safe and spares cloning the inputs. The common arities are
-        // spelled out so the hot path builds no collection.
-        let value = {
-            let values = self.values.borrow();
+        // `forward` sees only tensors and has no way to reach the tape, so holding the
+        // values' borrow across it is safe and spares cloning the inputs; the result goes
+        // straight into the array under the same borrow. The common arities are spelled
+        // out so the hot path builds no collection. A recorded node of single numbers
+        // takes its local partials now, while its inputs are at hand (Jacobian taping):
+        // the first-order sweep then only multiplies.
+        let mut values = self.values.borrow_mut();
+        let y = {
+            let values = &*values;
             let value = |x: &Var<'t, T>| &values[x.id as usize];
             match xs {
                 [a] => op.forward(&[value(a)]),
@@ -342,60 +379,65 @@ impl<T: Float> Tape<T> {
                 _ => op.forward(&xs.iter().map(value).collect::<Vec<_>>()),
             }
         };
-        let value = value.map_err(|e| Error::from_tensor(op.name(), e, site))?;
-        // Recorded only when recording, outside the tensor sweep, and some input needs a
-        // gradient (the node records are not even looked at otherwise).
-        let record = self.recording.get() && !self.values_only.get() && {
-            let nodes = self.nodes.borrow();
-            xs.iter().any(|x| nodes[x.id as usize].requires_grad())
+        let y = match y {
+            Ok(y) => y,
+            Err(e) => return Err(Error::from_tensor(op.name(), e, site)),
         };
+        let partials = match xs {
+            _ if !record => None,
+            [a] => local_partials(&op, &[&values[a.id as usize]], &y),
+            [a, b] => local_partials(&op, &[&values[a.id as usize], &values[b.id as usize]], &y),
+            _ => None,
+        };
+        let id = push_value_to(&mut values, y);
+        drop(values);
+        let y = Var { tape: self, id };
         // The tensor sweep's intermediates are not nodes: observers see its VJPs instead.
-        let watcher = if self.values_only.get() {
-            None
-        } else {
-            self.watcher()
-        };
-        let y = if record {
+        if self.values_only.get() {
+            return Ok(y);
+        }
+        let watcher = self.watcher();
+        if record {
             let mut inputs = SmallVec::new();
             for x in xs {
                 inputs.push(x.id);
             }
             // The op moves into its node; the observer gets it back from there.
-            let y = self.push(value, Some(StoredOp::new(op)), inputs, NodeKind::Op, site);
+            self.nodes.borrow_mut().push(Node {
+                op: Some(StoredOp::new(op)),
+                inputs,
+                kind: NodeKind::Op,
+                site,
+                partials,
+                grad_inputs,
+            });
             if let Some(w) = watcher {
                 let node = self.node(y.id()).expect("just pushed");
                 w.applied(node.op().expect("op node"), xs, y);
             }
-            y
         } else {
-            let y = self.push(value, None, SmallVec::new(), NodeKind::Constant, site);
+            self.nodes
+                .borrow_mut()
+                .push(Node::plain(NodeKind::Constant, site));
             if let Some(w) = watcher {
                 w.applied(&op, xs, y);
             }
-            y
-        };
+        }
         Ok(y)
     }
 
+    /// A node with a value and no op (a leaf or a constant) or, in the tensor sweep, a
+    /// bare value.
     #[inline]
     fn push(
         &self,
         value: Tensor<T>,
-        op: Option<StoredOp<T>>,
-        inputs: SmallVec<[NodeId; 2]>,
         kind: NodeKind,
         site: &'static Location<'static>,
     ) -> Var<'_, T> {
-        let mut values = self.values.borrow_mut();
-        let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
-        values.push(value);
+        let id = push_value_to(&mut self.values.borrow_mut(), value);
         if !self.values_only.get() {
-            self.nodes.borrow_mut().push(Node {
-                op,
-                inputs,
-                kind,
-                site,
-            });
+            self.nodes.borrow_mut().push(Node::plain(kind, site));
         }
         Var { tape: self, id }
     }
@@ -481,5 +523,25 @@ impl<T: Float> Tape<T> {
     /// Drops the values past `len` (the tensor sweep's intermediates).
     pub(crate) fn truncate_values(&self, len: usize) {
         self.values.borrow_mut().truncate(len);
+    }
+}
+
+/// Appends a value, returning its node id.
+#[inline]
+fn push_value_to<T: Float>(values: &mut Vec<Tensor<T>>, value: Tensor<T>) -> NodeId {
+    let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
+    values.push(value);
+    id
+}
+
+/// The local partials of an op applied to `xs` with value `y`, when all are single
+/// numbers and the op gives them ([`Op::scalar_partials`]).
+#[inline]
+fn local_partials<T: Float>(op: &impl Op<T>, xs: &[&Tensor<T>], y: &Tensor<T>) -> Option<[T; 2]> {
+    let y = y.rank0()?;
+    match xs {
+        [a] => op.scalar_partials(&[a.rank0()?], y),
+        [a, b] => op.scalar_partials(&[a.rank0()?, b.rank0()?], y),
+        _ => None,
     }
 }
