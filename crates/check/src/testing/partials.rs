@@ -1,6 +1,8 @@
-//! The kit's check of an op's [`scalar_partials`](tapegrad_core::Op::scalar_partials):
-//! where it gives them, `backward()` (which applies them) and `Tape::grad` (which runs the
-//! VJP) must give the same numbers, bit for bit.
+//! The kit's checks of an op's shortcuts on single numbers:
+//! [`scalar_forward`](tapegrad_core::Op::scalar_forward) must be `forward`'s value, and
+//! where it gives [`scalar_partials`](tapegrad_core::Op::scalar_partials), `backward()`
+//! (which applies them) and `Tape::grad` (which runs the VJP) must give the same numbers,
+//! bit for bit.
 
 use tapegrad_core::{Op, Tape, Tensor};
 
@@ -31,4 +33,28 @@ pub(crate) fn mismatch<O: Op<f64>>(make: &dyn Fn() -> O, xs: &[Tensor<f64>]) -> 
         }
     }
     None
+}
+
+/// How the op's [`scalar_forward`](Op::scalar_forward) differs from its `forward` at `xs`
+/// made rank 0 (the first element of each input), described; `None` when they agree, the
+/// op gives no `scalar_forward`, or `forward` refuses.
+pub(crate) fn forward_mismatch<O: Op<f64>>(
+    make: &dyn Fn() -> O,
+    xs: &[Tensor<f64>],
+) -> Option<String> {
+    let points: Vec<f64> = xs
+        .iter()
+        .map(|x| x.as_slice().first().copied())
+        .collect::<Option<_>>()?;
+    let fast = make().scalar_forward(&points)?;
+    let tensors: Vec<Tensor<f64>> = points.iter().map(|&v| Tensor::scalar(v)).collect();
+    let refs: Vec<&Tensor<f64>> = tensors.iter().collect();
+    let y = make().forward(&refs).ok()?.item();
+    let same = fast.to_bits() == y.to_bits() || (fast.is_nan() && y.is_nan());
+    (!same).then(|| {
+        format!(
+            "its scalar_forward gives {fast} at {points:?}, its forward {y}: `scalar_forward` \
+             must be forward's value, to the bit"
+        )
+    })
 }

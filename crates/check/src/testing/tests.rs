@@ -265,3 +265,30 @@ fn kit_catches_scalar_partials_that_are_not_the_vjps() {
         .unwrap_err();
     assert!(failure.what.contains("scalar partials"), "{failure}");
 }
+
+/// `y = 2x` whose `scalar_forward` is wrong (`3x`): the kit must catch it.
+struct DoubleWithWrongScalarForward;
+
+impl<T: Float> Op<T> for DoubleWithWrongScalarForward {
+    fn name(&self) -> &str {
+        "double"
+    }
+    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
+        Ok(xs[0].map(|x| x + x))
+    }
+    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
+        [Some(dy * T::from_f64(2.0))].into()
+    }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0] * T::from_f64(3.0))
+    }
+}
+
+#[test]
+fn kit_catches_a_scalar_forward_that_is_not_forwards_value() {
+    let failure = check_op(1, || DoubleWithWrongScalarForward)
+        .cases(4)
+        .run()
+        .unwrap_err();
+    assert!(failure.what.contains("scalar_forward"), "{failure}");
+}

@@ -33,3 +33,105 @@ pub(crate) fn batch_axes<T: crate::Float>(
     let (dy, y) = (dy.shape(), y.shape());
     dy[..dy.len() - y.len()].iter().copied().collect()
 }
+
+#[cfg(test)]
+mod scalar_forward_tests {
+    use crate::{Float, Tape, Tensor, Var};
+
+    type Unary<T> = for<'t> fn(Var<'t, T>) -> Var<'t, T>;
+    type Binary<T> = for<'t> fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T>;
+
+    /// Every op with a `scalar_forward`, on rank 0 (where the tape takes it) against the
+    /// same op on one-element vectors (where it runs `forward`), bit for bit, at ordinary
+    /// and edge points.
+    fn check<T: Float>() {
+        let unary: [(&str, Unary<T>); 22] = [
+            ("abs", |x| x.abs()),
+            ("cos", |x| x.cos()),
+            ("exp", |x| x.exp()),
+            ("expm1", |x| x.expm1()),
+            ("log", |x| x.log()),
+            ("log1p", |x| x.log1p()),
+            ("neg", |x| -x),
+            ("powf", |x| x.powf(T::from_f64(1.5))),
+            ("powi", |x| x.powi(3)),
+            ("recip", |x| x.recip()),
+            ("relu", |x| x.relu()),
+            ("sigmoid", |x| x.sigmoid()),
+            ("sign", |x| x.sign()),
+            ("sin", |x| x.sin()),
+            ("softplus", |x| x.softplus()),
+            ("sqrt", |x| x.sqrt()),
+            ("tan", |x| x.tan()),
+            ("tanh", |x| x.tanh()),
+            ("add_scalar", |x| x + T::from_f64(0.3)),
+            ("mul_scalar", |x| x * T::from_f64(-1.7)),
+            ("x_over_scalar", |x| x / T::from_f64(3.0)),
+            ("scalar_over_x", |x| {
+                x.tape()
+                    .apply(super::binary::ScalarOverX(T::from_f64(3.0)), &[x])
+            }),
+        ];
+        let binary: [(&str, Binary<T>); 8] = [
+            ("add", |a, b| a + b),
+            ("sub", |a, b| a - b),
+            ("mul", |a, b| a * b),
+            ("div", |a, b| a / b),
+            ("maximum", |a, b| a.maximum(b)),
+            ("minimum", |a, b| a.minimum(b)),
+            ("pow", |a, b| a.pow(b)),
+            ("tanh_grad", |a, b| {
+                a.tape().apply(super::unary::TanhGrad, &[a, b])
+            }),
+        ];
+        let points = [
+            0.7,
+            -1.3,
+            0.0,
+            -0.0,
+            1e-30,
+            2.5,
+            40.0,
+            -90.0,
+            1e30,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let same =
+            |a: T, b: T| a.to_f64().to_bits() == b.to_f64().to_bits() || (a.is_nan() && b.is_nan());
+        let rank0 = |v: f64| Tensor::scalar(T::from_f64(v));
+        let rank1 = |v: f64| Tensor::vector(vec![T::from_f64(v)]);
+        for &x in &points {
+            for (name, f) in unary {
+                let tape = Tape::<T>::new();
+                let fast = f(tape.leaf(rank0(x))).item();
+                let full = f(tape.leaf(rank1(x))).value().as_slice()[0];
+                assert!(same(fast, full), "{name} at {x}: {fast:?} against {full:?}");
+            }
+            for &y in &points {
+                for (name, f) in binary {
+                    let tape = Tape::<T>::new();
+                    let fast = f(tape.leaf(rank0(x)), tape.leaf(rank0(y))).item();
+                    let full = f(tape.leaf(rank1(x)), tape.leaf(rank1(y)))
+                        .value()
+                        .as_slice()[0];
+                    assert!(
+                        same(fast, full),
+                        "{name} at ({x}, {y}): {fast:?} against {full:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scalar_forward_is_forward_to_the_bit_f64() {
+        check::<f64>();
+    }
+
+    #[test]
+    fn scalar_forward_is_forward_to_the_bit_f32() {
+        check::<f32>();
+    }
+}

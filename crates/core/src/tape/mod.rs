@@ -366,28 +366,48 @@ impl<T: Float> Tape<T> {
         // `forward` sees only tensors and has no way to reach the tape, so holding the
         // values' borrow across it is safe and spares cloning the inputs; the result goes
         // straight into the array under the same borrow. The common arities are spelled
-        // out so the hot path builds no collection. A recorded node of single numbers
-        // takes its local partials now, while its inputs are at hand (Jacobian taping):
-        // the first-order sweep then only multiplies.
+        // out so the hot path builds no collection. On single numbers, an op that gives
+        // `scalar_forward` computes without tensors (scalar code spends most of its
+        // recording here otherwise). A recorded node of single numbers takes its local
+        // partials now, while its inputs are at hand (Jacobian taping): the first-order
+        // sweep then only multiplies.
         let mut values = self.values.borrow_mut();
-        let y = {
-            let values = &*values;
-            let value = |x: &Var<'t, T>| &values[x.id as usize];
-            match xs {
-                [a] => op.forward(&[value(a)]),
-                [a, b] => op.forward(&[value(a), value(b)]),
-                _ => op.forward(&xs.iter().map(value).collect::<Vec<_>>()),
+        // single numbers in, and the op computes on numbers: no tensor is built but the result
+        let scalar = scalar_inputs(&values, xs)
+            .and_then(|(ins, n)| Some((op.scalar_forward(&ins[..n])?, ins, n)));
+        let (y, partials) = match scalar {
+            Some((y, ins, n)) => {
+                let partials = if record {
+                    op.scalar_partials(&ins[..n], y)
+                } else {
+                    None
+                };
+                (Tensor::scalar(y), partials)
             }
-        };
-        let y = match y {
-            Ok(y) => y,
-            Err(e) => return Err(Error::from_tensor(op.name(), e, site)),
-        };
-        let partials = match xs {
-            _ if !record => None,
-            [a] => local_partials(&op, &[&values[a.id as usize]], &y),
-            [a, b] => local_partials(&op, &[&values[a.id as usize], &values[b.id as usize]], &y),
-            _ => None,
+            _ => {
+                let y = {
+                    let values = &*values;
+                    let value = |x: &Var<'t, T>| &values[x.id as usize];
+                    match xs {
+                        [a] => op.forward(&[value(a)]),
+                        [a, b] => op.forward(&[value(a), value(b)]),
+                        _ => op.forward(&xs.iter().map(value).collect::<Vec<_>>()),
+                    }
+                };
+                let y = match y {
+                    Ok(y) => y,
+                    Err(e) => return Err(Error::from_tensor(op.name(), e, site)),
+                };
+                let partials = match xs {
+                    _ if !record => None,
+                    [a] => local_partials(&op, &[&values[a.id as usize]], &y),
+                    [a, b] => {
+                        local_partials(&op, &[&values[a.id as usize], &values[b.id as usize]], &y)
+                    }
+                    _ => None,
+                };
+                (y, partials)
+            }
         };
         let id = push_value_to(&mut values, y);
         drop(values);
@@ -523,6 +543,22 @@ impl<T: Float> Tape<T> {
     /// Drops the values past `len` (the tensor sweep's intermediates).
     pub(crate) fn truncate_values(&self, len: usize) {
         self.values.borrow_mut().truncate(len);
+    }
+}
+
+/// The inputs' numbers when there are at most two and each is a single number.
+#[inline]
+fn scalar_inputs<T: Float>(values: &[Tensor<T>], xs: &[Var<'_, T>]) -> Option<([T; 2], usize)> {
+    match xs {
+        [a] => Some(([values[a.id as usize].rank0()?, T::ZERO], 1)),
+        [a, b] => Some((
+            [
+                values[a.id as usize].rank0()?,
+                values[b.id as usize].rank0()?,
+            ],
+            2,
+        )),
+        _ => None,
     }
 }
 

@@ -20,6 +20,9 @@ impl<T: Float> Op<T> for Maximum {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(pick(xs[0], xs[1], xs[0] > xs[1]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |a, b| pick(a, b, a > b))
     }

@@ -27,6 +27,9 @@ impl<T: Float> Op<T> for AddScalar<T> {
     fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
         Some([T::ONE, T::ZERO])
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0] + self.0)
+    }
     fn vjp_batches(&self) -> bool {
         true
     }
@@ -56,6 +59,9 @@ impl<T: Float> Op<T> for MulScalar<T> {
     }
     fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
         Some([self.0, T::ZERO])
+    }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0] * self.0)
     }
     fn vjp_batches(&self) -> bool {
         true
@@ -87,6 +93,9 @@ impl<T: Float> Op<T> for XOverScalar<T> {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0] / self.0)
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;
         Ok(xs[0].map(|x| x / c))
@@ -113,6 +122,9 @@ impl<T: Float> Op<T> for ScalarOverX<T> {
     }
     fn vjp_batches(&self) -> bool {
         true
+    }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(self.0 / xs[0])
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         let c = self.0;

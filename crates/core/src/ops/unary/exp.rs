@@ -16,6 +16,9 @@ impl<T: Float> Op<T> for Exp {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(super::at_one(T::exp_slice, xs[0]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::exp_slice))
     }

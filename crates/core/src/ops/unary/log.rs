@@ -17,6 +17,9 @@ impl<T: Float> Op<T> for Log {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(super::at_one(T::ln_slice, xs[0]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::ln_slice))
     }

@@ -18,6 +18,9 @@ impl<T: Float> Op<T> for Log1p {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(super::at_one(T::ln_1p_slice, xs[0]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::ln_1p_slice))
     }

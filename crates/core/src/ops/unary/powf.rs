@@ -24,6 +24,9 @@ impl<T: Float> Op<T> for Powf<T> {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0].powf(self.p))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| x.powf(self.p)))
     }

@@ -21,6 +21,9 @@ impl<T: Float> Op<T> for Powi {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[0].powi(self.n))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| x.powi(self.n)))
     }

@@ -16,6 +16,9 @@ impl<T: Float> Op<T> for Recip {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(T::ONE / xs[0])
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(|x| T::ONE / x))
     }

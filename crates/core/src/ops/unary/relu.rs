@@ -25,6 +25,9 @@ impl<T: Float> Op<T> for Relu {
     fn scalar_partials(&self, _xs: &[T], y: T) -> Option<[T; 2]> {
         Some([super::sign::sign(y), T::ZERO])
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(relu(xs[0]))
+    }
     fn vjp_batches(&self) -> bool {
         true
     }

@@ -21,6 +21,9 @@ impl<T: Float> Op<T> for Sign {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(sign(xs[0]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map(sign))
     }

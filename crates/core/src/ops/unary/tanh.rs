@@ -23,6 +23,9 @@ impl<T: Float> Op<T> for Tanh {
     fn vjp_batches(&self) -> bool {
         true
     }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(super::at_one(T::tanh_slice, xs[0]))
+    }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         Ok(xs[0].map_slices(T::tanh_slice))
     }
@@ -60,6 +63,9 @@ impl<T: Float> Op<T> for TanhGrad {
     }
     fn vjp_batches(&self) -> bool {
         true
+    }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        Some(xs[1] * (T::ONE - xs[0] * xs[0]))
     }
     fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
         xs[0].zip_map(xs[1], |y, dy| dy * (T::ONE - y * y))
