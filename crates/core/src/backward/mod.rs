@@ -341,23 +341,28 @@ impl<'t, T: Float> Var<'t, T> {
             None => unit_seed(self, "backward", site)?,
         };
         let leaves = |_, kind| kind == NodeKind::Leaf;
-        let mut by_leaf = Vec::new();
-        // Scalar code runs as far as it goes over plain numbers (`scalar.rs`), observed
-        // tapes always in the generic sweep, which shows observers every VJP.
-        let resume = if seed.ndim() == 0 && tape.watcher().is_none() {
-            scalar::scalar_sweep(tape, self.id, seed.item(), 0, leaves, &mut by_leaf)
-        } else {
-            Some(Resume::seeded(self.id, seed))
-        };
-        if let Some(resume) = resume {
-            let mut runner = Eager::new(self.tape);
-            sweep_from(self.tape, resume, 0, leaves, &mut runner, &mut by_leaf);
-        }
-        by_leaf.reverse();
-        Ok(Grads {
+        let grads = |by_leaf| Grads {
             identity: tape.identity(),
             by_leaf,
             placeholder: false,
-        })
+        };
+        // Scalar code runs as far as it goes over plain numbers (`scalar.rs`), observed
+        // tapes always in the generic sweep, which shows observers every VJP. Both keep
+        // the leaves' gradients by descending id; `Grads` holds them ascending.
+        let (resume, mut by_leaf) = if seed.ndim() == 0 && tape.watcher().is_none() {
+            let mut numbers = Vec::new();
+            let resume = scalar::scalar_sweep(tape, self.id, seed.item(), 0, leaves, &mut numbers);
+            let as_tensor = |&(id, g): &(NodeId, T)| (id, Tensor::scalar(g));
+            match resume {
+                None => return Ok(grads(numbers.iter().rev().map(as_tensor).collect())),
+                Some(resume) => (resume, numbers.iter().map(as_tensor).collect()),
+            }
+        } else {
+            (Resume::seeded(self.id, seed), Vec::new())
+        };
+        let mut runner = Eager::new(self.tape);
+        sweep_from(self.tape, resume, 0, leaves, &mut runner, &mut by_leaf);
+        by_leaf.reverse();
+        Ok(grads(by_leaf))
     }
 }

@@ -28,7 +28,7 @@ pub(super) fn scalar_sweep<T: Float>(
     seed: T,
     lowest: NodeId,
     keep: impl Fn(NodeId, NodeKind) -> bool,
-    kept: &mut Vec<(NodeId, Tensor<T>)>,
+    kept: &mut Vec<(NodeId, T)>,
 ) -> Option<Resume<Tensor<T>>> {
     let nodes = tape.nodes.borrow();
     let mut adjoint: Vec<Option<T>> = vec![None; root as usize + 1];
@@ -52,7 +52,7 @@ pub(super) fn scalar_sweep<T: Float>(
             _ => None,
         };
         if keep(id, node.kind) {
-            kept.push((id, Tensor::scalar(d)));
+            kept.push((id, d));
         }
         let Some(p) = partials else {
             continue;
