@@ -372,9 +372,9 @@ impl<T: Float> Tape<T> {
         // partials now, while its inputs are at hand (Jacobian taping): the first-order
         // sweep then only multiplies.
         let mut values = self.values.borrow_mut();
-        // single numbers in, and the op computes on numbers: no tensor is built but the result
-        let scalar = scalar_inputs(&values, xs)
-            .and_then(|(ins, n)| Some((op.scalar_forward(&ins[..n])?, ins, n)));
+        // single numbers in and an op that computes on numbers: no tensor but the result
+        let numbers = scalar_inputs(&values, xs);
+        let scalar = numbers.and_then(|(ins, n)| Some((op.scalar_forward(&ins[..n])?, ins, n)));
         let (y, partials) = match scalar {
             Some((y, ins, n)) => {
                 let partials = if record {
@@ -398,12 +398,8 @@ impl<T: Float> Tape<T> {
                     Ok(y) => y,
                     Err(e) => return Err(Error::from_tensor(op.name(), e, site)),
                 };
-                let partials = match xs {
-                    _ if !record => None,
-                    [a] => local_partials(&op, &[&values[a.id as usize]], &y),
-                    [a, b] => {
-                        local_partials(&op, &[&values[a.id as usize], &values[b.id as usize]], &y)
-                    }
+                let partials = match (numbers, y.rank0()) {
+                    (Some((ins, n)), Some(y0)) if record => op.scalar_partials(&ins[..n], y0),
                     _ => None,
                 };
                 (y, partials)
@@ -568,16 +564,4 @@ fn push_value_to<T: Float>(values: &mut Vec<Tensor<T>>, value: Tensor<T>) -> Nod
     let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
     values.push(value);
     id
-}
-
-/// The local partials of an op applied to `xs` with value `y`, when all are single
-/// numbers and the op gives them ([`Op::scalar_partials`]).
-#[inline]
-fn local_partials<T: Float>(op: &impl Op<T>, xs: &[&Tensor<T>], y: &Tensor<T>) -> Option<[T; 2]> {
-    let y = y.rank0()?;
-    match xs {
-        [a] => op.scalar_partials(&[a.rank0()?], y),
-        [a, b] => op.scalar_partials(&[a.rank0()?, b.rank0()?], y),
-        _ => None,
-    }
 }
