@@ -9,10 +9,7 @@ use tapegrad_core::{Op, Tape, Tensor};
 /// What differs between the two sweeps through the op at `xs` made rank 0 (the first
 /// element of each input), described; `None` when they agree or the op gives no partials.
 pub(crate) fn mismatch<O: Op<f64>>(make: &dyn Fn() -> O, xs: &[Tensor<f64>]) -> Option<String> {
-    let points: Vec<f64> = xs
-        .iter()
-        .map(|x| x.as_slice().first().copied())
-        .collect::<Option<_>>()?;
+    let points = first_elements(xs)?;
     let tape = Tape::<f64>::new();
     let leaves: Vec<_> = points
         .iter()
@@ -25,7 +22,7 @@ pub(crate) fn mismatch<O: Op<f64>>(make: &dyn Fn() -> O, xs: &[Tensor<f64>]) -> 
     let vjp = tape.try_grad(y, Some(tape.constant(seed)), &leaves).ok()?;
     for (i, (&x, r)) in leaves.iter().zip(vjp).enumerate() {
         let (f, r) = (fast.wrt(x).item(), r.item());
-        if f.to_bits() != r.to_bits() && !(f.is_nan() && r.is_nan()) {
+        if !same_bits(f, r) {
             return Some(format!(
                 "its scalar partials give input {i}'s gradient {f} at {points:?}, its VJP {r}: \
                  `scalar_partials` must be the VJP's one factor"
@@ -42,19 +39,26 @@ pub(crate) fn forward_mismatch<O: Op<f64>>(
     make: &dyn Fn() -> O,
     xs: &[Tensor<f64>],
 ) -> Option<String> {
-    let points: Vec<f64> = xs
-        .iter()
-        .map(|x| x.as_slice().first().copied())
-        .collect::<Option<_>>()?;
+    let points = first_elements(xs)?;
     let fast = make().scalar_forward(&points)?;
     let tensors: Vec<Tensor<f64>> = points.iter().map(|&v| Tensor::scalar(v)).collect();
     let refs: Vec<&Tensor<f64>> = tensors.iter().collect();
     let y = make().forward(&refs).ok()?.item();
-    let same = fast.to_bits() == y.to_bits() || (fast.is_nan() && y.is_nan());
-    (!same).then(|| {
+    (!same_bits(fast, y)).then(|| {
         format!(
             "its scalar_forward gives {fast} at {points:?}, its forward {y}: `scalar_forward` \
              must be forward's value, to the bit"
         )
     })
+}
+
+/// The first element of each input: the single numbers both checks run the op at;
+/// `None` when an input is empty.
+fn first_elements(xs: &[Tensor<f64>]) -> Option<Vec<f64>> {
+    xs.iter().map(|x| x.as_slice().first().copied()).collect()
+}
+
+/// Equal to the bit, or both NaN (whose payloads may differ).
+fn same_bits(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
