@@ -239,10 +239,19 @@ fn kit_catches_a_structure_that_hides_derivatives() {
     );
 }
 
-/// `y = 2x` whose scalar partial is wrong (3): the kit must catch it.
-struct DoubleWithWrongPartial;
+/// Which of its shortcuts on single numbers [`DoubleWithWrong`] gets wrong.
+#[derive(Clone, Copy, PartialEq)]
+enum Shortcut {
+    /// `scalar_partials` gives 3 for 2.
+    Partial,
+    /// `scalar_forward` gives `3x` for `2x`.
+    ScalarForward,
+}
 
-impl<T: Float> Op<T> for DoubleWithWrongPartial {
+/// `y = 2x` with one shortcut on single numbers wrong: the kit must catch it.
+struct DoubleWithWrong(Shortcut);
+
+impl<T: Float> Op<T> for DoubleWithWrong {
     fn name(&self) -> &str {
         "double"
     }
@@ -253,40 +262,25 @@ impl<T: Float> Op<T> for DoubleWithWrongPartial {
         [Some(dy * T::from_f64(2.0))].into()
     }
     fn scalar_partials(&self, _xs: &[T], _y: T) -> Option<[T; 2]> {
-        Some([T::from_f64(3.0), T::ZERO])
+        (self.0 == Shortcut::Partial).then(|| [T::from_f64(3.0), T::ZERO])
+    }
+    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
+        (self.0 == Shortcut::ScalarForward).then(|| xs[0] * T::from_f64(3.0))
     }
 }
 
 #[test]
 fn kit_catches_scalar_partials_that_are_not_the_vjps() {
-    let failure = check_op(1, || DoubleWithWrongPartial)
+    let failure = check_op(1, || DoubleWithWrong(Shortcut::Partial))
         .cases(4)
         .run()
         .unwrap_err();
     assert!(failure.what.contains("scalar partials"), "{failure}");
 }
 
-/// `y = 2x` whose `scalar_forward` is wrong (`3x`): the kit must catch it.
-struct DoubleWithWrongScalarForward;
-
-impl<T: Float> Op<T> for DoubleWithWrongScalarForward {
-    fn name(&self) -> &str {
-        "double"
-    }
-    fn forward(&self, xs: &[&Tensor<T>]) -> Result<Tensor<T>, TensorError> {
-        Ok(xs[0].map(|x| x + x))
-    }
-    fn vjp<'t>(&self, _xs: &[Var<'t, T>], _y: Var<'t, T>, dy: Var<'t, T>) -> InputGrads<'t, T> {
-        [Some(dy * T::from_f64(2.0))].into()
-    }
-    fn scalar_forward(&self, xs: &[T]) -> Option<T> {
-        Some(xs[0] * T::from_f64(3.0))
-    }
-}
-
 #[test]
 fn kit_catches_a_scalar_forward_that_is_not_forwards_value() {
-    let failure = check_op(1, || DoubleWithWrongScalarForward)
+    let failure = check_op(1, || DoubleWithWrong(Shortcut::ScalarForward))
         .cases(4)
         .run()
         .unwrap_err();
