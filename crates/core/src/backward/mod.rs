@@ -17,6 +17,7 @@ mod scalar;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod wanted;
 
 pub use grads::Grads;
 
@@ -28,6 +29,7 @@ use eager::Eager;
 use recorded::Recorded;
 use std::panic::Location;
 use sweep::{sweep, sweep_from, Resume};
+use wanted::{kept_for, Wanted};
 
 impl<T: Float> Tape<T> {
     /// Gradients of `y` (which must have one element) with respect to each of `xs`,
@@ -86,19 +88,19 @@ impl<T: Float> Tape<T> {
             None => self.constant_at(unit_seed(y, "grad", site)?, site),
         };
         let lowest = xs.iter().map(|x| x.id).min().unwrap_or(y.id).min(y.id);
-        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
+        let wanted = Wanted::new(xs.iter().map(|x| x.id), lowest, y.id);
         let kept = sweep(
             self,
             y.id,
             seed,
             lowest,
-            |id, _| wanted.contains(&id),
+            |id, _| wanted.contains(id),
             &mut Recorded { tape: self },
         );
         Ok(xs
             .iter()
-            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
-                Some(&(_, g)) => g,
+            .map(|x| match kept_for(&kept, x.id) {
+                Some(&g) => g,
                 None => self.constant_at(Tensor::zeros(&x.shape()), site),
             })
             .collect())
@@ -286,21 +288,21 @@ impl<'t, T: Float> Var<'t, T> {
             .min()
             .unwrap_or(self.id)
             .min(self.id);
-        let wanted: Vec<NodeId> = xs.iter().map(|x| x.id).collect();
+        let wanted = Wanted::new(xs.iter().map(|x| x.id), lowest, self.id);
         let mut runner = Batched::new(tape, k);
         let kept = sweep(
             tape,
             self.id,
             seeds,
             lowest,
-            |id, _| wanted.contains(&id),
+            |id, _| wanted.contains(id),
             &mut runner,
         );
         drop(runner);
         Ok(xs
             .iter()
-            .map(|x| match kept.iter().find(|(id, _)| *id == x.id) {
-                Some((_, g)) => g.clone(),
+            .map(|x| match kept_for(&kept, x.id) {
+                Some(g) => g.clone(),
                 None => zeros(x),
             })
             .collect())
