@@ -29,6 +29,35 @@ unsafe fn view<T: Float, O: Op<T>>(buf: *const Buf) -> *const dyn Op<T> {
 }
 
 impl<T: Float> StoredOp<T> {
+    /// Writes `Some(op)`, stored, to `dst` in place: the op is written straight into the
+    /// inline buffer there. A `StoredOp` built and then moved was assembled on the stack
+    /// with narrow stores and read back in 16-byte pieces, which the processor stalls on.
+    ///
+    /// # Safety
+    /// `dst` must be valid for writes and aligned; what it held is overwritten without
+    /// being dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn write_some<O: Op<T>>(dst: *mut Option<Self>, op: O) {
+        if size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>() {
+            // SAFETY: `dst` is valid for writes (the caller's promise). The record is
+            // written with its buffer uninitialised, then `O` (which fits in the buffer in
+            // size and alignment, checked above) is written into the buffer in place:
+            // exactly the bytes `view::<T, O>` will read.
+            unsafe {
+                dst.write(Some(StoredOp::Inline {
+                    buf: Buf::uninit(),
+                    view: view::<T, O>,
+                }));
+                if let Some(StoredOp::Inline { buf, .. }) = &mut *dst {
+                    (buf.as_mut_ptr() as *mut O).write(op);
+                }
+            }
+        } else {
+            // SAFETY: as above.
+            unsafe { dst.write(Some(StoredOp::Boxed(Box::new(op)))) };
+        }
+    }
+
     pub(crate) fn new<O: Op<T>>(op: O) -> Self {
         if size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>() {
             let mut buf = Buf::uninit();
@@ -127,6 +156,28 @@ mod tests {
         assert_eq!(moved.get().name(), "counted");
         assert_eq!(Rc::strong_count(&rc), 2);
         drop(moved);
+        assert_eq!(Rc::strong_count(&rc), 1);
+    }
+
+    #[test]
+    fn ops_written_in_place_are_usable_and_dropped_once() {
+        let rc = Rc::new(());
+        let mut slots = [MaybeUninit::uninit(), MaybeUninit::uninit()];
+        // SAFETY: each slot is valid for writes, aligned and uninitialised; both are read
+        // only after the writes, and taken out of the array once each.
+        let (small, big) = unsafe {
+            StoredOp::write_some(slots[0].as_mut_ptr(), Counted(rc.clone()));
+            StoredOp::write_some(slots[1].as_mut_ptr(), Big([0.5; 8]));
+            let [small, big] = slots;
+            (small.assume_init(), big.assume_init())
+        };
+        let (small, big) = (small.expect("written"), big.expect("written"));
+        assert!(matches!(small, StoredOp::Inline { .. }));
+        assert!(matches!(big, StoredOp::Boxed(_)));
+        assert_eq!(small.get().name(), "counted");
+        assert_eq!(big.get().forward(&[]).unwrap().item(), 4.0);
+        assert_eq!(Rc::strong_count(&rc), 2);
+        drop(small);
         assert_eq!(Rc::strong_count(&rc), 1);
     }
 

@@ -50,19 +50,6 @@ pub(crate) struct Node<T: Float> {
 }
 
 impl<T: Float> Node<T> {
-    /// The record of a node without an op.
-    #[inline]
-    fn plain(kind: NodeKind, site: &'static Location<'static>) -> Self {
-        Node {
-            op: None,
-            inputs: SmallVec::new(),
-            kind,
-            site,
-            partials: None,
-            grad_inputs: 0,
-        }
-    }
-
     pub(crate) fn requires_grad(&self) -> bool {
         self.kind != NodeKind::Constant
     }
@@ -350,41 +337,45 @@ impl<T: Float> Tape<T> {
         for &x in xs {
             self.check_owns(op.name(), x, site)?;
         }
-        // Recorded only when recording, outside the tensor sweep, and some input needs a
-        // gradient (the node records are not even looked at otherwise).
-        let grad_inputs = if self.recording.get() && !self.values_only.get() {
-            let nodes = self.nodes.borrow();
-            xs.iter().enumerate().fold(0u8, |mask, (i, x)| {
-                let needs = nodes[x.id as usize].requires_grad();
-                mask | (u8::from(needs) << i.min(7))
-            })
-        } else {
-            0
+        let values_only = self.values_only.get();
+        // The node records are borrowed once, for the inputs' needs and the new record,
+        // and not at all in the tensor sweep (which keeps values only).
+        let nodes = (!values_only).then(|| room_for_one(self.nodes.borrow_mut()));
+        // Recorded only when recording and some input needs a gradient.
+        let grad_inputs = match &nodes {
+            Some(nodes) if self.recording.get() => {
+                xs.iter().enumerate().fold(0u8, |mask, (i, x)| {
+                    let needs = nodes[x.id as usize].requires_grad();
+                    mask | (u8::from(needs) << i.min(7))
+                })
+            }
+            _ => 0,
         };
         let record = grad_inputs != 0;
         // # Design
         // `forward` sees only tensors and has no way to reach the tape, so holding the
-        // values' borrow across it is safe and spares cloning the inputs; the result goes
+        // borrows across it is safe and spares cloning the inputs; the result goes
         // straight into the array under the same borrow. The common arities are spelled
         // out so the hot path builds no collection. On single numbers, an op that gives
         // `scalar_forward` computes without tensors (scalar code spends most of its
         // recording here otherwise). A recorded node of single numbers takes its local
         // partials now, while its inputs are at hand (Jacobian taping): the first-order
-        // sweep then only multiplies.
-        let mut values = self.values.borrow_mut();
+        // sweep then only multiplies. Each branch pushes its own value, built where it
+        // lands: a value carried out of the branches was staged on the stack and copied.
+        let mut values = room_for_one(self.values.borrow_mut());
         // single numbers in and an op that computes on numbers: no tensor but the result
         let numbers = scalar_inputs(&values, xs);
         let scalar = numbers.and_then(|(ins, n)| Some((op.scalar_forward(&ins[..n])?, ins, n)));
-        let (y, partials) = match scalar {
+        // what the op's partials are taken at, for a recorded node of single numbers
+        let mut at_numbers = None;
+        let id = match scalar {
             Some((y, ins, n)) => {
-                let partials = if record {
-                    op.scalar_partials(&ins[..n], y)
-                } else {
-                    None
-                };
-                (Tensor::scalar(y), partials)
+                if record {
+                    at_numbers = Some((ins, n, y));
+                }
+                push_number(&mut values, y)
             }
-            _ => {
+            None => {
                 let y = {
                     let values = &*values;
                     let value = |x: &Var<'t, T>| &values[x.id as usize];
@@ -398,44 +389,35 @@ impl<T: Float> Tape<T> {
                     Ok(y) => y,
                     Err(e) => return Err(Error::from_tensor(op.name(), e, site)),
                 };
-                let partials = match (numbers, y.rank0()) {
-                    (Some((ins, n)), Some(y0)) if record => op.scalar_partials(&ins[..n], y0),
-                    _ => None,
-                };
-                (y, partials)
+                if let (true, Some((ins, n)), Some(y0)) = (record, numbers, y.rank0()) {
+                    at_numbers = Some((ins, n, y0));
+                }
+                push_reserved(&mut values, y)
             }
         };
-        let id = push_value_to(&mut values, y);
         drop(values);
         let y = Var { tape: self, id };
         // The tensor sweep's intermediates are not nodes: observers see its VJPs instead.
-        if self.values_only.get() {
+        let Some(mut nodes) = nodes else {
             return Ok(y);
-        }
-        let watcher = self.watcher();
+        };
         if record {
             let mut inputs = SmallVec::new();
             for x in xs {
                 inputs.push(x.id);
             }
             // The op moves into its node; the observer gets it back from there.
-            self.nodes.borrow_mut().push(Node {
-                op: Some(StoredOp::new(op)),
-                inputs,
-                kind: NodeKind::Op,
-                site,
-                partials,
-                grad_inputs,
-            });
-            if let Some(w) = watcher {
+            let partials = at_numbers.and_then(|(ins, n, y)| op.scalar_partials(&ins[..n], y));
+            push_op_node(&mut nodes, op, inputs, site, partials, grad_inputs);
+            drop(nodes);
+            if let Some(w) = self.watcher() {
                 let node = self.node(y.id()).expect("just pushed");
                 w.applied(node.op().expect("op node"), xs, y);
             }
         } else {
-            self.nodes
-                .borrow_mut()
-                .push(Node::plain(NodeKind::Constant, site));
-            if let Some(w) = watcher {
+            push_plain_node(&mut nodes, NodeKind::Constant, site);
+            drop(nodes);
+            if let Some(w) = self.watcher() {
                 w.applied(&op, xs, y);
             }
         }
@@ -451,9 +433,9 @@ impl<T: Float> Tape<T> {
         kind: NodeKind,
         site: &'static Location<'static>,
     ) -> Var<'_, T> {
-        let id = push_value_to(&mut self.values.borrow_mut(), value);
+        let id = push_reserved(&mut *room_for_one(self.values.borrow_mut()), value);
         if !self.values_only.get() {
-            self.nodes.borrow_mut().push(Node::plain(kind, site));
+            push_plain_node(&mut *room_for_one(self.nodes.borrow_mut()), kind, site);
         }
         Var { tape: self, id }
     }
@@ -558,10 +540,124 @@ fn scalar_inputs<T: Float>(values: &[Tensor<T>], xs: &[Var<'_, T>]) -> Option<([
     }
 }
 
-/// Appends a value, returning its node id.
-#[inline]
-fn push_value_to<T: Float>(values: &mut Vec<Tensor<T>>, value: Tensor<T>) -> NodeId {
-    let id = NodeId::try_from(values.len()).expect("tape holds more than u32::MAX nodes");
-    values.push(value);
+/// The array, with room made for one more element (see [`push_reserved`]).
+#[inline(always)]
+fn room_for_one<E, A: std::ops::DerefMut<Target = Vec<E>>>(mut array: A) -> A {
+    array.reserve(1);
+    array
+}
+
+/// Appends an element where [`room_for_one`] made room, returning its index as a node id.
+///
+/// # Design
+/// Room is made before the element is computed, and the element is written where it
+/// lands, with no call in between. With `Vec::push`, an element is computed before the
+/// call that may grow the array, so it is kept on the stack across that call and copied
+/// from there: on scalar code the copies of node records and values, stored field by
+/// field and read back in 16-byte pieces (which the processor cannot forward from the
+/// narrower stores, and waits for), took over half of the recording's time.
+#[inline(always)]
+fn push_reserved<E>(array: &mut Vec<E>, element: E) -> NodeId {
+    let len = array.len();
+    let id = NodeId::try_from(len).expect("tape holds more than u32::MAX nodes");
+    let Some(slot) = array.spare_capacity_mut().first_mut() else {
+        unreachable!("room is made before an element is computed");
+    };
+    slot.write(element);
+    // SAFETY: the element at `len`, within the capacity, was initialised on the line above.
+    unsafe { array.set_len(len + 1) };
     id
+}
+
+/// The first free element of `array`, where [`room_for_one`] made room.
+#[inline(always)]
+fn next_slot<E>(array: &mut Vec<E>) -> *mut E {
+    let Some(slot) = array.spare_capacity_mut().first_mut() else {
+        unreachable!("room is made before an element is computed");
+    };
+    slot.as_mut_ptr()
+}
+
+/// Appends the rank-0 value `y` where [`room_for_one`] made room, returning its node id.
+#[inline(always)]
+fn push_number<T: Float>(values: &mut Vec<Tensor<T>>, y: T) -> NodeId {
+    let len = values.len();
+    let id = NodeId::try_from(len).expect("tape holds more than u32::MAX nodes");
+    // SAFETY: the slot is the first free element within the capacity, valid for writes and
+    // aligned; `write_scalar` initialises it, so `len` may then be raised past it.
+    unsafe {
+        Tensor::write_scalar(next_slot(values), y);
+        values.set_len(len + 1);
+    }
+    id
+}
+
+/// Appends the record of an op node where [`room_for_one`] made room, field by field.
+///
+/// # Design
+/// Built as one `Node` and moved, the record was assembled on the stack and copied from
+/// there (see [`push_reserved`]) wherever the compiler did not inline the whole
+/// application into its caller.
+#[inline(always)]
+fn push_op_node<T: Float, O: Op<T>>(
+    nodes: &mut Vec<Node<T>>,
+    op: O,
+    inputs: SmallVec<[NodeId; 2]>,
+    site: &'static Location<'static>,
+    partials: Option<[T; 2]>,
+    grad_inputs: u8,
+) {
+    let len = nodes.len();
+    let node = next_slot(nodes);
+    // SAFETY: `node` is the first free element within the capacity, valid for writes and
+    // aligned; every field is written once, so the record is initialised when `len` is
+    // raised past it.
+    unsafe {
+        StoredOp::write_some(std::ptr::addr_of_mut!((*node).op), op);
+        write_fields(node, NodeKind::Op, site, inputs, partials, grad_inputs);
+        nodes.set_len(len + 1);
+    }
+}
+
+/// Appends the record of a node without an op (a leaf or a constant) where
+/// [`room_for_one`] made room, field by field (see [`push_op_node`]).
+#[inline(always)]
+fn push_plain_node<T: Float>(
+    nodes: &mut Vec<Node<T>>,
+    kind: NodeKind,
+    site: &'static Location<'static>,
+) {
+    let len = nodes.len();
+    let node = next_slot(nodes);
+    // SAFETY: as in `push_op_node`.
+    unsafe {
+        std::ptr::addr_of_mut!((*node).op).write(None);
+        write_fields(node, kind, site, SmallVec::new(), None, 0);
+        nodes.set_len(len + 1);
+    }
+}
+
+/// Writes every field of a node record but its op, through field pointers (no reference
+/// to the uninitialised record is made).
+///
+/// # Safety
+/// `node` must be valid for writes and aligned; what its fields held is overwritten
+/// without being dropped.
+#[inline(always)]
+unsafe fn write_fields<T: Float>(
+    node: *mut Node<T>,
+    kind: NodeKind,
+    site: &'static Location<'static>,
+    inputs: SmallVec<[NodeId; 2]>,
+    partials: Option<[T; 2]>,
+    grad_inputs: u8,
+) {
+    // SAFETY: `node` is valid for writes (the caller's promise).
+    unsafe {
+        std::ptr::addr_of_mut!((*node).inputs).write(inputs);
+        std::ptr::addr_of_mut!((*node).kind).write(kind);
+        std::ptr::addr_of_mut!((*node).site).write(site);
+        std::ptr::addr_of_mut!((*node).partials).write(partials);
+        std::ptr::addr_of_mut!((*node).grad_inputs).write(grad_inputs);
+    }
 }

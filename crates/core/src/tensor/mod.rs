@@ -172,6 +172,23 @@ impl<T: Float> Tensor<T> {
         Tensor { shape, data }
     }
 
+    /// Writes the rank-0 tensor `x` (what [`scalar`](Self::scalar) makes) to `dst`, field
+    /// by field: for the tape's array of values, where a tensor built and then moved was
+    /// staged on the stack and copied.
+    ///
+    /// # Safety
+    /// `dst` must be valid for writes and aligned; what it held is overwritten without
+    /// being dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn write_scalar(dst: *mut Self, x: T) {
+        // SAFETY: `dst` is valid for writes (the caller's promise); the fields are written
+        // through field pointers, with no reference to the uninitialised tensor.
+        unsafe {
+            std::ptr::addr_of_mut!((*dst).shape).write(Shape::new());
+            std::ptr::addr_of_mut!((*dst).data).write(Storage::One(x));
+        }
+    }
+
     /// A tensor with no elements (some axis of `shape` is 0).
     pub(crate) fn empty(shape: Shape) -> Self {
         debug_assert!(shape.contains(&0));
