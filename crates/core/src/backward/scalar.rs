@@ -31,12 +31,18 @@ pub(super) fn scalar_sweep<T: Float>(
     kept: &mut Vec<(NodeId, T)>,
 ) -> Option<Resume<Tensor<T>>> {
     let nodes = tape.nodes.borrow();
-    let mut adjoint: Vec<Option<T>> = vec![None; root as usize + 1];
-    adjoint[root as usize] = Some(seed);
+    // The cotangents, and whether each was reached. Not one `Option<T>` per node: a
+    // cotangent is written as a flag and a number and read back whole by the next node,
+    // and the processor cannot forward two narrow stores to one wider load (it waits).
+    let mut adjoint: Vec<T> = vec![T::ZERO; root as usize + 1];
+    let mut reached: Vec<bool> = vec![false; root as usize + 1];
+    adjoint[root as usize] = seed;
+    reached[root as usize] = true;
     for id in (lowest..=root).rev() {
-        let Some(d) = adjoint[id as usize] else {
+        if !reached[id as usize] {
             continue;
-        };
+        }
+        let d = adjoint[id as usize];
         let node = &nodes[id as usize];
         let partials = match node.kind {
             NodeKind::Op => match node.partials {
@@ -44,7 +50,8 @@ pub(super) fn scalar_sweep<T: Float>(
                 None => {
                     let pending = adjoint[..=id as usize]
                         .iter()
-                        .map(|a| a.map(Tensor::scalar))
+                        .zip(&reached)
+                        .map(|(&a, &r)| r.then(|| Tensor::scalar(a)))
                         .collect();
                     return Some(Resume { pending, top: id });
                 }
@@ -62,11 +69,9 @@ pub(super) fn scalar_sweep<T: Float>(
                 continue;
             }
             let g = d * p;
-            let slot = &mut adjoint[input as usize];
-            *slot = Some(match *slot {
-                Some(acc) => acc + g,
-                None => g,
-            });
+            let (acc, seen) = (&mut adjoint[input as usize], &mut reached[input as usize]);
+            *acc = if *seen { *acc + g } else { g };
+            *seen = true;
         }
     }
     None
