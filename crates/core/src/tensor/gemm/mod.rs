@@ -15,6 +15,7 @@ mod kernel;
 mod pack;
 #[cfg(test)]
 mod tests;
+mod thin;
 mod transpose;
 
 use super::simd::{simd, Simd};
@@ -247,7 +248,13 @@ pub(crate) enum Packing {
 /// The element types the GEMM serves, each choosing its kernel for an instruction-set
 /// level.
 pub(crate) trait Element:
-    transpose::Transpose + Default + std::ops::Add<Output = Self> + Send + Sync + 'static
+    transpose::Transpose
+    + Default
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + Send
+    + Sync
+    + 'static
 {
     /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
     /// of `level` and the given packing, over at most `threads` threads.
@@ -280,6 +287,9 @@ macro_rules! element {
             ) {
                 assert!(level <= Simd::detected(), "this CPU has no {level:?}");
                 check_extents(dims, &a, &b, c.len());
+                if packing == Packing::BySize && thin::product(dims, a, b, c) {
+                    return;
+                }
                 match level {
                     #[cfg(target_arch = "x86_64")]
                     Simd::Avx512 => run::<$t, kernel::$avx512>(dims, a, b, c, threads, packing),

@@ -23,7 +23,8 @@ fn value(seed: usize, i: usize) -> f64 {
 }
 
 /// An `r × c` matrix stored with the given layout: row-major, column-major (a transposed
-/// operand), or row-major inside a wider buffer (row stride `c + pad`); returns the
+/// operand), spread out (strides `4c` and 2), or row-major inside a wider buffer (row
+/// stride `c + pad`); returns the
 /// storage, the strides and the values in row-major order.
 fn matrix(seed: usize, r: usize, c: usize, layout: u8) -> (Vec<f64>, (usize, usize), Vec<f64>) {
     let vals: Vec<f64> = (0..r * c).map(|i| value(seed, i)).collect();
@@ -37,6 +38,16 @@ fn matrix(seed: usize, r: usize, c: usize, layout: u8) -> (Vec<f64>, (usize, usi
                 }
             }
             (t, (1, r.max(1)), vals)
+        }
+        3 => {
+            // every other element of every other row: neither stride is 1
+            let mut s = vec![f64::NAN; 4 * r * c.max(1)];
+            for i in 0..r {
+                for j in 0..c {
+                    s[i * 4 * c + 2 * j] = vals[i * c + j];
+                }
+            }
+            (s, (4 * c.max(1), 2), vals)
         }
         _ => {
             let pad = 3;
@@ -97,9 +108,10 @@ fn check<T: Element + Into<f64>>(
     }
 }
 
-/// Checks `f32` and `f64`, packed and read in place.
+/// Checks `f32` and `f64`, packed, read in place, and as chosen by size (where thin
+/// products take their own loops).
 fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
-    for packing in [Packing::Always, Packing::Never] {
+    for packing in [Packing::Always, Packing::Never, Packing::BySize] {
         let eps32 = f32::EPSILON as f64;
         check::<f32>(level, dims, layouts, threads, packing, |x| x as f32, eps32);
         check::<f64>(level, dims, layouts, threads, packing, |x| x, f64::EPSILON);
@@ -120,7 +132,16 @@ fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
             (1000, 3, 5),
             (3, 5, 1100),
         ] {
-            for layouts in [(0, 0), (1, 0), (0, 1), (1, 1), (2, 2), (2, 1)] {
+            for layouts in [
+                (0, 0),
+                (1, 0),
+                (0, 1),
+                (1, 1),
+                (2, 2),
+                (2, 1),
+                (3, 3),
+                (3, 1),
+            ] {
                 check_both(level, dims, layouts, 1);
             }
         }
@@ -197,7 +218,7 @@ proptest! {
     #[test]
     fn random_products_match_the_reference(
         m in 1usize..40, k in 1usize..300, n in 1usize..70,
-        la in 0u8..3, lb in 0u8..3, threads in 1usize..3,
+        la in 0u8..4, lb in 0u8..4, threads in 1usize..3,
     ) {
         for level in levels() {
             check_both(level, (m, k, n), (la, lb), threads);
