@@ -62,6 +62,14 @@ impl<T: Float> StoredOp<T> {
         }
     }
 
+    /// Whether an `O`, stored, has nothing to free when dropped: inline, with no
+    /// destructor.
+    pub(crate) const fn drops_nothing<O: Op<T>>() -> bool {
+        size_of::<O>() <= size_of::<Buf>()
+            && align_of::<O>() <= align_of::<Buf>()
+            && !std::mem::needs_drop::<O>()
+    }
+
     pub(crate) fn new<O: Op<T>>(op: O) -> Self {
         if size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>() {
             let mut buf = Buf::uninit();

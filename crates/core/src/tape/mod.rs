@@ -92,6 +92,11 @@ pub struct Tape<T: Float> {
     /// Set when a VJP evaluated by the tensor sweep asked for gradients itself (nested
     /// differentiation): the sweep then evaluates that VJP again, recorded.
     pub(crate) nested_request: Cell<bool>,
+    /// Set when a node record or value that frees something when dropped (a tensor of
+    /// several numbers, a boxed op, an op with a destructor, more than two inputs) is
+    /// pushed. While it is unset, the arrays are emptied without a drop per element: a
+    /// tape of single numbers is forgotten at once, not walked (see [`forget_all`]).
+    holds_owned: Cell<bool>,
 }
 
 /// Recording stays off while this lives: see [`Tape::pause_recording`].
@@ -178,6 +183,7 @@ fn next_identity() -> u64 {
 impl<T: Float> Drop for Tape<T> {
     /// Hands the emptied arrays to the next tape on this thread (see `reuse.rs`).
     fn drop(&mut self) {
+        self.forget_all();
         reuse::give((
             std::mem::take(self.nodes.get_mut()),
             std::mem::take(self.values.get_mut()),
@@ -216,6 +222,7 @@ impl<T: Float> Tape<T> {
             observed: Cell::new(false),
             observer: RefCell::new(None),
             identity: TapeIdentity::fresh(),
+            holds_owned: Cell::new(false),
             nested_request: Cell::new(false),
         }
     }
@@ -239,6 +246,7 @@ impl<T: Float> Tape<T> {
     /// can outlive it; gradients computed before are refused afterwards ("belongs to a
     /// cleared tape").
     pub fn clear(&mut self) {
+        self.forget_all();
         self.nodes.get_mut().clear();
         self.values.get_mut().clear();
         self.identity.recording = next_identity();
@@ -392,6 +400,7 @@ impl<T: Float> Tape<T> {
                 if let (true, Some((ins, n)), Some(y0)) = (record, numbers, y.rank0()) {
                     at_numbers = Some((ins, n, y0));
                 }
+                self.note_value(&y);
                 push_reserved(&mut values, y)
             }
         };
@@ -407,6 +416,9 @@ impl<T: Float> Tape<T> {
                 inputs.push(x.id);
             }
             // The op moves into its node; the observer gets it back from there.
+            if inputs.spilled() || !drops_nothing(&op) {
+                self.holds_owned.set(true);
+            }
             let partials = at_numbers.and_then(|(ins, n, y)| op.scalar_partials(&ins[..n], y));
             push_op_node(&mut nodes, op, inputs, site, partials, grad_inputs);
             drop(nodes);
@@ -433,6 +445,7 @@ impl<T: Float> Tape<T> {
         kind: NodeKind,
         site: &'static Location<'static>,
     ) -> Var<'_, T> {
+        self.note_value(&value);
         let id = push_reserved(&mut *room_for_one(self.values.borrow_mut()), value);
         if !self.values_only.get() {
             push_plain_node(&mut *room_for_one(self.nodes.borrow_mut()), kind, site);
@@ -511,6 +524,29 @@ impl<T: Float> Tape<T> {
         out
     }
 
+    /// Notes a value about to be pushed (see `holds_owned`).
+    #[inline]
+    fn note_value(&self, value: &Tensor<T>) {
+        if !value.drops_nothing() {
+            self.holds_owned.set(true);
+        }
+    }
+
+    /// Empties the arrays without a drop per element when no element frees anything when
+    /// dropped (see `holds_owned`); otherwise leaves them to be cleared element by element.
+    fn forget_all(&mut self) {
+        if !self.holds_owned.get() {
+            // Forgetting elements is always sound; here it leaks nothing either, because
+            // every push of an element that frees something set `holds_owned`.
+            // SAFETY: a length of 0 is within the capacity and covers no element.
+            unsafe {
+                self.nodes.get_mut().set_len(0);
+                self.values.get_mut().set_len(0);
+            }
+        }
+        self.holds_owned.set(false);
+    }
+
     /// Forgets every node past `len` (a checker that read a recorded gradient and wants
     /// the tape small again). No `Var` past `len` may be used afterwards.
     pub(crate) fn truncate(&self, len: usize) {
@@ -538,6 +574,11 @@ fn scalar_inputs<T: Float>(values: &[Tensor<T>], xs: &[Var<'_, T>]) -> Option<([
         )),
         _ => None,
     }
+}
+
+/// Whether `op`, stored in a node, frees nothing when dropped.
+fn drops_nothing<T: Float, O: Op<T>>(_: &O) -> bool {
+    StoredOp::<T>::drops_nothing::<O>()
 }
 
 /// The array, with room made for one more element (see [`push_reserved`]).

@@ -172,6 +172,12 @@ impl<T: Float> Tensor<T> {
         Tensor { shape, data }
     }
 
+    /// Whether dropping this tensor frees nothing: one number, with its shape inline.
+    #[inline]
+    pub(crate) fn drops_nothing(&self) -> bool {
+        matches!(self.data, Storage::One(_)) && !self.shape.spilled()
+    }
+
     /// Writes the rank-0 tensor `x` (what [`scalar`](Self::scalar) makes) to `dst`, field
     /// by field: for the tape's array of values, where a tensor built and then moved was
     /// staged on the stack and copied.
