@@ -1,6 +1,7 @@
 //! Matrix products: batched, broadcasting over batch axes, with free transposes.
 //! The inner kernel is the strided GEMM of `gemm/`.
 
+use super::gemm::matrix_vector;
 use super::{
     broadcast_shapes, broadcast_strides, for_each_offset, numel, worker_threads, Shape, Tensor,
     TensorError,
@@ -141,60 +142,6 @@ impl<T: Float> Tensor<T> {
         });
         Ok(())
     }
-}
-
-/// `c = A·v` for an `m × k` matrix `A` (element `(i, p)` at `i·rs + p·cs` of `a`) and a
-/// `k`-vector `v` (element `p` at `p·vs`), reading `A` in its storage order: one dot
-/// product per row when rows are contiguous, else one scaled column added per `p`.
-fn matrix_vector<T: Float>(
-    m: usize,
-    k: usize,
-    (a, (rs, cs)): (&[T], (usize, usize)),
-    (v, vs): (&[T], usize),
-    c: &mut [T],
-) {
-    if cs == 1 {
-        for (i, ci) in c.iter_mut().enumerate().take(m) {
-            let row = &a[i * rs..i * rs + k];
-            *ci = if vs == 1 {
-                dot(row, &v[..k])
-            } else {
-                (0..k)
-                    .map(|p| row[p] * v[p * vs])
-                    .fold(T::ZERO, |s, x| s + x)
-            };
-        }
-    } else {
-        c[..m].fill(T::ZERO);
-        for p in 0..k {
-            let vp = v[p * vs];
-            if rs == 1 {
-                // a contiguous column (a transposed operand): slices, so it vectorises
-                let column = &a[p * cs..p * cs + m];
-                for (ci, &x) in c[..m].iter_mut().zip(column) {
-                    *ci += x * vp;
-                }
-            } else {
-                for (i, ci) in c.iter_mut().enumerate().take(m) {
-                    *ci += a[i * rs + p * cs] * vp;
-                }
-            }
-        }
-    }
-}
-
-/// `Σ xᵢ·yᵢ` over equal-length slices, in eight interleaved sums so that it vectorises.
-fn dot<T: Float>(x: &[T], y: &[T]) -> T {
-    let mut lanes = [T::ZERO; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (xs, ys) in xc.zip(yc) {
-        for l in 0..8 {
-            lanes[l] += xs[l] * ys[l];
-        }
-    }
-    let tail = xr.iter().zip(yr).fold(T::ZERO, |s, (&a, &b)| s + a * b);
-    lanes.iter().fold(tail, |s, &l| s + l)
 }
 
 #[cfg(test)]

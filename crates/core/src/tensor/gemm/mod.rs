@@ -22,6 +22,7 @@ use super::simd::{simd, Simd};
 use kernel::{Kernel, Sliver};
 pub(crate) use pack::View;
 use pack::{pack_a, pack_b};
+pub(crate) use thin::matrix_vector;
 
 /// The inner-dimension block: a packed `A` sliver of `KC·MR` values stays in L1 (12–32 KB).
 const KC: usize = 256;
