@@ -25,6 +25,11 @@ pub(crate) enum StoredOp<T: Float> {
     Boxed(Box<dyn Op<T>>),
 }
 
+/// Whether an `O` is stored inline: it fits the buffer in size and alignment.
+const fn fits<O>() -> bool {
+    size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>()
+}
+
 /// # Safety
 /// `buf` must hold a valid, initialised `O` (written by [`StoredOp::new`]).
 unsafe fn view<T: Float, O: Op<T>>(buf: *const Buf) -> *const dyn Op<T> {
@@ -41,7 +46,7 @@ impl<T: Float> StoredOp<T> {
     /// being dropped.
     #[inline(always)]
     pub(crate) unsafe fn write_some<O: Op<T>>(dst: *mut Option<Self>, op: O) {
-        if size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>() {
+        if fits::<O>() {
             // SAFETY: `dst` is valid for writes (the caller's promise). The record is
             // written with its buffer uninitialised, then `O` (which fits in the buffer in
             // size and alignment, checked above) is written into the buffer in place:
@@ -65,13 +70,11 @@ impl<T: Float> StoredOp<T> {
     /// Whether an `O`, stored, has nothing to free when dropped: inline, with no
     /// destructor.
     pub(crate) const fn drops_nothing<O: Op<T>>() -> bool {
-        size_of::<O>() <= size_of::<Buf>()
-            && align_of::<O>() <= align_of::<Buf>()
-            && !std::mem::needs_drop::<O>()
+        fits::<O>() && !std::mem::needs_drop::<O>()
     }
 
     pub(crate) fn new<O: Op<T>>(op: O) -> Self {
-        if size_of::<O>() <= size_of::<Buf>() && align_of::<O>() <= align_of::<Buf>() {
+        if fits::<O>() {
             let mut buf = Buf::uninit();
             // SAFETY: `O` fits in `buf` in size and alignment (checked above), and the
             // write initialises exactly the bytes `view::<T, O>` will read.
@@ -120,13 +123,14 @@ impl<T: Float> Drop for StoredOp<T> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{InputGrads, Tensor, TensorError, Var};
     use std::rc::Rc;
 
-    /// An op with a destructor, to see that inline ops are dropped exactly once.
-    struct Counted(#[allow(dead_code)] Rc<()>);
+    /// An op with a destructor, to see that inline ops (and the tapes that hold them) drop
+    /// it exactly once.
+    pub(crate) struct Counted(#[allow(dead_code)] pub(crate) Rc<()>);
 
     impl Op<f64> for Counted {
         fn name(&self) -> &str {

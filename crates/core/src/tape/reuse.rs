@@ -63,28 +63,9 @@ pub(super) fn give<T: Float>((mut nodes, mut values): Arrays<T>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{InputGrads, Op, Tape, Tensor, TensorError, Var};
+    use crate::stored_op::tests::Counted;
+    use crate::{Tape, Tensor};
     use std::rc::Rc;
-
-    /// An op that owns something, to see that a forgotten tape does not leak it.
-    struct Holding(#[allow(dead_code)] Rc<()>);
-
-    impl Op<f64> for Holding {
-        fn name(&self) -> &str {
-            "holding"
-        }
-        fn forward(&self, xs: &[&Tensor<f64>]) -> Result<Tensor<f64>, TensorError> {
-            Ok(xs[0].clone())
-        }
-        fn vjp<'t>(
-            &self,
-            _xs: &[Var<'t, f64>],
-            _y: Var<'t, f64>,
-            dy: Var<'t, f64>,
-        ) -> InputGrads<'t, f64> {
-            [Some(dy)].into()
-        }
-    }
 
     #[test]
     fn only_tapes_of_plain_numbers_and_ops_are_forgotten_without_drops() {
@@ -96,13 +77,13 @@ mod tests {
         let shared = Rc::new(());
         let mut owning = Tape::<f64>::new();
         let x = owning.leaf(Tensor::scalar(2.0));
-        let _ = owning.apply(Holding(shared.clone()), &[x]);
+        let _ = owning.apply(Counted(shared.clone()), &[x]);
         assert!(owning.holds_owned.get());
         owning.clear();
         assert_eq!(Rc::strong_count(&shared), 1, "clear dropped the op");
         assert!(!owning.holds_owned.get());
         let x = owning.leaf(Tensor::scalar(2.0));
-        let _ = owning.apply(Holding(shared.clone()), &[x]);
+        let _ = owning.apply(Counted(shared.clone()), &[x]);
         drop(owning);
         assert_eq!(Rc::strong_count(&shared), 1, "drop dropped the op");
 
