@@ -599,15 +599,22 @@ fn room_for_one<E, A: std::ops::DerefMut<Target = Vec<E>>>(mut array: A) -> A {
 /// narrower stores, and waits for), took over half of the recording's time.
 #[inline(always)]
 fn push_reserved<E>(array: &mut Vec<E>, element: E) -> NodeId {
+    let (len, id) = next_id(array);
+    // SAFETY: the slot is the first free element within the capacity, valid for writes and
+    // aligned; the write initialises it, so `len` may then be raised past it.
+    unsafe {
+        next_slot(array).write(element);
+        array.set_len(len + 1);
+    }
+    id
+}
+
+/// The length of `array`, and the node id of the element appended next.
+#[inline(always)]
+fn next_id<E>(array: &[E]) -> (usize, NodeId) {
     let len = array.len();
     let id = NodeId::try_from(len).expect("tape holds more than u32::MAX nodes");
-    let Some(slot) = array.spare_capacity_mut().first_mut() else {
-        unreachable!("room is made before an element is computed");
-    };
-    slot.write(element);
-    // SAFETY: the element at `len`, within the capacity, was initialised on the line above.
-    unsafe { array.set_len(len + 1) };
-    id
+    (len, id)
 }
 
 /// The first free element of `array`, where [`room_for_one`] made room.
@@ -622,8 +629,7 @@ fn next_slot<E>(array: &mut Vec<E>) -> *mut E {
 /// Appends the rank-0 value `y` where [`room_for_one`] made room, returning its node id.
 #[inline(always)]
 fn push_number<T: Float>(values: &mut Vec<Tensor<T>>, y: T) -> NodeId {
-    let len = values.len();
-    let id = NodeId::try_from(len).expect("tape holds more than u32::MAX nodes");
+    let (len, id) = next_id(values);
     // SAFETY: the slot is the first free element within the capacity, valid for writes and
     // aligned; `write_scalar` initialises it, so `len` may then be raised past it.
     unsafe {
