@@ -2,6 +2,7 @@
 //! plan's replay does with a dead slot): element-wise maps here, products and sums
 //! through [`Tensor::buffer_for`]; nothing of tapes here.
 
+use super::simd::with_widest;
 use super::{broadcast_shapes, Storage, Tensor, TensorError};
 use crate::Float;
 use std::sync::Arc;
@@ -95,24 +96,30 @@ impl<T: Float> Tensor<T> {
         };
         let n = shape.map_or(0, |s| s.iter().product::<usize>());
         if let (Some(shape), Some(buf)) = (shape.filter(|_| n > 1), out.reusable(n)) {
-            // index loops over slices of one length: no bounds checks, vectorised
+            // index loops over slices of one length: no bounds checks, vectorised for
+            // the CPU's widest vectors
             let buf = &mut buf[..n];
-            if same {
-                let (a, b) = (&a[..n], &b[..n]);
-                for i in 0..n {
-                    buf[i] = f(a[i], b[i]);
-                }
-            } else if b.len() == 1 {
-                let (a, y) = (&a[..n], b[0]);
-                for i in 0..n {
-                    buf[i] = f(a[i], y);
-                }
-            } else {
-                let (x, b) = (a[0], &b[..n]);
-                for i in 0..n {
-                    buf[i] = f(x, b[i]);
-                }
-            }
+            with_widest(
+                #[inline(always)]
+                || {
+                    if same {
+                        let (a, b) = (&a[..n], &b[..n]);
+                        for i in 0..n {
+                            buf[i] = f(a[i], b[i]);
+                        }
+                    } else if b.len() == 1 {
+                        let (a, y) = (&a[..n], b[0]);
+                        for i in 0..n {
+                            buf[i] = f(a[i], y);
+                        }
+                    } else {
+                        let (x, b) = (a[0], &b[..n]);
+                        for i in 0..n {
+                            buf[i] = f(x, b[i]);
+                        }
+                    }
+                },
+            );
             out.shape = super::shape_of(shape);
             return Ok(());
         }
@@ -128,9 +135,14 @@ impl<T: Float> Tensor<T> {
             if let Some(buf) = out.reusable(a.len()) {
                 let n = a.len();
                 let buf = &mut buf[..n];
-                for i in 0..n {
-                    buf[i] = f(a[i]);
-                }
+                with_widest(
+                    #[inline(always)]
+                    || {
+                        for i in 0..n {
+                            buf[i] = f(a[i]);
+                        }
+                    },
+                );
                 out.shape = super::shape_of(self.shape());
                 return;
             }

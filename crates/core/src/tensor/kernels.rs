@@ -2,6 +2,7 @@
 //! Matrix products live in `linalg.rs`; nothing here records anything.
 
 use super::shape::signed;
+use super::simd::with_widest;
 use super::{
     alloc_buffer, broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides,
     filled_buffer, for_each_offset, numel, output_buffer, resolve_axes, resolve_axis, shape_of,
@@ -680,28 +681,10 @@ fn sum_rows_into<T: Float>(src: &[T], out: &mut [T], scratch: &mut [T]) {
     let c = out.len();
     let rows = src.len() / c;
     if rows <= ROW_BLOCK {
-        out.fill(T::ZERO);
-        // Measured with `reduce_bench` (`sum_to`, 10⁶-10⁷ elements): in f32 the one-row
-        // loop is bound by its stores to `out`, and two rows per pass are 20% faster; in
-        // f64 the two-row loop is 40% slower (memory-bound, and one stream is what the
-        // prefetcher likes), so f64 adds one row per pass.
-        let step = if std::mem::size_of::<T>() < 8 { 2 } else { 1 };
-        let mut passes = src.chunks_exact(step * c);
-        for pass in &mut passes {
-            let (r0, r1) = pass.split_at(c);
-            if r1.is_empty() {
-                for (acc, &a) in out.iter_mut().zip(r0) {
-                    *acc += a;
-                }
-            } else {
-                for (acc, (&a, &b)) in out.iter_mut().zip(r0.iter().zip(r1)) {
-                    *acc += a + b;
-                }
-            }
-        }
-        for (acc, &x) in out.iter_mut().zip(passes.remainder()) {
-            *acc += x;
-        }
+        with_widest(
+            #[inline(always)]
+            || sum_row_block(src, out),
+        );
         return;
     }
     let (a, b) = src.split_at(split_point(rows, ROW_BLOCK) * c);
@@ -709,6 +692,35 @@ fn sum_rows_into<T: Float>(src: &[T], out: &mut [T], scratch: &mut [T]) {
     sum_rows_into(a, out, scratch);
     sum_rows_into(b, partial, scratch);
     for (acc, &x) in out.iter_mut().zip(partial.iter()) {
+        *acc += x;
+    }
+}
+
+/// `out` = the sum of the at most [`ROW_BLOCK`] rows of `src`, in order: the leaves of
+/// [`sum_rows_into`], inlined into a function for the CPU's widest vectors.
+#[inline(always)]
+fn sum_row_block<T: Float>(src: &[T], out: &mut [T]) {
+    let c = out.len();
+    out.fill(T::ZERO);
+    // Measured with `reduce_bench` (`sum_to`, 10⁶-10⁷ elements): in f32 the one-row
+    // loop is bound by its stores to `out`, and two rows per pass are 20% faster; in
+    // f64 the two-row loop is 40% slower (memory-bound, and one stream is what the
+    // prefetcher likes), so f64 adds one row per pass.
+    let step = if std::mem::size_of::<T>() < 8 { 2 } else { 1 };
+    let mut passes = src.chunks_exact(step * c);
+    for pass in &mut passes {
+        let (r0, r1) = pass.split_at(c);
+        if r1.is_empty() {
+            for (acc, &a) in out.iter_mut().zip(r0) {
+                *acc += a;
+            }
+        } else {
+            for (acc, (&a, &b)) in out.iter_mut().zip(r0.iter().zip(r1)) {
+                *acc += a + b;
+            }
+        }
+    }
+    for (acc, &x) in out.iter_mut().zip(passes.remainder()) {
         *acc += x;
     }
 }

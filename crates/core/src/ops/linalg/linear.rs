@@ -4,6 +4,7 @@
 use super::MatMul;
 use crate::structure::{Curvature, Source, Sources, Structure};
 use crate::tensor::numel;
+use crate::tensor::simd::with_widest;
 use crate::tensor::try_numel;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -58,11 +59,17 @@ impl<T: Float> Op<T> for Linear {
             // the bias added to each row in place, while the product is in cache
             let b = b.as_slice();
             if !b.is_empty() {
-                for row in y.as_mut_slice().chunks_exact_mut(b.len()) {
-                    for (v, &b) in row.iter_mut().zip(b) {
-                        *v += b;
-                    }
-                }
+                let y = y.as_mut_slice();
+                with_widest(
+                    #[inline(always)]
+                    || {
+                        for row in y.chunks_exact_mut(b.len()) {
+                            for (v, &b) in row.iter_mut().zip(b) {
+                                *v += b;
+                            }
+                        }
+                    },
+                );
             }
         }
         Ok(())
