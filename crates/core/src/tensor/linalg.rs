@@ -67,6 +67,18 @@ impl<T: Float> Tensor<T> {
             ));
         }
         let (batch_a, batch_b) = (&a[..a.len() - 2], &b[..b.len() - 2]);
+        // Element strides (row, column) of op(a) and op(b).
+        let stride_a = if ta { (1, ca) } else { (ca, 1) };
+        let stride_b = if tb { (1, cb) } else { (cb, 1) };
+        let (pa, pb) = (self.as_slice(), other.as_slice());
+        if batch_a.is_empty() && batch_b.is_empty() {
+            // two matrices: no batch axes to broadcast (the common case, kept lean)
+            let out = out.buffer_for(&[m, n])?;
+            if !out.is_empty() {
+                matrix_product((m, k, n), (pa, stride_a), (pb, stride_b), out);
+            }
+            return Ok(());
+        }
         let batch = broadcast_shapes(batch_a, batch_b).ok_or_else(|| {
             tensor_error!(
                 ErrorKind::ShapeMismatch {
@@ -95,10 +107,6 @@ impl<T: Float> Tensor<T> {
         let sa = broadcast_strides(batch_a, &batch);
         let sb = broadcast_strides(batch_b, &batch);
         let (ma, mb) = (ra * ca, rb * cb);
-        // Element strides (row, column) of op(a) and op(b).
-        let stride_a = if ta { (1, ca) } else { (ca, 1) };
-        let stride_b = if tb { (1, cb) } else { (cb, 1) };
-        let (pa, pb) = (self.as_slice(), other.as_slice());
         let batches = numel(&batch);
         if batches > 1 {
             // One operand the same for the whole batch: one GEMM instead of a product per
@@ -129,18 +137,32 @@ impl<T: Float> Tensor<T> {
         for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
             let c = &mut out[i * m * n..(i + 1) * m * n];
             let (a, b) = (&pa[ia * ma..], &pb[ib * mb..]);
-            if n == 1 {
-                // A matrix times a vector: a GEMM's packing would cost more than the sums.
-                matrix_vector(m, k, (a, stride_a), (b, stride_b.0), c);
-            } else if m == 1 {
-                // A vector times a matrix: the transposed case of the same.
-                let (b_t, a_t) = ((b, (stride_b.1, stride_b.0)), (a, stride_a.1));
-                matrix_vector(n, k, b_t, a_t, c);
-            } else {
-                T::gemm(m, k, n, a, stride_a, b, stride_b, c, worker_threads());
-            }
+            matrix_product((m, k, n), (a, stride_a), (b, stride_b), c);
         });
         Ok(())
+    }
+}
+
+/// `c = op(A)·op(B)` for one `m × k` by `k × n` pair (each operand's elements at its
+/// (row, column) strides), `c` row-major `m × n` and not empty.
+fn matrix_product<T: Float>(
+    (m, k, n): (usize, usize, usize),
+    (a, stride_a): (&[T], (usize, usize)),
+    (b, stride_b): (&[T], (usize, usize)),
+    c: &mut [T],
+) {
+    if k == 0 {
+        // sums of nothing: the zeros are the product
+        c.fill(T::ZERO);
+    } else if n == 1 {
+        // A matrix times a vector: a GEMM's packing would cost more than the sums.
+        matrix_vector(m, k, (a, stride_a), (b, stride_b.0), c);
+    } else if m == 1 {
+        // A vector times a matrix: the transposed case of the same.
+        let (b_t, a_t) = ((b, (stride_b.1, stride_b.0)), (a, stride_a.1));
+        matrix_vector(n, k, b_t, a_t, c);
+    } else {
+        T::gemm(m, k, n, a, stride_a, b, stride_b, c, worker_threads());
     }
 }
 
