@@ -101,6 +101,11 @@ pub struct Passes {
     /// them, as one loop with no buffer for the values in between (the rule is on the
     /// `fuse` pass). The values are those of the unfused ops to the bit.
     pub fuse: bool,
+    /// Run a one-operand element-wise op (`relu`, `sign`, `neg`, the scalar-operand ops)
+    /// whose operand is the op just before it, and read by nothing else, in that op's
+    /// instruction, in place on its value: `linear` then `relu` with one dispatch, one
+    /// buffer and the value still in cache. The values are the unfused ones to the bit.
+    pub epilogues: bool,
     /// Run a plan whose values are all rank 0 as a flat stream over an array of numbers
     /// (common scalar ops inline, any other through its `forward`).
     pub scalar_path: bool,
@@ -121,6 +126,7 @@ impl Passes {
             simplify: true,
             dce: true,
             fuse: true,
+            epilogues: true,
             scalar_path: true,
         }
     }
@@ -133,6 +139,7 @@ impl Passes {
             simplify: false,
             dce: false,
             fuse: false,
+            epilogues: false,
             scalar_path: false,
         }
     }
@@ -270,7 +277,7 @@ impl<T: Float> Plan<T> {
         if passes.fuse {
             stats.fused = passes::fuse::run(&mut graph);
         }
-        let program = Program::compile(graph, passes.scalar_path);
+        let program = Program::compile(graph, passes.scalar_path, passes.epilogues);
         stats.instructions = program.instrs.len();
         stats.slots = program.slots.len();
         stats.constants = program.constants;

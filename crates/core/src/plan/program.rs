@@ -17,6 +17,18 @@ pub(crate) enum Exec<T: Float> {
     Op(StoredOp<T>),
     /// A fused chain: `slots[outs] = kernel(slots[args])`.
     Fused(Box<Kernel<T>>),
+    /// An op and, in place on its value, the one-operand element-wise op that is its
+    /// only reader (`linear` then `relu`): `slots[outs[0]] = then(op(slots[args]))`.
+    OpThen(StoredOp<T>, Box<Epilogue<T>>),
+}
+
+/// The element-wise op an [`Exec::OpThen`] applies in place.
+pub(crate) struct Epilogue<T: Float> {
+    /// Its arithmetic, `scalar::step`'s (the op's `forward` to the bit).
+    pub(crate) kind: Kind<T>,
+    /// The traced op, for listings and observed replays.
+    pub(crate) op: StoredOp<T>,
+    pub(crate) site: &'static Location<'static>,
 }
 
 /// One step of the replay.
@@ -36,6 +48,7 @@ impl<T: Float> Instr<T> {
         match &self.exec {
             Exec::Op(op) => op.get().label(),
             Exec::Fused(kernel) => kernel.label(),
+            Exec::OpThen(op, then) => format!("{} → {}", op.get().label(), then.op.get().label()),
         }
     }
 }
@@ -60,8 +73,10 @@ pub(crate) struct Program<T: Float> {
 impl<T: Float> Program<T> {
     /// Lays `graph` out: constants first, then inputs and op values in slots reused by
     /// liveness and size. An op's output never takes the slot of one of its own inputs,
-    /// so the op writes into a dead buffer while it reads them.
-    pub(crate) fn compile(graph: Graph<T>, scalar_path: bool) -> Self {
+    /// so the op writes into a dead buffer while it reads them. With `epilogues`, a
+    /// one-operand element-wise op whose operand is the op just before it, read by nothing
+    /// else, runs in that op's instruction, in place on its value ([`Exec::OpThen`]).
+    pub(crate) fn compile(graph: Graph<T>, scalar_path: bool, epilogues: bool) -> Self {
         let n = graph.nodes.len();
         let all_rank0 = graph.nodes.iter().all(|node| node.shape.is_empty());
         let mut scalar_code = Vec::new();
@@ -74,6 +89,22 @@ impl<T: Float> Program<T> {
         }
         for &y in &graph.outputs {
             last_use[y as usize] = FOREVER;
+        }
+        // the nodes that run as the epilogue of the op before them (itself not one)
+        let mut epilogue_of: Vec<Option<Kind<T>>> = vec![None; n];
+        for id in 1..n {
+            let node = &graph.nodes[id];
+            let fits = epilogues
+                && !(all_rank0 && scalar_path)
+                && matches!(node.source, Source::Op(_))
+                && node.inputs.as_slice() == [id as u32 - 1]
+                && matches!(graph.nodes[id - 1].source, Source::Op(_))
+                && epilogue_of[id - 1].is_none()
+                && last_use[id - 1] == id;
+            if fits {
+                let kind = scalar::kind_of(node);
+                epilogue_of[id] = scalar::is_in_place(kind).then_some(kind);
+            }
         }
         let mut slots = Vec::new();
         let mut slot_of = vec![u32::MAX; n];
@@ -136,6 +167,26 @@ impl<T: Float> Program<T> {
                     slot_of[id] = s;
                     input_slots[i] = Some(s);
                     last_use[id] = FOREVER;
+                }
+                Source::Op(_) if epilogue_of[id].is_some() => {
+                    let Source::Op(op) = node.source else {
+                        unreachable!()
+                    };
+                    let then = Epilogue {
+                        kind: epilogue_of[id].expect("an epilogue"),
+                        op,
+                        site: node.site,
+                    };
+                    let head: Instr<T> = instrs.pop().expect("the op before it");
+                    let Exec::Op(op) = head.exec else {
+                        unreachable!("an epilogue follows an op")
+                    };
+                    instrs.push(Instr {
+                        exec: Exec::OpThen(op, Box::new(then)),
+                        ..head
+                    });
+                    // its value takes the op's slot, which only it read
+                    slot_of[id] = slot_of[id - 1];
                 }
                 Source::Op(_) => {
                     let kind = if all_rank0 && scalar_path {
@@ -224,8 +275,9 @@ impl<T: Float> Program<T> {
         }
         let slots = &mut self.slots;
         for ins in &mut self.instrs {
-            let op = match &mut ins.exec {
-                Exec::Op(op) => op.get(),
+            let (op, then) = match &mut ins.exec {
+                Exec::Op(op) => (op.get(), None),
+                Exec::OpThen(op, then) => (op.get(), Some(then.kind)),
                 Exec::Fused(kernel) => {
                     // the outputs' dead values: their buffers are the kernel's to reuse
                     // pushed, not collected: SmallVec's generic `extend` is slow
@@ -259,7 +311,12 @@ impl<T: Float> Program<T> {
                 }
             };
             match done {
-                Ok(()) => slots[out] = y,
+                Ok(()) => {
+                    if let Some(kind) = then {
+                        scalar::map_in_place(kind, y.as_mut_slice());
+                    }
+                    slots[out] = y
+                }
                 Err(e) => return Err(replay_error(op.name(), e, ins.site, caller)),
             }
         }
@@ -316,6 +373,30 @@ impl<T: Float> Program<T> {
                         output: &y,
                     });
                     slots[ins.outs[0] as usize] = y;
+                }
+                Exec::OpThen(op, then) => {
+                    let (op, then_op) = (op.get(), then.op.get());
+                    let y = op
+                        .forward(&xs)
+                        .map_err(|e| replay_error(op.name(), e, ins.site, caller))?;
+                    observe(&ReplayStep {
+                        instruction: index,
+                        op: op.label(),
+                        site: ins.site,
+                        inputs: xs,
+                        output: &y,
+                    });
+                    let z = then_op
+                        .forward(&[&y])
+                        .map_err(|e| replay_error(then_op.name(), e, then.site, caller))?;
+                    observe(&ReplayStep {
+                        instruction: index,
+                        op: then_op.label(),
+                        site: then.site,
+                        inputs: vec![&y],
+                        output: &z,
+                    });
+                    slots[ins.outs[0] as usize] = z;
                 }
                 Exec::Fused(kernel) => {
                     let (values, parts) = kernel.expand(&xs);

@@ -9,6 +9,7 @@
 //! built on the stack: slower, never wrong.
 
 use super::graph::Node;
+use crate::tensor::simd::with_widest;
 use crate::{Float, Op, Tensor};
 
 /// What one scalar instruction computes.
@@ -98,6 +99,46 @@ pub(crate) fn generic<T: Float>(
         .collect();
     let refs: Vec<&Tensor<T>> = xs.iter().collect();
     op.forward(&refs).map(|y| y.item())
+}
+
+/// True for the kinds of one operand that an op's value can take in place (as
+/// [`map_in_place`] does): `relu`, `sign`, `neg` and the scalar-operand ops.
+pub(crate) fn is_in_place<T>(kind: Kind<T>) -> bool {
+    matches!(
+        kind,
+        Kind::Neg
+            | Kind::AddC(_)
+            | Kind::MulC(_)
+            | Kind::DivC(_)
+            | Kind::CDiv(_)
+            | Kind::Relu
+            | Kind::Sign
+    )
+}
+
+/// `x = step(kind, x, x)` for every `x` of `xs`, `kind` one of [`is_in_place`]'s: one loop
+/// per kind, compiled for the CPU's widest vectors.
+pub(crate) fn map_in_place<T: Float>(kind: Kind<T>, xs: &mut [T]) {
+    fn each<T: Float>(xs: &mut [T], f: impl Fn(T) -> T) {
+        with_widest(
+            #[inline(always)]
+            || {
+                for x in xs.iter_mut() {
+                    *x = f(*x);
+                }
+            },
+        )
+    }
+    match kind {
+        Kind::Neg => each(xs, |x| step(Kind::Neg, x, x)),
+        Kind::AddC(c) => each(xs, |x| step(Kind::AddC(c), x, x)),
+        Kind::MulC(c) => each(xs, |x| step(Kind::MulC(c), x, x)),
+        Kind::DivC(c) => each(xs, |x| step(Kind::DivC(c), x, x)),
+        Kind::CDiv(c) => each(xs, |x| step(Kind::CDiv(c), x, x)),
+        Kind::Relu => each(xs, |x| step(Kind::Relu, x, x)),
+        Kind::Sign => each(xs, |x| step(Kind::Sign, x, x)),
+        _ => unreachable!("not a one-operand kind: {}", is_in_place(kind)),
+    }
 }
 
 /// One scalar instruction's arithmetic (the hot path of a scalar plan, and of a fused

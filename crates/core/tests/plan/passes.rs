@@ -213,7 +213,12 @@ fn liveness_reuses_slots_along_a_chain() {
         }
         vec![y]
     };
-    let mut plan = Plan::trace(&x, f).unwrap();
+    // without epilogues, which would run each `sin → mul_scalar` as one instruction
+    let passes = Passes {
+        epilogues: false,
+        ..Passes::all()
+    };
+    let mut plan = Plan::trace_with(&x, passes, f).unwrap();
     // 100 values of 1,000 elements each, at most two alive at once, and the input's slot
     // (its own: it holds the caller's tensor)
     assert_eq!(plan.stats().instructions, 100);
@@ -369,4 +374,41 @@ fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
         .filter(|op| op.starts_with("fused("))
         .count();
     assert!(chains >= 6, "{chains} chains for {} fused nodes", s.fused);
+}
+
+fn epilogues_too(p: &mut Passes) {
+    p.dce = true;
+    p.epilogues = true;
+}
+
+#[test]
+fn epilogues_run_relu_in_place_in_the_instruction_of_the_layer_it_reads() {
+    // a layer, then relu: one instruction with one slot; a relu whose operand another
+    // op also reads stays an instruction of its own
+    let x = [
+        Tensor::from_vec(vec![0.5, -0.25, 1.0, 0.75, -1.0, 0.5], &[2, 3]),
+        Tensor::vector(vec![0.1, -0.2]),
+    ];
+    let at = [x[0].map(|w| w * -1.5), x[1].map(|b| b + 0.3)];
+    let f: Build = |_, v| {
+        let input = Tensor::from_vec((0..12).map(|i| i as f64 * 0.1 - 0.5).collect(), &[4, 3]);
+        let z = v[0].tape().constant(input).linear(v[0], Some(v[1]));
+        let h = z.relu();
+        let shared = v[0].matmul(v[0].permute(&[1, 0])); // read by relu and by mul
+        vec![h.sum(), (shared.relu() * shared).sum()]
+    };
+    let plan = with_only(epilogues_too, &x, &at, f);
+    let ops = plan.ops();
+    assert!(ops.iter().any(|op| op == "linear → relu"), "{plan}");
+    assert!(ops.iter().any(|op| op == "relu"), "{plan}");
+    let mut without = Plan::trace_with(&x, Passes::none(), f).unwrap();
+    assert_eq!(plan.stats().instructions + 1, {
+        let mut p = Passes::none();
+        p.dce = true;
+        Plan::trace_with(&x, p, f).unwrap().stats().instructions
+    });
+    let mut plan = plan;
+    for _ in 0..2 {
+        assert_same(&plan.run(&at).unwrap(), &without.run(&at).unwrap(), 0.0);
+    }
 }

@@ -256,3 +256,30 @@ fn plan_observed_replay_shows_each_fused_op_with_its_value_and_line() {
     assert_eq!(seen[3].3, [86.0]);
     assert_eq!(out, plan.run(&at).unwrap());
 }
+
+#[test]
+fn plan_observed_replay_shows_an_epilogue_as_the_op_it_was() {
+    // `linear → relu` is one instruction; observed, it is the two ops with their lines
+    let w = [Tensor::from_vec(vec![1.0, -2.0, 0.5, 0.25], &[2, 2])];
+    let mut plan = Plan::trace(&w, |tape, v| {
+        let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0, -1.0, 0.5], &[2, 2]));
+        let z = x.linear(v[0], None);
+        vec![z.relu()]
+    })
+    .unwrap();
+    let line = line!() - 4;
+    assert_eq!(plan.ops(), ["linear → relu"]);
+    let at = [Tensor::from_vec(vec![1.0, 1.0, -1.0, 2.0], &[2, 2])];
+    let mut seen = Vec::new();
+    let out = plan
+        .run_observed(&at, |s| {
+            seen.push((s.op.clone(), s.site.line(), s.output.to_vec()));
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!((seen[0].0.as_str(), seen[0].1), ("linear", line));
+    assert_eq!(seen[0].2, [3.0, 3.0, -0.5, 2.0]);
+    assert_eq!((seen[1].0.as_str(), seen[1].1), ("relu", line + 1));
+    assert_eq!(seen[1].2, [3.0, 3.0, 0.0, 2.0]);
+    assert_eq!(out, plan.run(&at).unwrap());
+}
