@@ -90,8 +90,12 @@ pub(crate) struct Kernel<T> {
     pub(crate) part_members: Vec<usize>,
     /// Elements of a register: [`BLOCK`], or `len` when that is smaller.
     block: usize,
-    /// `registers` blocks of `block` values.
-    regs: Vec<T>,
+    /// The registers, `block` values each.
+    regs: Vec<Vec<T>>,
+    /// True when the chain is one block and hands out no register twice: a register
+    /// handed out then becomes its output's buffer, whose old buffer becomes the
+    /// register (no copy).
+    swap_out: bool,
     /// The leaves' lanes of each sum (one per block), when there is more than one block.
     leaves: Vec<Vec<[T; SUM_LANES]>>,
     /// Each sum's total.
@@ -117,6 +121,13 @@ impl<T: Float> Kernel<T> {
         let blocks = len.div_ceil(SUM_BLOCK);
         let block = BLOCK.min(len).max(1);
         let sums = parts.iter().filter(|p| matches!(p.0, Part::Sum(_))).count();
+        let handed: Vec<u16> = (parts.iter())
+            .filter_map(|p| match p.0 {
+                Part::Values(r) => Some(r),
+                Part::Sum(_) => None,
+            })
+            .collect();
+        let distinct = (1..handed.len()).all(|i| !handed[..i].contains(&handed[i]));
         let leaves = if blocks > 1 {
             vec![vec![[T::ZERO; SUM_LANES]; blocks]; sums]
         } else {
@@ -129,7 +140,8 @@ impl<T: Float> Kernel<T> {
             members,
             part_members,
             block,
-            regs: vec![T::ZERO; registers * block],
+            regs: vec![vec![T::ZERO; block]; registers],
+            swap_out: len > 1 && len <= BLOCK && distinct,
             leaves,
             totals: vec![T::ZERO; sums],
         }
@@ -181,10 +193,12 @@ impl<T: Float> Kernel<T> {
     fn run_loops(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
         let n = self.len;
         let mut values: SmallVec<[(usize, &mut [T]); 4]> = SmallVec::new();
-        for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
-            if let Part::Values(r) = *part {
-                let buf = out.buffer_for(shape).expect("a traced shape");
-                values.push((r as usize * self.block, buf));
+        if !self.swap_out {
+            for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
+                if let Part::Values(r) = *part {
+                    let buf = out.buffer_for(shape).expect("a traced shape");
+                    values.push((r as usize, buf));
+                }
             }
         }
         let size = self.block;
@@ -192,9 +206,9 @@ impl<T: Float> Kernel<T> {
             let m = size.min(n - lo);
             for st in &self.steps {
                 let o = st.out as usize;
-                let (before, rest) = self.regs.split_at_mut(o * size);
-                let (out, after) = rest.split_at_mut(size);
-                let regs = (o, size, &*before, &*after);
+                let (before, rest) = self.regs.split_at_mut(o);
+                let (out, after) = rest.split_first_mut().expect("the output register");
+                let regs = (o, &*before, &*after);
                 let (a, b) = (
                     operand(st.a, regs, xs, lo, m),
                     operand(st.b, regs, xs, lo, m),
@@ -202,13 +216,12 @@ impl<T: Float> Kernel<T> {
                 block_step(st.kind, a, b, &mut out[..m]);
             }
             for (r, buf) in &mut values {
-                buf[lo..lo + m].copy_from_slice(&self.regs[*r..*r + m]);
+                buf[lo..lo + m].copy_from_slice(&self.regs[*r][..m]);
             }
             let mut k = 0;
             for (part, _) in &self.parts {
                 if let Part::Sum(r) = *part {
-                    let r = r as usize * size;
-                    let block_values = &self.regs[r..r + m];
+                    let block_values = &self.regs[r as usize][..m];
                     if n <= SUM_BLOCK {
                         self.totals[k] = pairwise_sum(block_values);
                     } else {
@@ -222,6 +235,13 @@ impl<T: Float> Kernel<T> {
             }
         }
         drop(values);
+        if self.swap_out {
+            for ((part, shape), out) in self.parts.iter().zip(outs.iter_mut()) {
+                if let Part::Values(r) = *part {
+                    out.swap_buffer(shape, &mut self.regs[r as usize]);
+                }
+            }
+        }
         if n > SUM_BLOCK {
             for (total, leaves) in self.totals.iter_mut().zip(&self.leaves) {
                 *total = lanes_total(tree_lanes(leaves, n));
@@ -305,12 +325,11 @@ fn is_unary<T>(kind: Kind<T>) -> bool {
 }
 
 /// The `m` values of block `lo` of an operand: from a register (`regs` are the output
-/// register's index, the registers' size, and the registers before and after it) or an
-/// input.
+/// register's index and the registers before and after it) or an input.
 #[inline(always)]
 fn operand<'a, T: Float>(
     arg: Arg,
-    (o, size, before, after): (usize, usize, &'a [T], &'a [T]),
+    (o, before, after): (usize, &'a [Vec<T>], &'a [Vec<T>]),
     xs: &[&'a Tensor<T>],
     lo: usize,
     m: usize,
@@ -318,11 +337,7 @@ fn operand<'a, T: Float>(
     match arg {
         Arg::Reg(r) => {
             let r = r as usize;
-            let reg = if r < o {
-                &before[r * size..]
-            } else {
-                &after[(r - o - 1) * size..]
-            };
+            let reg = if r < o { &before[r] } else { &after[r - o - 1] };
             Val::Run(&reg[..m])
         }
         Arg::Full(i) => Val::Run(&xs[i as usize].as_slice()[lo..lo + m]),
@@ -418,18 +433,29 @@ mod tests {
 
     #[test]
     fn every_simd_level_gives_the_same_bits() {
-        // two blocks and a part of one, whose last leaf is a part of one too
-        let len = 2 * BLOCK + 3 * SUM_BLOCK + 37;
+        // two blocks and a part of one, whose last leaf is a part of one too; one block
+        // of several leaves, and one of less than a leaf (its values handed out without
+        // a copy)
+        for len in [2 * BLOCK + 3 * SUM_BLOCK + 37, 3 * SUM_BLOCK + 5, 100] {
+            same_bits_at_every_level(len);
+        }
+    }
+
+    fn same_bits_at_every_level(len: usize) {
         let x = Tensor::from_fn(&[len], |i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0);
         let y = Tensor::from_fn(&[len], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
         let c = Tensor::scalar(0.125f32);
         let run = |level: Simd| {
             let mut k = kernel(len);
             let mut outs = [Tensor::scalar(0.0), Tensor::scalar(0.0)];
-            k.run_at(level, &[&x, &y, &c], &mut outs);
             let bits =
                 |t: &Tensor<f32>| t.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            (bits(&outs[0]), bits(&outs[1]))
+            // twice: the second run writes into (or swaps with) the first one's buffers
+            k.run_at(level, &[&x, &y, &c], &mut outs);
+            let first = (bits(&outs[0]), bits(&outs[1]));
+            k.run_at(level, &[&x, &y, &c], &mut outs);
+            assert_eq!((bits(&outs[0]), bits(&outs[1])), first);
+            first
         };
         let portable = run(Simd::Portable);
         let grads: Vec<f32> = (x.as_slice().iter().zip(y.as_slice()))

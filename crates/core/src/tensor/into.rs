@@ -66,6 +66,24 @@ impl<T: Float> Tensor<T> {
         })
     }
 
+    /// Makes `self` a tensor of `shape` whose buffer is `values` (of `shape`'s size, at
+    /// least 2), and leaves in `values` a buffer of that length to overwrite: `self`'s
+    /// old one when it held the only reference to one of that length, else a recycled or
+    /// new one (its contents unspecified). A fused kernel's register handed out this way
+    /// is not copied.
+    pub(crate) fn swap_buffer(&mut self, shape: &[usize], values: &mut Vec<T>) {
+        let n = values.len();
+        debug_assert!(n > 1 && super::numel(shape) == n);
+        self.shape = super::shape_of(shape);
+        if let Some(own) = self.reusable(n) {
+            std::mem::swap(own, values);
+        } else {
+            let spare = super::recycle::take_unzeroed(n).unwrap_or_else(|| vec![T::ZERO; n]);
+            let mine = std::mem::replace(values, spare);
+            self.data = Storage::Many(Arc::new(super::recycle::Buffer(mine)));
+        }
+    }
+
     /// `*out = self.zip_map(other, f)`, writing into `out`'s buffer when it holds the
     /// only reference to a buffer of the result's size and the operands are of the
     /// result's shape or one element (the cases that need no index arithmetic);
