@@ -7,7 +7,8 @@
 //! one block of its value into a block-sized register (on the heap once, in cache
 //! after), with the same arithmetic as the op's `forward` (`scalar::step`, which the scalar
 //! path shares), so a fused value equals the unfused one to the bit. Values read outside
-//! the chain are copied from their register into their slot's buffer. A sum is taken leaf
+//! the chain are copied from their register into their slot's buffer (a chain of one block
+//! swaps the register with that buffer instead). A sum is taken leaf
 //! by leaf (each [`SUM_BLOCK`] elements of a block are a leaf of the pairwise sum,
 //! [`Tensor::sum_axes`]'s design) and the leaves are combined in the sum's own tree: the
 //! same bits as `sum`/`sum_to`. A block holds several leaves because the work around a
