@@ -136,7 +136,7 @@ fn collect<'t, T: Float>(
         if g.shape()[0] != k {
             wrong("a gradient does not have the batch axis in front")
         }
-        if g.shape() == full.as_slice() {
+        if crate::tensor::same_shape(g.shape(), &full) {
             return g.clone();
         }
         // [k, m, n] for an input [n]: summed to [k, 1, n], then [k, n]

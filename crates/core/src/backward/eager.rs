@@ -44,7 +44,7 @@ impl<'t, T: Float> Eager<'t, T> {
         grads: SmallVec<[Option<Var<'t, T>>; 2]>,
     ) -> PerInput<Tensor<T>> {
         gradient_values(self.tape, xs, grads, |shape, g| {
-            if g.shape() == shape {
+            if crate::tensor::same_shape(g.shape(), shape) {
                 g.clone()
             } else {
                 g.sum_to(shape)

@@ -21,7 +21,7 @@ impl<'t, T: Float> VjpRunner<T> for Recorded<'t, T> {
                 .map(|(g, x)| {
                     g.map(|g| {
                         let shape = x.shape();
-                        if g.shape() == shape {
+                        if crate::tensor::same_shape(&g.shape(), &shape) {
                             g
                         } else {
                             g.try_sum_to(&shape)

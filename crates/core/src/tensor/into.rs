@@ -97,7 +97,7 @@ impl<T: Float> Tensor<T> {
         let (a, b) = (self.as_slice(), other.as_slice());
         // which operand has the result's shape: both, `self` (`other` one element) or
         // `other` (`self` one element); other broadcasts take the allocating kernel
-        let same = self.shape() == other.shape();
+        let same = super::same_shape(self.shape(), other.shape());
         let shape = if same {
             Some(self.shape())
         } else if a.len() == 1 || b.len() == 1 {

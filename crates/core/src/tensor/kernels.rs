@@ -5,8 +5,8 @@ use super::shape::signed;
 use super::simd::with_widest;
 use super::{
     alloc_buffer, broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides,
-    filled_buffer, for_each_offset, numel, output_buffer, resolve_axes, resolve_axis, shape_of,
-    try_numel, Shape, Storage, Tensor, TensorError,
+    filled_buffer, for_each_offset, numel, output_buffer, resolve_axes, resolve_axis, same_shape,
+    shape_of, try_numel, Shape, Storage, Tensor, TensorError,
 };
 use crate::error::{tensor_error, ErrorKind};
 use crate::Float;
@@ -25,8 +25,8 @@ impl<T: Float> Tensor<T> {
     /// ```
     pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T) -> Result<Self, TensorError> {
         if let (Storage::One(x), Storage::One(y)) = (&self.data, &other.data) {
-            // rank 0 is told apart first: comparing two shapes calls `memcmp`
-            if (self.shape.is_empty() && other.shape.is_empty()) || self.shape == other.shape {
+            // rank 0 is told apart without a `memcmp` (see `same_shape`)
+            if same_shape(&self.shape, &other.shape) {
                 // the scalar fast path: no buffer, no shape arithmetic
                 return Ok(Tensor {
                     shape: self.shape_copy(),
@@ -35,7 +35,7 @@ impl<T: Float> Tensor<T> {
             }
         }
         let (a, b) = (self.as_slice(), other.as_slice());
-        if self.shape() == other.shape() {
+        if same_shape(self.shape(), other.shape()) {
             let mut data = alloc_buffer(a.len())?;
             data.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
             return Ok(Self::from_parts(Shape::from_slice(&self.shape), data));
@@ -120,7 +120,7 @@ impl<T: Float> Tensor<T> {
 
     /// This tensor repeated along broadcast axes to `shape`.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Self, TensorError> {
-        if self.shape() == shape {
+        if same_shape(self.shape(), shape) {
             return Ok(self.clone());
         }
         if !broadcasts_to(self.shape(), shape) {
@@ -157,7 +157,7 @@ impl<T: Float> Tensor<T> {
     /// [`sum_to`](Self::sum_to) written into `out`'s buffer when it holds the only
     /// reference to one of the result's size (a plan's dead slot); same values.
     pub fn sum_to_into(&self, shape: &[usize], out: &mut Self) -> Result<(), TensorError> {
-        if self.shape() == shape {
+        if same_shape(self.shape(), shape) {
             *out = self.clone();
             return Ok(());
         }

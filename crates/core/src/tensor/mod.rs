@@ -18,11 +18,11 @@ pub(crate) mod simd;
 mod typed_local;
 mod workers;
 
-pub(crate) use shape::joined;
 pub use shape::{
     broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, for_each_offset, numel,
     resolve_axes, resolve_axis, shape_of, try_numel, Shape,
 };
+pub(crate) use shape::{joined, same_shape};
 
 pub use crate::error::TensorError;
 pub use conv::ConvGeometry;
@@ -481,7 +481,7 @@ impl<T: Float> Tensor<T> {
     /// The largest `|a - b|` over all elements; `None` if the shapes differ.
     /// NaN in either tensor makes the result NaN.
     pub fn max_abs_diff(&self, other: &Self) -> Option<f64> {
-        if self.shape() != other.shape() {
+        if !same_shape(self.shape(), other.shape()) {
             return None;
         }
         let mut worst = 0.0f64;
@@ -506,7 +506,7 @@ impl<T: Float> Tensor<T> {
     /// assert!(a.approx_eq(&Tensor::vector(vec![1.0 + 1e-9, 2.0]), 1e-8, 0.0));
     /// ```
     pub fn approx_eq(&self, other: &Self, atol: f64, rtol: f64) -> bool {
-        self.shape() == other.shape()
+        same_shape(self.shape(), other.shape())
             && self.as_slice().iter().zip(other.as_slice()).all(|(a, b)| {
                 let (a, b) = (a.to_f64(), b.to_f64());
                 a == b || (a - b).abs() <= atol + rtol * b.abs()
@@ -541,7 +541,7 @@ impl<T: Float> fmt::Debug for Tensor<T> {
 
 impl<T: Float> PartialEq for Tensor<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.shape() == other.shape() && self.as_slice() == other.as_slice()
+        same_shape(self.shape(), other.shape()) && self.as_slice() == other.as_slice()
     }
 }
 

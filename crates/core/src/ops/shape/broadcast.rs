@@ -83,7 +83,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Repeats along broadcast axes to `shape`; the error names both shapes.
     #[track_caller]
     pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Self, Error> {
-        if self.shape().as_slice() == shape {
+        if crate::tensor::same_shape(&self.shape(), shape) {
             return Ok(self);
         }
         self.tape.try_apply(
@@ -104,7 +104,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Sums the axes along which `shape` was broadcast, giving a value of `shape`.
     #[track_caller]
     pub fn try_sum_to(self, shape: &[usize]) -> Result<Self, Error> {
-        if self.shape().as_slice() == shape {
+        if crate::tensor::same_shape(&self.shape(), shape) {
             return Ok(self);
         }
         self.tape.try_apply(
