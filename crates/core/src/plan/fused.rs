@@ -18,7 +18,7 @@
 //! instruction of a replay timed).
 
 use super::scalar::{step, Kind};
-use crate::tensor::simd::{simd, Simd};
+use crate::tensor::simd::{simd, with_level, Simd};
 use crate::tensor::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 use crate::{Float, Tensor};
 use smallvec::SmallVec;
@@ -165,31 +165,14 @@ impl<T: Float> Kernel<T> {
     /// so that a step's loop over a block uses the CPU's widest vectors: the arithmetic is
     /// the same at every level (no operation is fused or reordered), so are the bits.
     pub(crate) fn run_at(&mut self, level: Simd, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
-        #[cfg(target_arch = "x86_64")]
-        match level.min(Simd::detected()) {
-            // SAFETY: `detected` found AVX-512F (with AVX2 and FMA) on this CPU.
-            Simd::Avx512 => return unsafe { self.run_avx512(xs, outs) },
-            // SAFETY: `detected` found AVX2 and FMA on this CPU.
-            Simd::Avx2 => return unsafe { self.run_avx2(xs, outs) },
-            Simd::Portable => {}
-        }
-        let _ = level;
-        self.run_loops(xs, outs)
+        with_level(
+            level,
+            #[inline(always)]
+            || self.run_loops(xs, outs),
+        )
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn run_avx512(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
-        self.run_loops(xs, outs)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
-        self.run_loops(xs, outs)
-    }
-
-    /// The body of [`run`](Self::run), inlined into each level's function.
+    /// The body of [`run`](Self::run), inlined into [`with_level`]'s function for each level.
     #[inline(always)]
     fn run_loops(&mut self, xs: &[&Tensor<T>], outs: &mut [Tensor<T>]) {
         let n = self.len;
