@@ -7,7 +7,7 @@ use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
 use super::ReplayStep;
 use crate::stored_op::StoredOp;
-use crate::{Error, Float, Tensor};
+use crate::{Error, Float, Op, Tensor};
 use smallvec::SmallVec;
 use std::panic::Location;
 
@@ -361,41 +361,14 @@ impl<T: Float> Program<T> {
             let xs: Vec<&Tensor<T>> = ins.args.iter().map(|&a| &slots[a as usize]).collect();
             match &ins.exec {
                 Exec::Op(op) => {
-                    let op = op.get();
-                    let y = op
-                        .forward(&xs)
-                        .map_err(|e| replay_error(op.name(), e, ins.site, caller))?;
-                    observe(&ReplayStep {
-                        instruction: index,
-                        op: op.label(),
-                        site: ins.site,
-                        inputs: xs,
-                        output: &y,
-                    });
+                    let y = forward_observed(op.get(), xs, (index, ins.site, caller), observe)?;
                     slots[ins.outs[0] as usize] = y;
                 }
                 Exec::OpThen(op, then) => {
-                    let (op, then_op) = (op.get(), then.op.get());
-                    let y = op
-                        .forward(&xs)
-                        .map_err(|e| replay_error(op.name(), e, ins.site, caller))?;
-                    observe(&ReplayStep {
-                        instruction: index,
-                        op: op.label(),
-                        site: ins.site,
-                        inputs: xs,
-                        output: &y,
-                    });
-                    let z = then_op
-                        .forward(&[&y])
-                        .map_err(|e| replay_error(then_op.name(), e, then.site, caller))?;
-                    observe(&ReplayStep {
-                        instruction: index,
-                        op: then_op.label(),
-                        site: then.site,
-                        inputs: vec![&y],
-                        output: &z,
-                    });
+                    let at = (index, ins.site, caller);
+                    let y = forward_observed(op.get(), xs, at, observe)?;
+                    let at = (index, then.site, caller);
+                    let z = forward_observed(then.op.get(), vec![&y], at, observe)?;
                     slots[ins.outs[0] as usize] = z;
                 }
                 Exec::Fused(kernel) => {
@@ -466,6 +439,31 @@ impl<T: Float> Program<T> {
             .map(|&s| Tensor::scalar(regs[s as usize]))
             .collect())
     }
+}
+
+/// `op(inputs)`, shown to `observe` as instruction `index`, traced at `site`; an error
+/// names the op, that line and the `caller`'s.
+fn forward_observed<T: Float>(
+    op: &dyn Op<T>,
+    inputs: Vec<&Tensor<T>>,
+    (index, site, caller): (
+        usize,
+        &'static Location<'static>,
+        &'static Location<'static>,
+    ),
+    observe: &mut dyn FnMut(&ReplayStep<'_, T>),
+) -> Result<Tensor<T>, Error> {
+    let y = op
+        .forward(&inputs)
+        .map_err(|e| replay_error(op.name(), e, site, caller))?;
+    observe(&ReplayStep {
+        instruction: index,
+        op: op.label(),
+        site,
+        inputs,
+        output: &y,
+    });
+    Ok(y)
 }
 
 /// An op that refused during a replay (it accepted the same shapes at trace time, so

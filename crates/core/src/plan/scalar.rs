@@ -137,7 +137,7 @@ pub(crate) fn map_in_place<T: Float>(kind: Kind<T>, xs: &mut [T]) {
         Kind::CDiv(c) => each(xs, |x| step(Kind::CDiv(c), x, x)),
         Kind::Relu => each(xs, |x| step(Kind::Relu, x, x)),
         Kind::Sign => each(xs, |x| step(Kind::Sign, x, x)),
-        _ => unreachable!("not a one-operand kind: {}", is_in_place(kind)),
+        _ => unreachable!("not a kind `is_in_place` accepts"),
     }
 }
 
