@@ -7,6 +7,15 @@ use super::{broadcast_shapes, Storage, Tensor, TensorError};
 use crate::Float;
 use std::sync::Arc;
 
+/// A buffer of `n` elements to overwrite: a recycled one, which keeps its old values as a
+/// reused one does, or a new one.
+fn spare_buffer<T: Float>(n: usize) -> Result<Vec<T>, TensorError> {
+    match super::recycle::take_unzeroed(n) {
+        Some(v) => Ok(v),
+        None => super::filled_buffer(n, T::ZERO),
+    }
+}
+
 impl<T: Float> Tensor<T> {
     /// The buffer of `self` to overwrite with `len` elements, if `self` holds the only
     /// reference to a buffer of exactly that length.
@@ -52,12 +61,7 @@ impl<T: Float> Tensor<T> {
                 self.data = Storage::One(T::ZERO);
             }
         } else if self.reusable(n).is_none() {
-            // A recycled buffer keeps its old values, as a reused one of `self`'s does.
-            let data = match super::recycle::take_unzeroed(n) {
-                Some(v) => v,
-                None => super::filled_buffer(n, T::ZERO)?,
-            };
-            let buffer = super::recycle::Buffer(data);
+            let buffer = super::recycle::Buffer(spare_buffer(n)?);
             self.data = Storage::Many(Arc::new(buffer));
         }
         Ok(match &mut self.data {
@@ -78,7 +82,7 @@ impl<T: Float> Tensor<T> {
         if let Some(own) = self.reusable(n) {
             std::mem::swap(own, values);
         } else {
-            let spare = super::recycle::take_unzeroed(n).unwrap_or_else(|| vec![T::ZERO; n]);
+            let spare = spare_buffer(n).expect("the size of a buffer already held");
             let mine = std::mem::replace(values, spare);
             self.data = Storage::Many(Arc::new(super::recycle::Buffer(mine)));
         }
