@@ -4,11 +4,11 @@
 //! ([`simd`]), and split over the worker threads when the product is large enough to pay.
 //!
 //! # Blocking
-//! For each block of `MC` rows of `A` and `KC` of the inner dimension, the block of `A` is
-//! packed into `MR`-row slivers; then for each block of `NC` columns of `B` (sized so the
-//! packed `KC × NC` block stays in the L2 cache), that block is packed into `NR`-column
-//! slivers, and the micro-kernel runs over every (`A` sliver, `B` sliver) pair, the `A`
-//! sliver (`KC·MR` values) staying in L1 while the `B` slivers stream from L2. The first
+//! For each block of rows of `A` (at most [`A_BLOCK_BYTES`] packed) and `KC` of the inner
+//! dimension, the block of `A` is packed into `MR`-row slivers; then for each block of
+//! `NC` columns of `B` (sized so the packed `KC × NC` block stays in the L2 cache), that
+//! block is packed into `NR`-column slivers, and the micro-kernel runs over every (`A`
+//! sliver, `B` sliver) pair, the `A` sliver (`KC·MR` values) staying in L1 while the `B` slivers stream from L2. The first
 //! `KC` block overwrites `C` and the rest add to it, so `C` need not be initialised.
 
 mod kernel;
@@ -27,8 +27,12 @@ pub(crate) use thin::matrix_vector;
 /// The inner-dimension block: a packed `A` sliver of `KC·MR` values stays in L1 (12–32 KB).
 const KC: usize = 256;
 
-/// Rows of `A` packed at once (a block of `MC·KC` values, in L2 or L3).
-const MC: usize = 960;
+/// Bytes of `A` packed at once, at most. The block is read one sliver at a time (each
+/// stays in L1 while the `B` slivers pass), so its size bounds only the buffer; but every
+/// block of rows packs `B` again, so a product of up to this many bytes of rows packs `B`
+/// once (`m = 1024` as one block of 960 rows and one of 64 packed `B` twice: 3–5% of an
+/// `n = 1024` product).
+const A_BLOCK_BYTES: usize = 2 << 20;
 
 /// Multiply-adds from which a product packs its operands (about 25 µs of one core's work);
 /// below, it reads them in place (see [`run_serial`]).
@@ -64,6 +68,13 @@ fn l2_bytes() -> usize {
             .find(|&(level, _)| level == 2)
             .map_or(1 << 20, |(_, bytes)| bytes)
     })
+}
+
+/// Rows of `A` packed at once for kernel `K`, out of `m`: as few blocks as
+/// [`A_BLOCK_BYTES`] allows, of even size in whole slivers.
+fn mc_for<T, K: Kernel<T>>(m: usize) -> usize {
+    let most = (A_BLOCK_BYTES / (KC * std::mem::size_of::<T>()) / K::MR * K::MR).max(K::MR);
+    m.div_ceil(m.div_ceil(most).max(1)).next_multiple_of(K::MR)
 }
 
 /// Columns of `B` packed at once for kernel `K`: the packed `KC × NC` block fills about
@@ -145,7 +156,7 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
     };
     let (pack_all_a, pack_all_b) = (!small, !small || b.cs != 1);
     let nc = nc_for::<T, K>();
-    let mc = MC / mr * mr;
+    let mc = mc_for::<T, K>(m);
     let kc_max = KC.min(k);
     let a_len = if pack_all_a {
         kc_max * mc.min(m.next_multiple_of(mr))

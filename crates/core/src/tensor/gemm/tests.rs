@@ -121,7 +121,7 @@ fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threa
 #[test]
 fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
     for level in levels() {
-        // (1000, 3, 5) crosses an `MC` block of rows, (3, 5, 1100) an `NC` block of columns;
+        // (2100, 3, 5) crosses a block of rows (`A_BLOCK_BYTES`), (3, 5, 1100) an `NC` block of columns;
         // (17, 1, 65), (9, 2, 40), (40, 4, 31) and (70, 70, 3) take the thin loops
         for dims in [
             (1, 1, 1),
@@ -133,7 +133,7 @@ fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
             (70, 70, 3),
             (33, 513, 9),
             (70, 70, 70),
-            (1000, 3, 5),
+            (2100, 3, 5),
             (3, 5, 1100),
         ] {
             for layouts in [
