@@ -8,8 +8,9 @@
 //! dimension, the block of `A` is packed into `MR`-row slivers; then for each block of
 //! `NC` columns of `B` (sized so the packed `KC × NC` block stays in the L2 cache), that
 //! block is packed into `NR`-column slivers, and the micro-kernel runs over every (`A`
-//! sliver, `B` sliver) pair, the `A` sliver (`KC·MR` values) staying in L1 while the `B` slivers stream from L2. The first
-//! `KC` block overwrites `C` and the rest add to it, so `C` need not be initialised.
+//! sliver, `B` sliver) pair, the `A` sliver (`KC·MR` values) staying in L1 while the `B`
+//! slivers stream from L2. The first `KC` block overwrites `C` and the rest add to it, so
+//! `C` need not be initialised.
 
 mod kernel;
 mod pack;

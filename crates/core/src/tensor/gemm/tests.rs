@@ -121,8 +121,8 @@ fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threa
 #[test]
 fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
     for level in levels() {
-        // (2100, 3, 5) crosses a block of rows (`A_BLOCK_BYTES`), (3, 5, 1100) an `NC` block of columns;
-        // (17, 1, 65), (9, 2, 40), (40, 4, 31) and (70, 70, 3) take the thin loops
+        // (2100, 3, 5) crosses a block of rows (`A_BLOCK_BYTES`), (3, 5, 1100) an `NC`
+        // block of columns; (17, 1, 65), (9, 2, 40), (40, 4, 31) and (70, 70, 3) take the thin loops
         for dims in [
             (1, 1, 1),
             (7, 5, 3),
