@@ -142,6 +142,26 @@ pub trait Float:
         c: &mut [Self],
         threads: usize,
     );
+
+    /// [`gemm`](Self::gemm), then `then` (a bias per column, `relu`) on each value of the
+    /// result as it is stored, while it is in registers.
+    ///
+    /// # Panics
+    /// As [`gemm`](Self::gemm), and when the bias is not `n` long.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_then(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[Self],
+        a_strides: (usize, usize),
+        b: &[Self],
+        b_strides: (usize, usize),
+        c: &mut [Self],
+        threads: usize,
+        then: crate::tensor::gemm::Epilogue<'_, Self>,
+    );
 }
 
 mod sealed {
@@ -283,6 +303,28 @@ macro_rules! impl_float {
                     cs: csb,
                 };
                 gemm((m, k, n), a, b, c, threads)
+            }
+            #[track_caller]
+            fn gemm_then(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: &[Self],
+                (rs, cs): (usize, usize),
+                b: &[Self],
+                (rsb, csb): (usize, usize),
+                c: &mut [Self],
+                threads: usize,
+                then: crate::tensor::gemm::Epilogue<'_, Self>,
+            ) {
+                use crate::tensor::gemm::{gemm_then, View};
+                let a = View { data: a, rs, cs };
+                let b = View {
+                    data: b,
+                    rs: rsb,
+                    cs: csb,
+                };
+                gemm_then((m, k, n), a, b, c, threads, then)
             }
         }
     };

@@ -1,7 +1,7 @@
 //! Matrix products: batched, broadcasting over batch axes, with free transposes.
 //! The inner kernel is the strided GEMM of `gemm/`.
 
-use super::gemm::matrix_vector;
+use super::gemm::{matrix_vector, Epilogue};
 use super::{
     broadcast_shapes, broadcast_strides, for_each_offset, numel, worker_threads, Shape, Tensor,
     TensorError,
@@ -39,6 +39,19 @@ impl<T: Float> Tensor<T> {
         tb: bool,
         out: &mut Self,
     ) -> Result<(), TensorError> {
+        self.matmul_t_then_into(other, (ta, tb), out, Epilogue::NONE)
+    }
+
+    /// [`matmul_t_into`](Self::matmul_t_into), then `then` on each value of the product
+    /// (a bias per column, `relu`), applied as the product's tiles are stored. The bias
+    /// must hold one value per column of the product (checked by the caller).
+    pub(crate) fn matmul_t_then_into(
+        &self,
+        other: &Self,
+        (ta, tb): (bool, bool),
+        out: &mut Self,
+        then: Epilogue<'_, T>,
+    ) -> Result<(), TensorError> {
         let (a, b) = (self.shape(), other.shape());
         if a.len() < 2 || b.len() < 2 {
             return Err(tensor_error!(
@@ -75,7 +88,7 @@ impl<T: Float> Tensor<T> {
             // two matrices: no batch axes to broadcast (the common case, kept lean)
             let out = out.buffer_for(&[m, n])?;
             if !out.is_empty() {
-                matrix_product((m, k, n), (pa, stride_a), (pb, stride_b), out);
+                matrix_product((m, k, n), (pa, stride_a), (pb, stride_b), out, then);
             }
             return Ok(());
         }
@@ -101,6 +114,7 @@ impl<T: Float> Tensor<T> {
         if k == 0 {
             // sums of nothing: the zeros are the product
             out.fill(T::ZERO);
+            then.apply(out, n);
             return Ok(());
         }
         // Matrix-sized strides of each operand over the broadcast batch axes.
@@ -114,7 +128,7 @@ impl<T: Float> Tensor<T> {
             let shared = |own: &[usize]| numel(own) == 1;
             if shared(batch_b) && !ta && batch_a == batch.as_slice() {
                 // the batch of A's, stacked, is one (batches·m) × k matrix
-                T::gemm(
+                T::gemm_then(
                     batches * m,
                     k,
                     n,
@@ -124,6 +138,7 @@ impl<T: Float> Tensor<T> {
                     stride_b,
                     out,
                     worker_threads(),
+                    then,
                 );
                 return Ok(());
             }
@@ -131,25 +146,27 @@ impl<T: Float> Tensor<T> {
                 // each b a contiguous k-vector: stacked as rows, C = [bᵢ]ᵀ·op(A)ᵀ
                 let a_t = (stride_a.1, stride_a.0);
                 T::gemm(batches, k, m, pb, (mb, 1), pa, a_t, out, worker_threads());
+                then.apply(out, n);
                 return Ok(());
             }
         }
         for_each_offset(&batch, [&sa, &sb], |i, [ia, ib]| {
             let c = &mut out[i * m * n..(i + 1) * m * n];
             let (a, b) = (&pa[ia * ma..], &pb[ib * mb..]);
-            matrix_product((m, k, n), (a, stride_a), (b, stride_b), c);
+            matrix_product((m, k, n), (a, stride_a), (b, stride_b), c, then);
         });
         Ok(())
     }
 }
 
 /// `c = op(A)·op(B)` for one `m × k` by `k × n` pair (each operand's elements at its
-/// (row, column) strides), `c` row-major `m × n` and not empty.
+/// (row, column) strides), `c` row-major `m × n` and not empty, then `then`.
 fn matrix_product<T: Float>(
     (m, k, n): (usize, usize, usize),
     (a, stride_a): (&[T], (usize, usize)),
     (b, stride_b): (&[T], (usize, usize)),
     c: &mut [T],
+    then: Epilogue<'_, T>,
 ) {
     if k == 0 {
         // sums of nothing: the zeros are the product
@@ -162,8 +179,10 @@ fn matrix_product<T: Float>(
         let (b_t, a_t) = ((b, (stride_b.1, stride_b.0)), (a, stride_a.1));
         matrix_vector(n, k, b_t, a_t, c);
     } else {
-        T::gemm(m, k, n, a, stride_a, b, stride_b, c, worker_threads());
+        T::gemm_then(m, k, n, a, stride_a, b, stride_b, c, worker_threads(), then);
+        return;
     }
+    then.apply(c, n);
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use super::MatMul;
 use crate::structure::{Curvature, Source, Sources, Structure};
+use crate::tensor::gemm::Epilogue;
 use crate::tensor::numel;
-use crate::tensor::simd::with_widest;
 use crate::tensor::try_numel;
 use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -42,7 +42,6 @@ impl<T: Float> Op<T> for Linear {
                 ),
             ));
         }
-        x.matmul_t_into(w, false, true, y)?;
         if let Some(b) = xs.get(2).filter(|b| b.shape() != [w.shape()[0]]) {
             return Err(TensorError::new(
                 ErrorKind::ShapeMismatch {
@@ -55,23 +54,12 @@ impl<T: Float> Op<T> for Linear {
                 ),
             ));
         }
-        if let Some(b) = xs.get(2) {
-            // the bias added to each row in place, while the product is in cache
-            let b = b.as_slice();
-            if !b.is_empty() {
-                let y = y.as_mut_slice();
-                with_widest(
-                    #[inline(always)]
-                    || {
-                        for row in y.chunks_exact_mut(b.len()) {
-                            for (v, &b) in row.iter_mut().zip(b) {
-                                *v += b;
-                            }
-                        }
-                    },
-                );
-            }
-        }
+        // the bias added to each value as the product's tiles are stored
+        let then = Epilogue {
+            bias: xs.get(2).map(|b| b.as_slice()),
+            relu: false,
+        };
+        x.matmul_t_then_into(w, (false, true), y, then)?;
         Ok(())
     }
     fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {

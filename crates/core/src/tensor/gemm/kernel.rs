@@ -38,6 +38,31 @@ impl<T> Sliver<T> {
     }
 }
 
+/// How a kernel stores its tile: added to `C` or over it, and, after the last block of the
+/// inner dimension, with a bias per column and `relu` applied while the sums are still in
+/// registers (`linear`'s epilogue: no second pass over `C`).
+#[derive(Clone, Copy)]
+pub(crate) struct Store<T> {
+    /// Add the sums to `C` (a later block of the inner dimension) instead of overwriting
+    /// it (whose old contents are then never read).
+    pub accumulate: bool,
+    /// `NR` values added to each row of the tile, after the sums.
+    pub bias: Option<*const T>,
+    /// `relu` after the bias: `x` where `x > 0` or `x` is NaN, else `+0`.
+    pub relu: bool,
+}
+
+impl<T> Store<T> {
+    /// The sums as they are, over `C` or added to it.
+    pub(crate) fn sums(accumulate: bool) -> Self {
+        Store {
+            accumulate,
+            bias: None,
+            relu: false,
+        }
+    }
+}
+
 /// A micro-kernel of `MR × NR` for element type `T`.
 pub(crate) trait Kernel<T> {
     /// Rows of the tile (values of `A` broadcast per step).
@@ -46,15 +71,25 @@ pub(crate) trait Kernel<T> {
     const NR: usize;
 
     /// `C[i, j] (+)= Σ_p A[i, p] · B[p, j]` for `i < MR`, `j < NR`, where `C[i, j]` is
-    /// `c[i·rsc + j]`; with `accumulate` the sums are added to `C`, else they overwrite
-    /// it (whose old contents are then never read).
+    /// `c[i·rsc + j]`, stored as `store` says ([`Store`]).
     ///
     /// # Safety
     /// Every element of the `MR × kc` sliver `a` and the `kc × NR` sliver `b` must be
-    /// valid for reads; every `c[i·rsc + j]` of the tile valid for reads and writes and
-    /// not aliased; and the CPU must have the kernel's instruction set (the caller checked
-    /// [`simd`](super::super::simd::simd)).
-    unsafe fn tile(kc: usize, a: Sliver<T>, b: Sliver<T>, c: *mut T, rsc: usize, accumulate: bool);
+    /// valid for reads, and so must `store.bias`'s `NR` values; every `c[i·rsc + j]` of
+    /// the tile valid for reads and writes and not aliased; and the CPU must have the
+    /// kernel's instruction set (the caller checked [`simd`](super::super::simd::simd)).
+    unsafe fn tile(kc: usize, a: Sliver<T>, b: Sliver<T>, c: *mut T, rsc: usize, store: Store<T>);
+}
+
+/// `relu` of one value, as `Relu::forward` computes it: NaN kept, `-0` and negatives to `+0`.
+#[inline(always)]
+pub(crate) fn relu<T: Default + PartialOrd + Copy>(x: T) -> T {
+    #[allow(clippy::eq_op)] // x != x: NaN
+    if x > T::default() || x != x {
+        x
+    } else {
+        T::default()
+    }
 }
 
 /// The portable kernel: plain arrays the compiler keeps in registers and vectorises for
@@ -73,7 +108,7 @@ macro_rules! portable_kernel {
                 b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
-                accumulate: bool,
+                store: Store<$t>,
             ) {
                 const MR: usize = 4;
                 const NR: usize = 8;
@@ -97,10 +132,15 @@ macro_rules! portable_kernel {
                 }
                 for (i, row) in acc.iter().enumerate() {
                     for (j, &x) in row.iter().enumerate() {
-                        // SAFETY: inside the tile the caller made valid.
+                        // SAFETY: inside the tile and the bias the caller made valid.
                         unsafe {
                             let cij = c.add(i * rsc + j);
-                            *cij = if accumulate { *cij + x } else { x };
+                            let x = if store.accumulate { *cij + x } else { x };
+                            let x = match store.bias {
+                                Some(bias) => x + *bias.add(j),
+                                None => x,
+                            };
+                            *cij = if store.relu { relu(x) } else { x };
                         }
                     }
                 }
@@ -118,7 +158,8 @@ macro_rules! fma_kernel {
     (
         $(#[$doc:meta])*
         $name:ident, $module:ident, $t:ty, $feature:literal, $mr:literal x $nv:literal x $lanes:literal,
-        $zero:ident, $set1:ident, $load:ident, $store:ident, $add:ident, $fma:ident
+        $zero:ident, $set1:ident, $load:ident, $store:ident, $add:ident, $fma:ident,
+        $relu:expr
     ) => {
         $(#[$doc])*
         pub(crate) struct $name;
@@ -133,22 +174,22 @@ macro_rules! fma_kernel {
                 b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
-                accumulate: bool,
+                store: Store<$t>,
             ) {
                 // SAFETY: the caller's contract is this function's. A packed `A` sliver
                 // gets the copy whose strides are constants.
                 unsafe {
                     if a.rs == 1 && a.cs == $mr {
-                        $module::tile::<true>(kc, a, b, c, rsc, accumulate)
+                        $module::tile::<true>(kc, a, b, c, rsc, store)
                     } else {
-                        $module::tile::<false>(kc, a, b, c, rsc, accumulate)
+                        $module::tile::<false>(kc, a, b, c, rsc, store)
                     }
                 }
             }
         }
 
         mod $module {
-            use super::Sliver;
+            use super::{Sliver, Store};
             use std::arch::x86_64::*;
 
             /// The kernel; `PACKED` when `a` is a packed sliver (strides 1 and `MR`).
@@ -159,7 +200,7 @@ macro_rules! fma_kernel {
                 b: Sliver<$t>,
                 c: *mut $t,
                 rsc: usize,
-                accumulate: bool,
+                store: Store<$t>,
             ) {
                 let (rsa, csa) = if PACKED { (1, $mr) } else { (a.rs, a.cs) };
                 let mut acc = [[$zero(); $nv]; $mr];
@@ -180,12 +221,20 @@ macro_rules! fma_kernel {
                         }
                     }
                 }
+                let zero = $zero();
                 for (i, row) in acc.iter().enumerate() {
                     for (v, &x) in row.iter().enumerate() {
-                        // SAFETY: inside the tile the caller made valid.
+                        // SAFETY: inside the tile and the bias the caller made valid.
                         unsafe {
                             let cp = c.add(i * rsc + v * $lanes);
-                            let x = if accumulate { $add($load(cp), x) } else { x };
+                            let mut x = if store.accumulate { $add($load(cp), x) } else { x };
+                            if let Some(bias) = store.bias {
+                                x = $add(x, $load(bias.add(v * $lanes)));
+                            }
+                            if store.relu {
+                                // `x` where `x > 0` or unordered (NaN), else +0
+                                x = $relu(x, zero);
+                            }
                             $store(cp, x);
                         }
                     }
@@ -200,26 +249,26 @@ fma_kernel!(
     /// AVX-512F, `f32`: 8 rows × two 16-lane vectors (16 accumulators of 32 registers).
     Avx512F32, avx512_f32, f32, "avx512f", 8 x 2 x 16,
     _mm512_setzero_ps, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps,
-    _mm512_fmadd_ps
+    _mm512_fmadd_ps, |x, zero| _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_NLE_UQ>(x, zero), x)
 );
 #[cfg(target_arch = "x86_64")]
 fma_kernel!(
     /// AVX-512F, `f64`: 8 rows × two 8-lane vectors.
     Avx512F64, avx512_f64, f64, "avx512f", 8 x 2 x 8,
     _mm512_setzero_pd, _mm512_set1_pd, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd,
-    _mm512_fmadd_pd
+    _mm512_fmadd_pd, |x, zero| _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_NLE_UQ>(x, zero), x)
 );
 #[cfg(target_arch = "x86_64")]
 fma_kernel!(
     /// AVX2 + FMA, `f32`: 6 rows × two 8-lane vectors (12 accumulators of 16 registers).
     Avx2F32, avx2_f32, f32, "avx2,fma", 6 x 2 x 8,
     _mm256_setzero_ps, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps,
-    _mm256_fmadd_ps
+    _mm256_fmadd_ps, |x, zero| _mm256_and_ps(_mm256_cmp_ps::<_CMP_NLE_UQ>(x, zero), x)
 );
 #[cfg(target_arch = "x86_64")]
 fma_kernel!(
     /// AVX2 + FMA, `f64`: 6 rows × two 4-lane vectors.
     Avx2F64, avx2_f64, f64, "avx2,fma", 6 x 2 x 4,
     _mm256_setzero_pd, _mm256_set1_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd,
-    _mm256_fmadd_pd
+    _mm256_fmadd_pd, |x, zero| _mm256_and_pd(_mm256_cmp_pd::<_CMP_NLE_UQ>(x, zero), x)
 );

@@ -19,8 +19,8 @@ mod tests;
 mod thin;
 mod transpose;
 
-use super::simd::{simd, Simd};
-use kernel::{Kernel, Sliver};
+use super::simd::{simd, with_widest, Simd};
+use kernel::{relu, Kernel, Sliver, Store};
 pub(crate) use pack::View;
 use pack::{pack_a, pack_b};
 pub(crate) use thin::matrix_vector;
@@ -45,6 +45,79 @@ const PARALLEL_MIN_MACS: usize = 1 << 20;
 
 /// The largest `MR × NR` of the kernels (AVX-512 `f32`, 8 × 32).
 const MAX_TILE: usize = 8 * 32;
+
+/// What a product does to each value of `C` after its last sum, while the tile is still
+/// in registers: add a bias per column, then apply `relu` (`linear`, and `linear` then
+/// `relu` in a plan). Same values as a second pass over `C` would give, to the bit.
+#[derive(Clone, Copy)]
+pub struct Epilogue<'a, T> {
+    /// `n` values, one per column of `C`.
+    pub bias: Option<&'a [T]>,
+    /// `relu` after the bias: `x` where `x > 0` or `x` is NaN, else `+0`.
+    pub relu: bool,
+}
+
+impl<T> Epilogue<'_, T>
+where
+    T: Copy + Default + PartialOrd + std::ops::Add<Output = T>,
+{
+    /// Nothing: the sums as they are.
+    pub const NONE: Self = Epilogue {
+        bias: None,
+        relu: false,
+    };
+
+    /// The epilogue as a pass over `c`, rows of `n` values: for the products that do not
+    /// run the tiles (thin ones, no inner dimension, matrix-vector products).
+    pub(crate) fn apply(&self, c: &mut [T], n: usize) {
+        if self.bias.is_none() && !self.relu {
+            return;
+        }
+        with_widest(
+            #[inline(always)]
+            || {
+                if let Some(bias) = self.bias {
+                    add_to_rows(c, &bias[..n]);
+                }
+                if self.relu {
+                    c.iter_mut().for_each(|x| *x = relu(*x));
+                }
+            },
+        )
+    }
+}
+
+/// `row += bias` for each row of `c` (rows of `bias.len()` values), in fixed chunks of 16
+/// values: a plain loop over a row of 32 is shorter than the compiler's vectorised body
+/// (4 vectors of 16) and ran as its scalar remainder.
+#[inline(always)]
+fn add_to_rows<T>(c: &mut [T], bias: &[T])
+where
+    T: Copy + std::ops::Add<Output = T>,
+{
+    const LANES: usize = 16;
+    if let [b] = *bias {
+        c.iter_mut().for_each(|v| *v = *v + b);
+        return;
+    }
+    for row in c.chunks_exact_mut(bias.len()) {
+        let mut row = row.chunks_exact_mut(LANES);
+        let mut bias = bias.chunks_exact(LANES);
+        for (v, b) in (&mut row).zip(&mut bias) {
+            let (mut sum, b): ([T; LANES], [T; LANES]) = (
+                v.try_into().expect("16 values"),
+                b.try_into().expect("16 values"),
+            );
+            for (s, b) in sum.iter_mut().zip(b) {
+                *s = *s + b;
+            }
+            v.copy_from_slice(&sum);
+        }
+        for (v, &b) in row.into_remainder().iter_mut().zip(bias.remainder()) {
+            *v = *v + b;
+        }
+    }
+}
 
 /// Bytes of the L2 cache of one core (from sysfs on Linux; 1 MiB where unknown).
 fn l2_bytes() -> usize {
@@ -148,6 +221,7 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
     c: *mut T,
     ldc: usize,
     packing: Packing,
+    then: Epilogue<'_, T>,
 ) {
     let (mr, nr) = (K::MR, K::NR);
     let small = match packing {
@@ -222,16 +296,27 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
                             // holds `kb·mr` (`kb·nr`) values.
                             unsafe {
                                 let ct = c.add((ic + ir) * ldc + jc + jr);
+                                let last = pc + kb == k;
+                                let bias = then.bias.filter(|_| last).map(|b| &b[jc + jr..]);
+                                let relu_here = last && then.relu;
                                 if rows == mr && cols == nr {
-                                    K::tile(kb, ap, bp, ct, ldc, pc > 0);
+                                    let store = Store {
+                                        accumulate: pc > 0,
+                                        bias: bias.map(<[T]>::as_ptr),
+                                        relu: relu_here,
+                                    };
+                                    K::tile(kb, ap, bp, ct, ldc, store);
                                 } else {
                                     // An edge tile: the whole tile into `edge`, then the part
                                     // inside `C`.
-                                    K::tile(kb, ap, bp, edge.as_mut_ptr(), nr, false);
+                                    let store = Store::sums(false);
+                                    K::tile(kb, ap, bp, edge.as_mut_ptr(), nr, store);
                                     for i in 0..rows {
                                         for j in 0..cols {
                                             let (x, cij) = (edge[i * nr + j], ct.add(i * ldc + j));
-                                            *cij = if pc > 0 { *cij + x } else { x };
+                                            let x = if pc > 0 { *cij + x } else { x };
+                                            let x = bias.map_or(x, |b| x + b[j]);
+                                            *cij = if relu_here { relu(x) } else { x };
                                         }
                                     }
                                 }
@@ -265,16 +350,18 @@ pub(crate) trait Element:
     + Default
     + std::ops::Add<Output = Self>
     + std::ops::Mul<Output = Self>
+    + PartialOrd
     + Send
     + Sync
     + 'static
 {
     /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
-    /// of `level` and the given packing, over at most `threads` threads.
+    /// of `level` and the given packing, over at most `threads` threads, then `then`.
     ///
     /// # Panics
-    /// When `level` is above what this CPU has, or the views or `c` are too short (see
-    /// [`gemm`]).
+    /// When `level` is above what this CPU has, or the views, `c` or the bias are too
+    /// short (see [`gemm`]).
+    #[allow(clippy::too_many_arguments)]
     fn product(
         level: Simd,
         dims: (usize, usize, usize),
@@ -283,6 +370,7 @@ pub(crate) trait Element:
         c: &mut [Self],
         threads: usize,
         packing: Packing,
+        then: Epilogue<'_, Self>,
     );
 }
 
@@ -297,19 +385,28 @@ macro_rules! element {
                 c: &mut [Self],
                 threads: usize,
                 packing: Packing,
+                then: Epilogue<'_, Self>,
             ) {
                 assert!(level <= Simd::detected(), "this CPU has no {level:?}");
                 check_extents(dims, &a, &b, c.len());
+                assert!(
+                    then.bias.is_none_or(|b| b.len() == dims.2),
+                    "gemm: a bias of {} values for {} columns",
+                    then.bias.map_or(0, <[_]>::len),
+                    dims.2
+                );
                 if packing == Packing::BySize && thin::product(dims, a, b, c) {
+                    then.apply(c, dims.2);
                     return;
                 }
-                match level {
+                let run = match level {
                     #[cfg(target_arch = "x86_64")]
-                    Simd::Avx512 => run::<$t, kernel::$avx512>(dims, a, b, c, threads, packing),
+                    Simd::Avx512 => run::<$t, kernel::$avx512>,
                     #[cfg(target_arch = "x86_64")]
-                    Simd::Avx2 => run::<$t, kernel::$avx2>(dims, a, b, c, threads, packing),
-                    _ => run::<$t, kernel::Portable>(dims, a, b, c, threads, packing),
-                }
+                    Simd::Avx2 => run::<$t, kernel::$avx2>,
+                    _ => run::<$t, kernel::Portable>,
+                };
+                run(dims, a, b, c, threads, packing, then)
             }
         }
     };
@@ -333,7 +430,32 @@ pub(crate) fn gemm<T: Element>(
     c: &mut [T],
     threads: usize,
 ) {
-    T::product(simd(), dims, a, b, c, threads, Packing::BySize)
+    T::product(
+        simd(),
+        dims,
+        a,
+        b,
+        c,
+        threads,
+        Packing::BySize,
+        Epilogue::NONE,
+    )
+}
+
+/// [`gemm`], then `then` on each value of `C` as it is stored.
+///
+/// # Panics
+/// As [`gemm`], and when the bias is not `n` long.
+#[track_caller]
+pub(crate) fn gemm_then<T: Element>(
+    dims: (usize, usize, usize),
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: &mut [T],
+    threads: usize,
+    then: Epilogue<'_, T>,
+) {
+    T::product(simd(), dims, a, b, c, threads, Packing::BySize, then)
 }
 
 /// Panics unless `a` holds an `m × k` matrix, `b` a `k × n` one and `c` is `m·n` long.
@@ -376,6 +498,7 @@ fn run<T: Element, K: Kernel<T>>(
     c: &mut [T],
     threads: usize,
     packing: Packing,
+    then: Epilogue<'_, T>,
 ) {
     const { assert!(K::MR * K::NR <= MAX_TILE) };
     if m == 0 || n == 0 {
@@ -383,6 +506,7 @@ fn run<T: Element, K: Kernel<T>>(
     }
     if k == 0 {
         c.fill(T::default());
+        then.apply(c, n);
         return;
     }
     // each part writes its own columns (or rows) of `C`
@@ -407,13 +531,19 @@ fn run<T: Element, K: Kernel<T>>(
                     data: &b.data[start * b.cs..],
                     ..b
                 };
-                run_serial::<T, K>((m, k, end - start), a, b, out.at(start), n, packing);
+                let then = Epilogue {
+                    bias: then.bias.map(|bias| &bias[start..]),
+                    ..then
+                };
+                let (dims, c) = ((m, k, end - start), out.at(start));
+                run_serial::<T, K>(dims, a, b, c, n, packing, then);
             } else {
                 let a = View {
                     data: &a.data[start * a.rs..],
                     ..a
                 };
-                run_serial::<T, K>((end - start, k, n), a, b, out.at(start * n), n, packing);
+                let (dims, c) = ((end - start, k, n), out.at(start * n));
+                run_serial::<T, K>(dims, a, b, c, n, packing, then);
             }
         }
     };

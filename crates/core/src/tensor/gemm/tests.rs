@@ -60,13 +60,16 @@ fn matrix(seed: usize, r: usize, c: usize, layout: u8) -> (Vec<f64>, (usize, usi
     }
 }
 
-/// Checks one product at one level against the `f64` sums, for `T`.
+/// Checks one product at one level against the `f64` sums, for `T`; with `then`, with a
+/// bias and `relu` as its epilogue.
+#[allow(clippy::too_many_arguments)]
 fn check<T: Element + Into<f64>>(
     level: Simd,
     (m, k, n): (usize, usize, usize),
     layouts: (u8, u8),
     threads: usize,
     packing: Packing,
+    then: bool,
     cast: fn(f64) -> T,
     eps: f64,
 ) {
@@ -88,7 +91,21 @@ fn check<T: Element + Into<f64>>(
         rs: sb.0,
         cs: sb.1,
     };
-    T::product(level, (m, k, n), a_view, b_view, &mut c, threads, packing);
+    let bias: Vec<T> = (0..n).map(|j| cast(value(3, j))).collect();
+    let epilogue = Epilogue {
+        bias: Some(&bias[..]).filter(|_| then),
+        relu: then,
+    };
+    T::product(
+        level,
+        (m, k, n),
+        a_view,
+        b_view,
+        &mut c,
+        threads,
+        packing,
+        epilogue,
+    );
     for i in 0..m {
         for j in 0..n {
             let (mut want, mut mag) = (0.0, 0.0);
@@ -97,11 +114,17 @@ fn check<T: Element + Into<f64>>(
                 want += x * y;
                 mag += (x * y).abs();
             }
+            if then {
+                let b: f64 = bias[j].into();
+                want = (want + b).max(0.0);
+                mag += b.abs();
+            }
             let got: f64 = c[i * n + j].into();
             let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE);
             assert!(
                 (got - want).abs() <= tol,
-                "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads} {packing:?}: c[{i}, {j}] = {got}, want {want}",
+                "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads} {packing:?} \
+                 epilogue {then}: c[{i}, {j}] = {got}, want {want}",
                 std::any::type_name::<T>()
             );
         }
@@ -109,12 +132,32 @@ fn check<T: Element + Into<f64>>(
 }
 
 /// Checks `f32` and `f64`, packed, read in place, and as chosen by size (where thin
-/// products take their own loops).
+/// products take their own loops); the packed and by-size products with a bias and `relu`
+/// as their epilogue (the same tiles store for every packing).
 fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
     for packing in [Packing::Always, Packing::Never, Packing::BySize] {
         let eps32 = f32::EPSILON as f64;
-        check::<f32>(level, dims, layouts, threads, packing, |x| x as f32, eps32);
-        check::<f64>(level, dims, layouts, threads, packing, |x| x, f64::EPSILON);
+        let then = packing != Packing::Never;
+        check::<f32>(
+            level,
+            dims,
+            layouts,
+            threads,
+            packing,
+            then,
+            |x| x as f32,
+            eps32,
+        );
+        check::<f64>(
+            level,
+            dims,
+            layouts,
+            threads,
+            packing,
+            then,
+            |x| x,
+            f64::EPSILON,
+        );
     }
 }
 
@@ -175,8 +218,33 @@ fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
             rs: 0,
             cs: 1,
         };
-        f32::product(level, (2, 0, 3), v(&a), v(&b), &mut c, 2, Packing::BySize);
+        f32::product(
+            level,
+            (2, 0, 3),
+            v(&a),
+            v(&b),
+            &mut c,
+            2,
+            Packing::BySize,
+            Epilogue::NONE,
+        );
         assert_eq!(c, [0.0; 6]);
+        // with an epilogue: the bias, relu'd
+        let then = Epilogue {
+            bias: Some(&[1.0, -2.0, 3.0]),
+            relu: true,
+        };
+        f32::product(
+            level,
+            (2, 0, 3),
+            v(&a),
+            v(&b),
+            &mut c,
+            2,
+            Packing::BySize,
+            then,
+        );
+        assert_eq!(c, [1.0, 0.0, 3.0, 1.0, 0.0, 3.0]);
         f32::product(
             level,
             (0, 4, 3),
@@ -189,6 +257,7 @@ fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
             &mut [],
             2,
             Packing::BySize,
+            Epilogue::NONE,
         );
     }
 }
@@ -214,7 +283,64 @@ fn a_view_too_short_is_refused_before_any_kernel_runs() {
         &mut [0.0; 2],
         1,
         Packing::BySize,
+        Epilogue::NONE,
     );
+}
+
+#[test]
+fn the_epilogues_relu_keeps_nan_and_zeroes_negatives_and_negative_zero_on_every_path() {
+    // A 9 × 33 product by tiles (an edge in both directions) and a thin one (k = 2): row
+    // 0 of A is NaN, the others give sums of either sign; the bias makes one column's
+    // sums exactly -0 + -0.
+    for level in levels() {
+        for (k, packing) in [
+            (40, Packing::Always),
+            (40, Packing::Never),
+            (2, Packing::BySize),
+        ] {
+            let (m, n) = (9, 33);
+            let a: Vec<f64> = (0..m * k)
+                .map(|i| if i < k { f64::NAN } else { value(4, i) })
+                .collect();
+            let mut b: Vec<f64> = (0..k * n).map(|i| value(5, i)).collect();
+            for p in 0..k {
+                b[p * n + 7] = 0.0; // column 7: sums of +0
+            }
+            let mut bias: Vec<f64> = (0..n).map(|j| value(6, j)).collect();
+            bias[7] = -0.0;
+            let mut c = vec![0.0; m * n];
+            let then = Epilogue {
+                bias: Some(&bias),
+                relu: true,
+            };
+            let (av, bv) = (
+                View {
+                    data: &a,
+                    rs: k,
+                    cs: 1,
+                },
+                View {
+                    data: &b,
+                    rs: n,
+                    cs: 1,
+                },
+            );
+            f64::product(level, (m, k, n), av, bv, &mut c, 1, packing, then);
+            for i in 0..m {
+                for j in 0..n {
+                    let got = c[i * n + j];
+                    if i == 0 {
+                        assert!(got.is_nan(), "{level:?} {packing:?}: c[0, {j}] = {got}");
+                    } else {
+                        assert!(
+                            got >= 0.0 && got.is_sign_positive(),
+                            "{level:?} {packing:?}: c[{i}, {j}] = {got}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 proptest! {
