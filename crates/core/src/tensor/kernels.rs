@@ -565,6 +565,13 @@ pub(crate) const SUM_LANES: usize = 16;
 /// Rows per leaf of the pairwise tree over rows, added into one partial row: at most 32
 /// additions in a row, and a merge of partial rows per 32 rows only.
 const ROW_BLOCK: usize = 32;
+
+/// Rows of at most this many values, a whole number of [`LANES`], are summed 16 columns
+/// at a time (see [`sum_row_block`]).
+const NARROW_ROW: usize = 256;
+
+/// Columns summed together in a narrow row.
+const LANES: usize = 16;
 /// Rows narrower than this are grouped into wider rows first: adding a row of 2 values at
 /// a time is all loop overhead.
 const MIN_ROW_WIDTH: usize = 32;
@@ -671,9 +678,15 @@ fn sum_rows_pairwise<T: Float>(src: &[T], out: &mut [T]) {
         rows = split_point(rows, ROW_BLOCK);
         levels += 1;
     }
-    // on the stack for the narrow column sums of a bias gradient
-    let mut scratch: SmallVec<[T; 64]> = SmallVec::from_elem(T::ZERO, levels * c);
-    sum_rows_into(src, out, &mut scratch);
+    // on the stack for the narrow column sums of a bias gradient (an array: a `SmallVec`
+    // of 64 was moved by `memmove`, 7% of a 64 × 32 `sum_to`)
+    let need = levels * c;
+    if need <= 64 {
+        let mut scratch = [T::ZERO; 64];
+        sum_rows_into(src, out, &mut scratch[..need]);
+    } else {
+        sum_rows_into(src, out, &mut vec![T::ZERO; need]);
+    }
 }
 
 /// The recursion of [`sum_rows_pairwise`]; `scratch` holds a partial row per level left.
@@ -701,12 +714,43 @@ fn sum_rows_into<T: Float>(src: &[T], out: &mut [T], scratch: &mut [T]) {
 #[inline(always)]
 fn sum_row_block<T: Float>(src: &[T], out: &mut [T]) {
     let c = out.len();
-    out.fill(T::ZERO);
     // Measured with `reduce_bench` (`sum_to`, 10⁶-10⁷ elements): in f32 the one-row
     // loop is bound by its stores to `out`, and two rows per pass are 20% faster; in
     // f64 the two-row loop is 40% slower (memory-bound, and one stream is what the
     // prefetcher likes), so f64 adds one row per pass.
     let step = if std::mem::size_of::<T>() < 8 { 2 } else { 1 };
+    if c <= NARROW_ROW && c.is_multiple_of(LANES) {
+        // Narrow rows (a bias gradient's 32 columns): a loop over one row is shorter than
+        // the compiler's vectorised body and ran as its scalar remainder, so the sums of
+        // each 16 columns are kept in a fixed array over all rows (same additions, in the
+        // same order: the same bits). A 64 × 32 `f32` `sum_to` in a plan: 165 → 105 ns.
+        for (j0, out) in (0..c).step_by(LANES).zip(out.chunks_exact_mut(LANES)) {
+            let mut acc = [T::ZERO; LANES];
+            let mut passes = src.chunks_exact(step * c);
+            for pass in &mut passes {
+                let r0: &[T; LANES] = pass[j0..j0 + LANES].try_into().expect("16 values");
+                if step == 1 {
+                    for (acc, &a) in acc.iter_mut().zip(r0) {
+                        *acc += a;
+                    }
+                } else {
+                    let r1: &[T; LANES] =
+                        pass[c + j0..c + j0 + LANES].try_into().expect("16 values");
+                    for (acc, (&a, &b)) in acc.iter_mut().zip(r0.iter().zip(r1)) {
+                        *acc += a + b;
+                    }
+                }
+            }
+            if let Some(last) = passes.remainder().get(j0..j0 + LANES) {
+                for (acc, &x) in acc.iter_mut().zip(last) {
+                    *acc += x;
+                }
+            }
+            out.copy_from_slice(&acc);
+        }
+        return;
+    }
+    out.fill(T::ZERO);
     let mut passes = src.chunks_exact(step * c);
     for pass in &mut passes {
         let (r0, r1) = pass.split_at(c);
@@ -864,6 +908,48 @@ mod tests {
         assert_eq!(g.sum_to(&[3]).unwrap(), t(&[2., 2., 2.], &[3]));
         assert_eq!(g.sum_to(&[2, 1]).unwrap(), t(&[3., 3.], &[2, 1]));
         assert_eq!(g.sum_to(&[]).unwrap(), Tensor::scalar(6.0));
+    }
+
+    /// The rows of `src` summed one row after another (two at a time, paired, in
+    /// `f32`): what [`sum_row_block`] computes, in its plain form.
+    fn rows_in_order<T: Float>(src: &[T], c: usize) -> Vec<T> {
+        let step = if std::mem::size_of::<T>() < 8 { 2 } else { 1 };
+        let mut out = vec![T::ZERO; c];
+        let mut passes = src.chunks_exact(step * c);
+        for pass in &mut passes {
+            for (j, acc) in out.iter_mut().enumerate() {
+                *acc += if step == 2 {
+                    pass[j] + pass[c + j]
+                } else {
+                    pass[j]
+                };
+            }
+        }
+        for (acc, &x) in out.iter_mut().zip(passes.remainder()) {
+            *acc += x;
+        }
+        out
+    }
+
+    fn narrow_rows_sum_in_order<T: Float>() {
+        for c in [16, 32, 48, 256, 8, 40] {
+            for rows in [1, 2, 3, 31, 32] {
+                let src: Vec<T> = (0..rows * c)
+                    .map(|i| T::from_f64(((i * 7919) % 1013) as f64 * 0.37 - 91.1))
+                    .collect();
+                let mut out = vec![T::ZERO; c];
+                sum_row_block(&src, &mut out);
+                let want = rows_in_order(&src, c);
+                let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&want), "c = {c}, rows = {rows}");
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_rows_sum_in_order_to_the_bit() {
+        narrow_rows_sum_in_order::<f32>();
+        narrow_rows_sum_in_order::<f64>();
     }
 
     #[test]
