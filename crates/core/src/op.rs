@@ -73,6 +73,26 @@ pub trait Op<T: Float>: 'static {
         Ok(())
     }
 
+    /// [`forward_into`](Self::forward_into), with `then` applied to every value of `out`
+    /// if the op can do it as it writes them; returns whether it did.
+    ///
+    /// A [`Plan`](crate::Plan) calls it when `then`'s op is the only reader of this op's
+    /// output (`linear` then `relu`), and applies `then` itself when the answer is `false`:
+    /// an op whose kernel can apply it while the values are still in registers (`linear`,
+    /// in its matrix product's tiles) saves a pass over its output. Where it returns
+    /// `true`, `out` must hold `then.apply` of `forward`'s values, to the bit (the
+    /// op-author's kit checks it). The default computes `forward_into` and returns `false`.
+    fn forward_into_then(
+        &self,
+        xs: &[&Tensor<T>],
+        out: &mut Tensor<T>,
+        then: Activation,
+    ) -> Result<bool, TensorError> {
+        let _ = then;
+        self.forward_into(xs, out)?;
+        Ok(false)
+    }
+
     /// True when the inputs sit at a point where the op is not differentiable (`relu` or
     /// `abs` at 0, a tie in `maximum` or a `max` reduction, `sqrt` at 0). The VJP still
     /// returns the documented convention there; gradient checks report such points as
@@ -150,6 +170,37 @@ pub trait Op<T: Float>: 'static {
     #[doc(hidden)]
     fn type_name(&self) -> &'static str {
         std::any::type_name::<Self>()
+    }
+}
+
+/// An element-wise function an op may apply to its output as it writes it
+/// ([`Op::forward_into_then`]): what a [`Plan`](crate::Plan) fuses into the op before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Activation {
+    /// `relu`: `x` where `x > 0` or `x` is NaN, else `+0`.
+    Relu,
+}
+
+impl Activation {
+    /// The function at one value: what an op that applies it must give, to the bit.
+    ///
+    /// ```
+    /// use tapegrad_core::Activation;
+    /// assert_eq!(Activation::Relu.apply(-2.0f64), 0.0);
+    /// assert!(Activation::Relu.apply(-0.0f32).is_sign_positive());
+    /// assert!(Activation::Relu.apply(f64::NAN).is_nan());
+    /// ```
+    pub fn apply<T: Float>(self, x: T) -> T {
+        match self {
+            Activation::Relu => {
+                if x > T::ZERO || x.is_nan() {
+                    x
+                } else {
+                    T::ZERO
+                }
+            }
+        }
     }
 }
 

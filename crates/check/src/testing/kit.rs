@@ -63,9 +63,11 @@ pub struct OpCheck<F> {
 /// sweeps through it (several cotangents at once, see [`vjp_batches`](Op::vjp_batches))
 /// give what one sweep per cotangent gives, first order and in a Hessian (both for cases of
 /// at most 64 input elements); that its [`scalar_forward`](Op::scalar_forward), if it gives
-/// one, is `forward`'s value; and, where the op gives
-/// [`scalar_partials`](Op::scalar_partials), that `backward()` through them gives the VJP's
-/// numbers at the first elements of the inputs, bit for bit.
+/// one, is `forward`'s value; that its [`forward_into_then`](Op::forward_into_then) (what a
+/// plan runs when a `relu` follows the op) gives `forward`'s values, relu'd where it says
+/// it applied the relu; and, where the op gives [`scalar_partials`](Op::scalar_partials),
+/// that `backward()` through them gives the VJP's numbers at the first elements of the
+/// inputs, bit for bit.
 ///
 /// It also checks the error path: inputs of incompatible shapes (for [`Shapes::Broadcast`],
 /// `[2, 3]` with `[4]`, plus any given to [`rejects`](OpCheck::rejects)) must be refused
@@ -365,6 +367,10 @@ where
         // first: on single numbers the tape computes with `scalar_forward`, and a wrong one
         // would show as a wrong gradient below, blamed on the VJP
         if let Some(what) = partials::forward_mismatch::<O>(&self.make, xs) {
+            return Err(found(what));
+        }
+        // and what a plan runs when a relu follows the op
+        if let Some(what) = partials::then_mismatch::<O>(&self.make, xs) {
             return Err(found(what));
         }
         let apply = Apply(&self.make);

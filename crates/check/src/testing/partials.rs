@@ -2,9 +2,11 @@
 //! [`scalar_forward`](tapegrad_core::Op::scalar_forward) must be `forward`'s value, and
 //! where it gives [`scalar_partials`](tapegrad_core::Op::scalar_partials), `backward()`
 //! (which applies them) and `Tape::grad` (which runs the VJP) must give the same numbers,
-//! bit for bit.
+//! bit for bit; and of its fused activation:
+//! [`forward_into_then`](tapegrad_core::Op::forward_into_then) must be `forward`'s values
+//! with the activation applied where it says it applied it.
 
-use tapegrad_core::{Op, Tape, Tensor};
+use tapegrad_core::{Activation, Op, Tape, Tensor};
 
 /// What differs between the two sweeps through the op at `xs` made rank 0 (the first
 /// element of each input), described; `None` when they agree or the op gives no partials.
@@ -50,6 +52,52 @@ pub(crate) fn forward_mismatch<O: Op<f64>>(
              must be forward's value, to the bit"
         )
     })
+}
+
+/// How the op's [`forward_into_then`](Op::forward_into_then) differs from `forward`
+/// followed by the activation (or by nothing, where it says it did not apply it) at
+/// `xs`, described; `None` when they agree or `forward` refuses.
+pub(crate) fn then_mismatch<O: Op<f64>>(
+    make: &dyn Fn() -> O,
+    xs: &[Tensor<f64>],
+) -> Option<String> {
+    let refs: Vec<&Tensor<f64>> = xs.iter().collect();
+    let y = make().forward(&refs).ok()?;
+    let then = Activation::Relu;
+    let mut out = Tensor::scalar(0.0);
+    let applied = match make().forward_into_then(&refs, &mut out, then) {
+        Ok(applied) => applied,
+        Err(e) => {
+            return Some(format!(
+                "its forward_into_then refused what forward takes: {e}"
+            ))
+        }
+    };
+    if out.shape() != y.shape() {
+        return Some(format!(
+            "its forward_into_then gives shape {:?}, its forward {:?}",
+            out.shape(),
+            y.shape()
+        ));
+    }
+    let done = if applied { "applied" } else { "not applied" };
+    let want = y
+        .as_slice()
+        .iter()
+        .map(|&v| if applied { then.apply(v) } else { v });
+    let (i, (got, expected)) = out
+        .as_slice()
+        .iter()
+        .zip(want)
+        .enumerate()
+        .find(|(_, (&got, want))| !same_bits(got, *want))?;
+    Some(format!(
+        "its forward_into_then({then:?}) gives {got} at element {i} where {expected} is due \
+         (forward's value {fwd}, {then:?} {done}): it must give forward's values with `then` \
+         applied (to the bit) where it returns true, and forward's values where it returns \
+         false",
+        fwd = y.as_slice()[i]
+    ))
 }
 
 /// The first element of each input: the single numbers both checks run the op at;

@@ -5,7 +5,9 @@ use crate::gradcheck::tests::ops::BadSquare;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use tapegrad_core::{Curvature, Float, InputGrads, Op, Structure, Tensor, TensorError, Var};
+use tapegrad_core::{
+    Activation, Curvature, Float, InputGrads, Op, Structure, Tensor, TensorError, Var,
+};
 
 /// `y = a·b + a` (broadcasting), right: `da = dy·(b + 1)`, `db = dy·a`.
 struct MulAdd;
@@ -246,6 +248,8 @@ enum Shortcut {
     Partial,
     /// `scalar_forward` gives `3x` for `2x`.
     ScalarForward,
+    /// `forward_into_then` says it applied the relu, and did not.
+    Then,
 }
 
 /// `y = 2x` with one shortcut on single numbers wrong: the kit must catch it.
@@ -267,6 +271,15 @@ impl<T: Float> Op<T> for DoubleWithWrong {
     fn scalar_forward(&self, xs: &[T]) -> Option<T> {
         (self.0 == Shortcut::ScalarForward).then(|| xs[0] * T::from_f64(3.0))
     }
+    fn forward_into_then(
+        &self,
+        xs: &[&Tensor<T>],
+        out: &mut Tensor<T>,
+        _then: Activation,
+    ) -> Result<bool, TensorError> {
+        self.forward_into(xs, out)?;
+        Ok(self.0 == Shortcut::Then)
+    }
 }
 
 #[test]
@@ -276,6 +289,15 @@ fn kit_catches_scalar_partials_that_are_not_the_vjps() {
         .run()
         .unwrap_err();
     assert!(failure.what.contains("scalar partials"), "{failure}");
+}
+
+#[test]
+fn kit_catches_a_fused_activation_that_is_not_applied() {
+    let failure = check_op(1, || DoubleWithWrong(Shortcut::Then))
+        .cases(4)
+        .run()
+        .unwrap_err();
+    assert!(failure.what.contains("forward_into_then"), "{failure}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::graph::{Graph, Source};
 use super::scalar::{self, Kind, ScalarInstr};
 use super::ReplayStep;
 use crate::stored_op::StoredOp;
-use crate::{Error, Float, Op, Tensor};
+use crate::{Activation, Error, Float, Op, Tensor};
 use smallvec::SmallVec;
 use std::panic::Location;
 
@@ -302,17 +302,23 @@ impl<T: Float> Program<T> {
             let out = ins.outs[0] as usize;
             // the slot's dead value: its buffer is the op's to reuse
             let mut y = std::mem::replace(&mut slots[out], Tensor::scalar(T::ZERO));
+            // the op, and a `relu` after it by the op itself if it can (`linear`, in its
+            // product's tiles): whether it did
+            let forward = |xs: &[&Tensor<T>], y: &mut Tensor<T>| match then {
+                Some(Kind::Relu) => op.forward_into_then(xs, y, Activation::Relu),
+                _ => op.forward_into(xs, y).map(|()| false),
+            };
             let done = {
                 let at = |k: usize| &slots[ins.args[k] as usize];
                 match ins.args.len() {
-                    1 => op.forward_into(&[at(0)], &mut y),
-                    2 => op.forward_into(&[at(0), at(1)], &mut y),
-                    n => op.forward_into(&(0..n).map(at).collect::<SmallVec<[_; 4]>>(), &mut y),
+                    1 => forward(&[at(0)], &mut y),
+                    2 => forward(&[at(0), at(1)], &mut y),
+                    n => forward(&(0..n).map(at).collect::<SmallVec<[_; 4]>>(), &mut y),
                 }
             };
             match done {
-                Ok(()) => {
-                    if let Some(kind) = then {
+                Ok(applied) => {
+                    if let Some(kind) = then.filter(|_| !applied) {
                         scalar::map_in_place(kind, y.as_mut_slice());
                     }
                     slots[out] = y

@@ -376,6 +376,36 @@ fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
     assert!(chains >= 6, "{chains} chains for {} fused nodes", s.fused);
 }
 
+#[test]
+fn a_layers_relu_runs_in_its_products_tiles_with_the_eager_values() {
+    // 64 × 32 by 32 × 48 (the tiles, with edges) and 64 × 2 by 2 × 48 (the thin loop):
+    // `linear → relu` gives relu(linear) of the eager engine, to the bit, NaN kept
+    for k in [32, 2] {
+        let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
+            0 => f32::NAN,
+            _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
+        });
+        let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
+        let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
+        let inputs = [x, w, b];
+        let mut plan =
+            Plan::trace(&inputs, |_, v| vec![v[0].linear(v[1], Some(v[2])).relu()]).unwrap();
+        assert_eq!(plan.ops(), ["linear → relu"]);
+        let tape = Tape::new();
+        let v: Vec<_> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
+        let want = v[0].linear(v[1], Some(v[2])).relu().value();
+        let got = plan.run(&inputs).unwrap().remove(0);
+        let bits = |t: &Tensor<f32>| {
+            (t.as_slice().iter())
+                .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&got), bits(&want), "k = {k}");
+        assert!(got.as_slice().iter().any(|x| x.is_nan()));
+        assert!(got.as_slice().contains(&0.0));
+    }
+}
+
 fn epilogues_too(p: &mut Passes) {
     p.dce = true;
     p.epilogues = true;

@@ -6,7 +6,7 @@ use crate::structure::{Curvature, Source, Sources, Structure};
 use crate::tensor::gemm::Epilogue;
 use crate::tensor::numel;
 use crate::tensor::try_numel;
-use crate::{Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
+use crate::{Activation, Error, ErrorKind, Float, InputGrads, Op, Tensor, TensorError, Var};
 
 /// `y = x·Wᵀ (+ b)` for `x: [..., in]`, `W: [out, in]`, `b: [out]`.
 ///
@@ -29,38 +29,18 @@ impl<T: Float> Op<T> for Linear {
         Ok(y)
     }
     fn forward_into(&self, xs: &[&Tensor<T>], y: &mut Tensor<T>) -> Result<(), TensorError> {
-        let (x, w) = (xs[0], xs[1]);
-        if x.ndim() < 2 || w.ndim() != 2 {
-            return Err(TensorError::new(
-                ErrorKind::ShapeMismatch {
-                    shapes: vec![x.shape().to_vec(), w.shape().to_vec()],
-                },
-                format!(
-                    "needs x of rank >= 2 and a 2-d weight: {:?}, {:?}",
-                    x.shape(),
-                    w.shape()
-                ),
-            ));
+        linear_into(xs, y, false)
+    }
+    fn forward_into_then(
+        &self,
+        xs: &[&Tensor<T>],
+        y: &mut Tensor<T>,
+        then: Activation,
+    ) -> Result<bool, TensorError> {
+        match then {
+            // in the product's tiles, after the bias
+            Activation::Relu => linear_into(xs, y, true).map(|()| true),
         }
-        if let Some(b) = xs.get(2).filter(|b| b.shape() != [w.shape()[0]]) {
-            return Err(TensorError::new(
-                ErrorKind::ShapeMismatch {
-                    shapes: vec![b.shape().to_vec(), w.shape().to_vec()],
-                },
-                format!(
-                    "bias of shape {:?} for a weight of shape {:?}",
-                    b.shape(),
-                    w.shape()
-                ),
-            ));
-        }
-        // the bias added to each value as the product's tiles are stored
-        let then = Epilogue {
-            bias: xs.get(2).map(|b| b.as_slice()),
-            relu: false,
-        };
-        x.matmul_t_then_into(w, (false, true), y, then)?;
-        Ok(())
     }
     fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
         // y[r, o] = Σₗ x[r, l]·w[o, l] + b[o]: a product of x and w, linear in b.
@@ -148,4 +128,60 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn linear(self, w: Self, b: Option<Self>) -> Self {
         self.try_linear(w, b).unwrap_or_else(|e| panic!("{e}"))
     }
+}
+
+/// `y = x·Wᵀ (+ b)`, with `relu` applied after the bias when `relu`, both as the product's
+/// tiles are stored.
+fn linear_into<T: Float>(
+    xs: &[&Tensor<T>],
+    y: &mut Tensor<T>,
+    relu: bool,
+) -> Result<(), TensorError> {
+    let (x, w) = (xs[0], xs[1]);
+    if x.ndim() < 2 || w.ndim() != 2 {
+        return Err(TensorError::new(
+            ErrorKind::ShapeMismatch {
+                shapes: vec![x.shape().to_vec(), w.shape().to_vec()],
+            },
+            format!(
+                "needs x of rank >= 2 and a 2-d weight: {:?}, {:?}",
+                x.shape(),
+                w.shape()
+            ),
+        ));
+    }
+    if x.shape()[x.ndim() - 1] != w.shape()[1] {
+        let bias = xs.get(2).map(|b| format!(" + bias {:?}", b.shape()));
+        return Err(TensorError::new(
+            ErrorKind::ShapeMismatch {
+                shapes: xs.iter().map(|t| t.shape().to_vec()).collect(),
+            },
+            format!(
+                "inner dimensions differ: {:?} x {:?}ᵀ{}",
+                x.shape(),
+                w.shape(),
+                bias.unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(b) = xs.get(2).filter(|b| b.shape() != [w.shape()[0]]) {
+        return Err(TensorError::new(
+            ErrorKind::ShapeMismatch {
+                shapes: vec![x.shape().to_vec(), w.shape().to_vec(), b.shape().to_vec()],
+            },
+            format!(
+                "bias of shape {:?} for x of shape {:?} and a weight of shape {:?}",
+                b.shape(),
+                x.shape(),
+                w.shape()
+            ),
+        ));
+    }
+    // the bias added to each value as the product's tiles are stored
+    let then = Epilogue {
+        bias: xs.get(2).map(|b| b.as_slice()),
+        relu,
+    };
+    x.matmul_t_then_into(w, (false, true), y, then)?;
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! Tests of `src/ops/linalg/linear.rs`.
 
 use proptest::prelude::*;
-use tapegrad_check::testing::{assert_gradients, tensor_in};
+use tapegrad_check::testing::{assert_gradients, check_op, tensor_in, Shapes};
+use tapegrad_core::ops::linalg::Linear;
 use tapegrad_core::{Tape, Tensor};
 
 #[test]
@@ -105,4 +106,19 @@ fn a_constant_inputs_gradient_is_not_computed() {
         .filter(|n| n.name() == "matmul")
         .count();
     assert_eq!(products, 0);
+}
+
+#[test]
+fn linear_passes_the_op_authors_kit_with_its_fused_relu() {
+    // the kit also checks `forward_into_then`: the relu applied in the product's tiles
+    // must be forward's values relu'd, to the bit
+    let shapes = (1usize..6, 1usize..5, 1usize..6)
+        .prop_map(|(rows, k, outs)| vec![vec![rows, k], vec![outs, k], vec![outs]])
+        .boxed();
+    check_op(3, || Linear)
+        .shapes(Shapes::Custom(shapes))
+        .cases(12)
+        .rejects(&[&[2, 3], &[4, 3], &[5]]) // a bias of 5 for 4 outputs
+        .rejects(&[&[2, 3], &[4, 2], &[4]]) // inner dimensions 3 and 2
+        .assert();
 }
