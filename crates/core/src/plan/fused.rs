@@ -40,6 +40,7 @@ pub(crate) enum Arg {
 }
 
 /// One step: `reg[out] = kind(a, b)` over a block.
+#[derive(Clone, Copy)]
 pub(crate) struct Step<T> {
     pub(crate) kind: Kind<T>,
     pub(crate) a: Arg,
@@ -82,7 +83,8 @@ pub(crate) enum Operand {
 pub(crate) struct Kernel<T> {
     /// Elements of every value in the chain.
     pub(crate) len: usize,
-    pub(crate) steps: Vec<Step<T>>,
+    /// The steps as they run (one-operand steps folded into the next: [`Run`]).
+    runs: Vec<Run<T>>,
     /// The outputs with their shapes.
     pub(crate) parts: Vec<(Part, Vec<usize>)>,
     /// The fused ops, in order (for listings and observed replays).
@@ -136,7 +138,7 @@ impl<T: Float> Kernel<T> {
         };
         Kernel {
             len,
-            steps,
+            runs: runs(&steps, &parts),
             parts,
             members,
             part_members,
@@ -188,16 +190,19 @@ impl<T: Float> Kernel<T> {
         let size = self.block;
         for lo in (0..n).step_by(size) {
             let m = size.min(n - lo);
-            for st in &self.steps {
-                let o = st.out as usize;
+            for run in &self.runs {
+                let o = run.out as usize;
                 let (before, rest) = self.regs.split_at_mut(o);
                 let (out, after) = rest.split_first_mut().expect("the output register");
                 let regs = (o, &*before, &*after);
                 let (a, b) = (
-                    operand(st.a, regs, xs, lo, m),
-                    operand(st.b, regs, xs, lo, m),
+                    operand(run.a, regs, xs, lo, m),
+                    operand(run.b, regs, xs, lo, m),
                 );
-                block_step(st.kind, a, b, &mut out[..m]);
+                match run.pre {
+                    None => block_step(run.kind, a, b, &mut out[..m]),
+                    Some((pre, on_a)) => folded_step(run.kind, pre, on_a, a, b, &mut out[..m]),
+                }
             }
             for (r, buf) in &mut values {
                 buf[lo..lo + m].copy_from_slice(&self.regs[*r][..m]);
@@ -298,6 +303,110 @@ impl<T: Float> Kernel<T> {
             What::Sum(j) => [&values[j]].into_iter().collect(),
         }
     }
+}
+
+/// A step as the kernel runs it: `reg[out] = kind(a, b)`, where `pre = (p, on_a)` applies
+/// the one-operand step `p` to `a` (or `b`) as it is read. A one-operand step whose
+/// register only the next step reads is folded into it this way (`fused(sign, mul)`, a
+/// `relu`'s gradient, is one loop instead of two over the block): the same arithmetic in
+/// the same order, so the same values (a NaN's sign aside, which the compiler may flip).
+#[derive(Clone, Copy)]
+struct Run<T> {
+    kind: Kind<T>,
+    a: Arg,
+    b: Arg,
+    pre: Option<(Kind<T>, bool)>,
+    out: u16,
+}
+
+/// The steps as runs: each one-operand step of the kinds [`folded_step`] serves folded
+/// into the next step when that step alone reads its register (once), the register is
+/// handed out in no part, and the next step's output is not the folded step's operand.
+fn runs<T: Float>(steps: &[Step<T>], parts: &[(Part, Vec<usize>)]) -> Vec<Run<T>> {
+    let plain = |st: &Step<T>| Run {
+        kind: st.kind,
+        a: st.a,
+        b: st.b,
+        pre: None,
+        out: st.out,
+    };
+    let mut runs = Vec::with_capacity(steps.len());
+    let mut i = 0;
+    while i < steps.len() {
+        let (st, next) = (&steps[i], steps.get(i + 1));
+        let r = Arg::Reg(st.out);
+        let folds = next.filter(|next| {
+            matches!(st.kind, Kind::Sign | Kind::Relu | Kind::Neg)
+                && matches!(next.kind, Kind::Add | Kind::Sub | Kind::Mul)
+                && (next.a == r) != (next.b == r)
+                && Arg::Reg(next.out) != st.a
+                && !parts
+                    .iter()
+                    .any(|p| matches!(p.0, Part::Values(x) | Part::Sum(x) if x == st.out))
+                && !steps
+                    .iter()
+                    .enumerate()
+                    .any(|(j, s)| j != i + 1 && (s.a == r || s.b == r))
+        });
+        match folds {
+            Some(next) => {
+                let on_a = next.a == r;
+                let (a, b) = if on_a { (st.a, next.b) } else { (next.a, st.a) };
+                runs.push(Run {
+                    kind: next.kind,
+                    a,
+                    b,
+                    pre: Some((st.kind, on_a)),
+                    out: next.out,
+                });
+                i += 2;
+            }
+            None => {
+                runs.push(plain(st));
+                i += 1;
+            }
+        }
+    }
+    runs
+}
+
+/// `out = kind(pre(a), b)` (`on_a`) or `kind(a, pre(b))` element by element, with
+/// `step`'s arithmetic for both: one loop per pair of kinds, so each vectorises.
+#[inline(always)]
+fn folded_step<T: Float>(
+    kind: Kind<T>,
+    pre: Kind<T>,
+    on_a: bool,
+    a: Val<'_, T>,
+    b: Val<'_, T>,
+    out: &mut [T],
+) {
+    macro_rules! pairs {
+        ($(($pre:ident, $kind:ident)),*) => {
+            match (pre, kind) {
+                $(
+                    (Kind::$pre, Kind::$kind) if on_a => {
+                        zip(a, b, out, |x, y| step(Kind::$kind, step(Kind::$pre, x, x), y))
+                    }
+                    (Kind::$pre, Kind::$kind) => {
+                        zip(a, b, out, |x, y| step(Kind::$kind, x, step(Kind::$pre, y, y)))
+                    }
+                )*
+                _ => unreachable!("only the kinds `runs` folds"),
+            }
+        };
+    }
+    pairs!(
+        (Sign, Add),
+        (Sign, Sub),
+        (Sign, Mul),
+        (Relu, Add),
+        (Relu, Sub),
+        (Relu, Mul),
+        (Neg, Add),
+        (Neg, Sub),
+        (Neg, Mul)
+    )
 }
 
 /// True for the kinds of one operand.
@@ -413,6 +522,69 @@ mod tests {
         ];
         let parts = vec![(Part::Values(3), vec![len]), (Part::Sum(1), vec![])];
         Kernel::new(len, steps, 4, parts, Vec::new(), Vec::new())
+    }
+
+    #[test]
+    fn one_operand_steps_fold_into_the_next_with_the_same_bits() {
+        // reg0 = sign(x), reg1 = y · reg0 (folded, on b); reg2 = -x, reg3 = reg2 - y
+        // (folded, on a); reg4 = relu(reg3), handed out (not folded); reg5 = reg4 + reg1
+        let (r, full) = (Arg::Reg, Arg::Full);
+        let step = |kind, a, b, out| Step { kind, a, b, out };
+        let steps = vec![
+            step(Kind::Sign, full(0), full(0), 0),
+            step(Kind::Mul, full(1), r(0), 1),
+            step(Kind::Neg, full(0), full(0), 2),
+            step(Kind::Sub, r(2), full(1), 3),
+            step(Kind::Relu, r(3), r(3), 4),
+            step(Kind::Add, r(4), r(1), 5),
+        ];
+        let parts = vec![(Part::Values(4), vec![]), (Part::Values(5), vec![])];
+        let len = 3 * SUM_BLOCK + 7;
+        let folded = runs(&steps, &parts);
+        let name = |k: Kind<f32>| match k {
+            Kind::Sign => "sign",
+            Kind::Neg => "neg",
+            _ => "other",
+        };
+        let pres: Vec<_> = folded
+            .iter()
+            .map(|r| r.pre.map(|(k, on_a)| (name(k), on_a)))
+            .collect();
+        assert_eq!(
+            pres,
+            [Some(("sign", false)), Some(("neg", true)), None, None]
+        );
+        let x = Tensor::from_fn(&[len], |i| match i % 5 {
+            0 => 0.0,
+            1 => f32::NAN,
+            _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
+        });
+        let y = Tensor::from_fn(&[len], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
+        // bits, every NaN as one (the compiler may flip a NaN's sign: `-x - y` at NaN)
+        let canonical = |v: &f32| if v.is_nan() { u32::MAX } else { v.to_bits() };
+        let bits = |t: &Tensor<f32>| t.as_slice().iter().map(canonical).collect::<Vec<_>>();
+        let (xs, ys) = (x.as_slice(), y.as_slice());
+        let sign = |v: f32| {
+            if v.is_nan() || v == 0.0 {
+                v
+            } else {
+                v.signum()
+            }
+        };
+        let relu = |v: f32| if v > 0.0 || v.is_nan() { v } else { 0.0 };
+        let want4: Vec<f32> = xs.iter().zip(ys).map(|(&x, &y)| relu(-x - y)).collect();
+        let want5: Vec<f32> = (xs.iter().zip(ys).zip(&want4))
+            .map(|((&x, &y), &w)| w + y * sign(x))
+            .collect();
+        for level in [Simd::Portable, Simd::Avx2, Simd::Avx512] {
+            let parts = vec![(Part::Values(4), vec![len]), (Part::Values(5), vec![len])];
+            let mut k = Kernel::new(len, steps.clone(), 6, parts, Vec::new(), Vec::new());
+            let mut outs = [Tensor::scalar(0.0), Tensor::scalar(0.0)];
+            k.run_at(level, &[&x, &y], &mut outs);
+            let want = |w: &[f32]| w.iter().map(canonical).collect::<Vec<_>>();
+            assert_eq!(bits(&outs[0]), want(&want4), "{level:?}");
+            assert_eq!(bits(&outs[1]), want(&want5), "{level:?}");
+        }
     }
 
     #[test]
