@@ -10,6 +10,7 @@ mod into;
 mod kernels;
 pub(crate) use kernels::{lanes_total, leaf_lanes, pairwise_sum, tree_lanes, SUM_BLOCK, SUM_LANES};
 mod linalg;
+mod placement;
 pub(crate) mod pool;
 mod random;
 mod recycle;

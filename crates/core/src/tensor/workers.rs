@@ -20,7 +20,11 @@
 //!
 //! A split from inside a part (a product inside a convolution's image loop), or while
 //! another thread's split is running, runs its parts on the calling thread.
+//!
+//! A worker that finds itself on its caller's CPU when it takes a job moves off it
+//! (`placement.rs`): woken there, it would share that CPU while another idles.
 
+use super::placement::{current_cpu, Home};
 use super::worker_threads;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::SeqCst};
@@ -38,6 +42,9 @@ struct Job<'a> {
     left: AtomicUsize,
     /// The payload of the first part that panicked.
     panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+    /// The CPU the caller was on when it published the job: a worker woken there moves
+    /// off it (`placement.rs`).
+    caller_cpu: Option<usize>,
 }
 
 impl Job<'_> {
@@ -101,6 +108,7 @@ fn pool() -> &'static Pool {
 /// A worker: waits for each new job (spinning, then sleeping) and takes its parts.
 fn work(pool: &'static Pool) {
     IN_SPLIT.with(|s| s.set(true));
+    let home = Home::current();
     let mut seen = pool.epoch.load(SeqCst);
     loop {
         let start = Instant::now();
@@ -122,6 +130,9 @@ fn work(pool: &'static Pool) {
         // `active` is 0; this worker counted itself in `active` before loading the
         // pointer, so a non-null one points at a live `Job`.
         if let Some(job) = unsafe { job.as_ref() } {
+            if let Some(cpu) = current_cpu().filter(|&cpu| Some(cpu) == job.caller_cpu) {
+                home.move_off(cpu);
+            }
             job.run_parts();
         }
         pool.active.fetch_sub(1, SeqCst);
@@ -149,6 +160,7 @@ pub(crate) fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         next: AtomicUsize::new(0),
         left: AtomicUsize::new(parts),
         panic: Mutex::new(None),
+        caller_cpu: current_cpu(),
     };
     pool.job
         .store(std::ptr::from_ref(&job).cast_mut().cast(), SeqCst);
