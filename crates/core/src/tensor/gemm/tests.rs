@@ -165,7 +165,7 @@ fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threa
 fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
     for level in levels() {
         // (2100, 3, 5) crosses a block of rows (`A_BLOCK_BYTES`), (3, 5, 1100) an `NC`
-        // block of columns; (17, 1, 65), (9, 2, 40), (40, 4, 31) and (70, 70, 3) take the thin loops
+        // block of columns, (33, 513, 9) and (20, 1100, 40) `KC` blocks of either type; (17, 1, 65), (9, 2, 40), (40, 4, 31) and (70, 70, 3) take the thin loops
         for dims in [
             (1, 1, 1),
             (7, 5, 3),
@@ -175,6 +175,7 @@ fn every_level_matches_the_reference_on_odd_sizes_and_layouts() {
             (40, 4, 31),
             (70, 70, 3),
             (33, 513, 9),
+            (20, 1100, 40),
             (70, 70, 70),
             (2100, 3, 5),
             (3, 5, 1100),
