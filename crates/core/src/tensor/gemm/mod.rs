@@ -26,7 +26,7 @@ use pack::{pack_a, pack_b};
 pub(crate) use thin::matrix_vector;
 
 /// The inner-dimension block for elements of `T`: a packed `A` sliver of `KC·MR` values
-/// stays in L1 (6–16 KB). 512 for `f32` (its sliver of 8 rows is 16 KB): fewer passes over
+/// stays in L1 (8–16 KB). 512 for `f32` (its sliver of 8 rows is 16 KB): fewer passes over
 /// `C`, 1–2% faster at n = 1024 on one thread (AVX-512 AMD EPYC, alternated 8 times);
 /// 256 for `f64`, where 512 was 1.5% slower.
 const fn kc<T>() -> usize {
