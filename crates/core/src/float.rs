@@ -131,6 +131,7 @@ pub trait Float:
     /// or write out of bounds.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
+    #[track_caller]
     fn gemm(
         m: usize,
         k: usize,
@@ -141,7 +142,10 @@ pub trait Float:
         b_strides: (usize, usize),
         c: &mut [Self],
         threads: usize,
-    );
+    ) {
+        let then = crate::tensor::gemm::Epilogue::NONE;
+        Self::gemm_then(m, k, n, a, a_strides, b, b_strides, c, threads, then)
+    }
 
     /// [`gemm`](Self::gemm), then `then` (a bias per column, `relu`) on each value of the
     /// result as it is stored, while it is in registers.
@@ -162,6 +166,18 @@ pub trait Float:
         threads: usize,
         then: crate::tensor::gemm::Epilogue<'_, Self>,
     );
+}
+
+/// `relu` of one value, `max(x, 0)` with NaN kept (not `T::max`, which would turn NaN into
+/// 0) and `-0` to `+0`: the one definition, which the `relu` op, `Activation::Relu`, the
+/// plans' scalar steps and the GEMM's epilogue all use.
+#[inline(always)]
+pub(crate) fn relu<T: Float>(x: T) -> T {
+    if x > T::ZERO || x.is_nan() {
+        x
+    } else {
+        T::ZERO
+    }
 }
 
 mod sealed {
@@ -284,27 +300,6 @@ macro_rules! impl_float {
                 $t::is_finite(self)
             }
             #[track_caller]
-            fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: &[Self],
-                (rs, cs): (usize, usize),
-                b: &[Self],
-                (rsb, csb): (usize, usize),
-                c: &mut [Self],
-                threads: usize,
-            ) {
-                use crate::tensor::gemm::{gemm, View};
-                let a = View { data: a, rs, cs };
-                let b = View {
-                    data: b,
-                    rs: rsb,
-                    cs: csb,
-                };
-                gemm((m, k, n), a, b, c, threads)
-            }
-            #[track_caller]
             fn gemm_then(
                 m: usize,
                 k: usize,
@@ -317,14 +312,14 @@ macro_rules! impl_float {
                 threads: usize,
                 then: crate::tensor::gemm::Epilogue<'_, Self>,
             ) {
-                use crate::tensor::gemm::{gemm_then, View};
+                use crate::tensor::gemm::{gemm, View};
                 let a = View { data: a, rs, cs };
                 let b = View {
                     data: b,
                     rs: rsb,
                     cs: csb,
                 };
-                gemm_then((m, k, n), a, b, c, threads, then)
+                gemm((m, k, n), a, b, c, threads, then)
             }
         }
     };

@@ -193,13 +193,7 @@ impl Activation {
     /// ```
     pub fn apply<T: Float>(self, x: T) -> T {
         match self {
-            Activation::Relu => {
-                if x > T::ZERO || x.is_nan() {
-                    x
-                } else {
-                    T::ZERO
-                }
-            }
+            Activation::Relu => crate::float::relu(x),
         }
     }
 }

@@ -156,13 +156,7 @@ pub(crate) fn step<T: Float>(kind: Kind<T>, x: T, y: T) -> T {
         Kind::DivC(c) => x / c,
         Kind::CDiv(c) => c / x,
         // as `Relu::forward`: NaN passes through
-        Kind::Relu => {
-            if x > T::ZERO || x.is_nan() {
-                x
-            } else {
-                T::ZERO
-            }
-        }
+        Kind::Relu => crate::float::relu(x),
         // as `Sign::forward`
         Kind::Sign => {
             if x == T::ZERO {

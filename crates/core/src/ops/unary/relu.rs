@@ -1,5 +1,6 @@
 //! `relu`: element-wise `max(x, 0)`.
 
+use crate::float::relu;
 use crate::structure::{Curvature, Structure};
 use crate::{Float, InputGrads, Op, Tensor, TensorError, Var};
 
@@ -47,15 +48,6 @@ impl<T: Float> Op<T> for Relu {
     }
     fn structure(&self, _inputs: &[&[usize]], _output: &[usize]) -> Structure {
         Structure::elementwise(Curvature::Linear)
-    }
-}
-
-/// `max(x, 0)`, NaN kept (not `T::max`, which would turn NaN into 0).
-fn relu<T: Float>(x: T) -> T {
-    if x > T::ZERO || x.is_nan() {
-        x
-    } else {
-        T::ZERO
     }
 }
 

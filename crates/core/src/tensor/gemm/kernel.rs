@@ -81,17 +81,6 @@ pub(crate) trait Kernel<T> {
     unsafe fn tile(kc: usize, a: Sliver<T>, b: Sliver<T>, c: *mut T, rsc: usize, store: Store<T>);
 }
 
-/// `relu` of one value, as `Relu::forward` computes it: NaN kept, `-0` and negatives to `+0`.
-#[inline(always)]
-pub(crate) fn relu<T: Default + PartialOrd + Copy>(x: T) -> T {
-    #[allow(clippy::eq_op)] // x != x: NaN
-    if x > T::default() || x != x {
-        x
-    } else {
-        T::default()
-    }
-}
-
 /// The portable kernel: plain arrays the compiler keeps in registers and vectorises for
 /// the baseline target (4 × 8).
 pub(crate) struct Portable;
@@ -140,7 +129,7 @@ macro_rules! portable_kernel {
                                 Some(bias) => x + *bias.add(j),
                                 None => x,
                             };
-                            *cij = if store.relu { relu(x) } else { x };
+                            *cij = if store.relu { crate::float::relu(x) } else { x };
                         }
                     }
                 }

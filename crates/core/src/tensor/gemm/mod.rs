@@ -20,7 +20,8 @@ mod thin;
 mod transpose;
 
 use super::simd::{simd, with_widest, Simd};
-use kernel::{relu, Kernel, Sliver, Store};
+use crate::float::relu;
+use kernel::{Kernel, Sliver, Store};
 pub(crate) use pack::View;
 use pack::{pack_a, pack_b};
 pub(crate) use thin::matrix_vector;
@@ -66,10 +67,7 @@ pub struct Epilogue<'a, T> {
     pub relu: bool,
 }
 
-impl<T> Epilogue<'_, T>
-where
-    T: Copy + Default + PartialOrd + std::ops::Add<Output = T>,
-{
+impl<T: crate::Float> Epilogue<'_, T> {
     /// Nothing: the sums as they are.
     pub const NONE: Self = Epilogue {
         bias: None,
@@ -354,16 +352,7 @@ pub(crate) enum Packing {
 
 /// The element types the GEMM serves, each choosing its kernel for an instruction-set
 /// level.
-pub(crate) trait Element:
-    transpose::Transpose
-    + Default
-    + std::ops::Add<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + PartialOrd
-    + Send
-    + Sync
-    + 'static
-{
+pub(crate) trait Element: transpose::Transpose + crate::Float {
     /// `C = A·B` (`A` is `m × k`, `B` is `k × n`, `C` row-major `m × n`) with the kernels
     /// of `level` and the given packing, over at most `threads` threads, then `then`.
     ///
@@ -425,38 +414,16 @@ element!(f64, Avx512F64, Avx2F64);
 
 /// `C = A·B` with the kernels of this CPU (capped by `TAPEGRAD_SIMD`): `A` is `m × k`,
 /// `B` is `k × n` (strided views), and the `m × n` result overwrites `c` in row-major
-/// order (its old contents are never read). Split over at most `threads` threads when it
-/// is large enough to pay.
+/// order (its old contents are never read), with `then` applied to each value as it is
+/// stored ([`Epilogue::NONE`] for the sums as they are). Split over at most `threads`
+/// threads when it is large enough to pay.
 ///
 /// # Panics
-/// When `c` is not `m·n` long or a view's strides reach past its slice: checked here,
-/// before any unsafe kernel runs, so no caller can make one read or write out of bounds.
+/// When `c` is not `m·n` long or a view's strides reach past its slice (checked here,
+/// before any unsafe kernel runs, so no caller can make one read or write out of bounds),
+/// and when the bias is not `n` long.
 #[track_caller]
 pub(crate) fn gemm<T: Element>(
-    dims: (usize, usize, usize),
-    a: View<'_, T>,
-    b: View<'_, T>,
-    c: &mut [T],
-    threads: usize,
-) {
-    T::product(
-        simd(),
-        dims,
-        a,
-        b,
-        c,
-        threads,
-        Packing::BySize,
-        Epilogue::NONE,
-    )
-}
-
-/// [`gemm`], then `then` on each value of `C` as it is stored.
-///
-/// # Panics
-/// As [`gemm`], and when the bias is not `n` long.
-#[track_caller]
-pub(crate) fn gemm_then<T: Element>(
     dims: (usize, usize, usize),
     a: View<'_, T>,
     b: View<'_, T>,

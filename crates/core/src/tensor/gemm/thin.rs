@@ -98,7 +98,7 @@ fn few_inner_k<T: Element, const K: usize>(
             for (p, row) in rows.iter().enumerate() {
                 let x = a.data[i * a.rs + p * a.cs];
                 for l in 0..BLOCK {
-                    acc[l] = acc[l] + x * row[l];
+                    acc[l] += x * row[l];
                 }
             }
             let out: &mut [T; BLOCK] = (&mut c[i * n + j0..][..BLOCK]).try_into().unwrap();
@@ -112,7 +112,7 @@ fn few_inner_k<T: Element, const K: usize>(
             for p in 0..K {
                 let x = a.data[i * a.rs + p * a.cs];
                 for (l, cj) in out.iter_mut().enumerate() {
-                    *cj = *cj + x * b.data[p * b.rs + (full + l) * b.cs];
+                    *cj += x * b.data[p * b.rs + (full + l) * b.cs];
                 }
             }
         }
