@@ -199,9 +199,9 @@ impl<T: Float> Kernel<T> {
                     operand(run.a, regs, xs, lo, m),
                     operand(run.b, regs, xs, lo, m),
                 );
-                match run.pre {
+                match run.sign_of {
                     None => block_step(run.kind, a, b, &mut out[..m]),
-                    Some((pre, on_a)) => folded_step(run.kind, pre, on_a, a, b, &mut out[..m]),
+                    Some(on_a) => sign_times(on_a, a, b, &mut out[..m]),
                 }
             }
             for (r, buf) in &mut values {
@@ -305,8 +305,8 @@ impl<T: Float> Kernel<T> {
     }
 }
 
-/// A step as the kernel runs it: `reg[out] = kind(a, b)`, where `pre = (p, on_a)` applies
-/// the one-operand step `p` to `a` (or `b`) as it is read. A `sign` whose register only
+/// A step as the kernel runs it: `reg[out] = kind(a, b)`, or with `sign_of = Some(on_a)`
+/// the product `sign(a)·b` (`a·sign(b)` when not `on_a`). A `sign` whose register only
 /// the product after it reads is folded into it this way (`fused(sign, mul)`, a `relu`'s
 /// gradient, is one loop instead of two over the block): the same arithmetic in the same
 /// order, so the same values (a NaN's sign aside, which the compiler may flip). Only that
@@ -318,7 +318,7 @@ struct Run<T> {
     kind: Kind<T>,
     a: Arg,
     b: Arg,
-    pre: Option<(Kind<T>, bool)>,
+    sign_of: Option<bool>,
     out: u16,
 }
 
@@ -330,7 +330,7 @@ fn runs<T: Float>(steps: &[Step<T>], parts: &[(Part, Vec<usize>)]) -> Vec<Run<T>
         kind: st.kind,
         a: st.a,
         b: st.b,
-        pre: None,
+        sign_of: None,
         out: st.out,
     };
     let mut runs = Vec::with_capacity(steps.len());
@@ -359,7 +359,7 @@ fn runs<T: Float>(steps: &[Step<T>], parts: &[(Part, Vec<usize>)]) -> Vec<Run<T>
                     kind: next.kind,
                     a,
                     b,
-                    pre: Some((st.kind, on_a)),
+                    sign_of: Some(on_a),
                     out: next.out,
                 });
                 i += 2;
@@ -373,33 +373,15 @@ fn runs<T: Float>(steps: &[Step<T>], parts: &[(Part, Vec<usize>)]) -> Vec<Run<T>
     runs
 }
 
-/// `out = kind(pre(a), b)` (`on_a`) or `kind(a, pre(b))` element by element, with
-/// `step`'s arithmetic for both: one loop per pair of kinds, so each vectorises.
+/// `out = sign(a)·b` (`on_a`) or `a·sign(b)` element by element, with `step`'s arithmetic
+/// for both.
 #[inline(always)]
-fn folded_step<T: Float>(
-    kind: Kind<T>,
-    pre: Kind<T>,
-    on_a: bool,
-    a: Val<'_, T>,
-    b: Val<'_, T>,
-    out: &mut [T],
-) {
-    macro_rules! pairs {
-        ($(($pre:ident, $kind:ident)),*) => {
-            match (pre, kind) {
-                $(
-                    (Kind::$pre, Kind::$kind) if on_a => {
-                        zip(a, b, out, |x, y| step(Kind::$kind, step(Kind::$pre, x, x), y))
-                    }
-                    (Kind::$pre, Kind::$kind) => {
-                        zip(a, b, out, |x, y| step(Kind::$kind, x, step(Kind::$pre, y, y)))
-                    }
-                )*
-                _ => unreachable!("only the kinds `runs` folds"),
-            }
-        };
+fn sign_times<T: Float>(on_a: bool, a: Val<'_, T>, b: Val<'_, T>, out: &mut [T]) {
+    if on_a {
+        zip(a, b, out, |x, y| step(Kind::Mul, step(Kind::Sign, x, x), y))
+    } else {
+        zip(a, b, out, |x, y| step(Kind::Mul, x, step(Kind::Sign, y, y)))
     }
-    pairs!((Sign, Mul))
 }
 
 /// True for the kinds of one operand.
@@ -538,19 +520,18 @@ mod tests {
         let len = 3 * SUM_BLOCK + 7;
         let folded = runs(&steps, &parts);
         let name = |k: Kind<f32>| match k {
-            Kind::Sign => "sign",
-            Kind::Neg => "neg",
+            Kind::Mul => "sign·mul",
             _ => "other",
         };
         let pres: Vec<_> = folded
             .iter()
-            .map(|r| r.pre.map(|(k, on_a)| (name(k), on_a)))
+            .map(|r| r.sign_of.map(|on_a| (name(r.kind), on_a)))
             .collect();
         assert_eq!(
             pres,
             [
-                Some(("sign", false)),
-                Some(("sign", true)),
+                Some(("sign·mul", false)),
+                Some(("sign·mul", true)),
                 None,
                 None,
                 None,
