@@ -169,7 +169,7 @@ pub trait Float:
 }
 
 /// `relu` of one value, `max(x, 0)` with NaN kept (not `T::max`, which would turn NaN into
-/// 0) and `-0` to `+0`: the one definition, which the `relu` op, `Activation::Relu`, the
+/// 0) and `-0` to `+0`: the one definition, which the `relu` op, [`Activation::Relu`], the
 /// plans' scalar steps and the GEMM's epilogue all use.
 #[inline(always)]
 pub(crate) fn relu<T: Float>(x: T) -> T {
@@ -177,6 +177,68 @@ pub(crate) fn relu<T: Float>(x: T) -> T {
         x
     } else {
         T::ZERO
+    }
+}
+
+/// An element-wise function an op may apply to its output as it writes it
+/// ([`Op::forward_into_then`](crate::Op::forward_into_then)): what a [`Plan`](crate::Plan)
+/// fuses into the op before it (`linear` applies it in its matrix product's tiles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Activation {
+    /// `relu`: `x` where `x > 0` or `x` is NaN, else `+0`.
+    Relu,
+    /// `tanh`, as the `tanh` op computes it.
+    Tanh,
+}
+
+impl Activation {
+    /// Every activation, in declaration order (what the op-author's kit checks an op's
+    /// [`forward_into_then`](crate::Op::forward_into_then) with).
+    pub const ALL: [Activation; 2] = [Activation::Relu, Activation::Tanh];
+
+    /// The function at one value: what an op that applies it must give, to the bit.
+    ///
+    /// ```
+    /// use tapegrad_core::{Activation, Tape, Tensor};
+    /// assert_eq!(Activation::Relu.apply(-2.0f64), 0.0);
+    /// assert!(Activation::Relu.apply(-0.0f32).is_sign_positive());
+    /// assert!(Activation::Relu.apply(f64::NAN).is_nan());
+    /// // the `tanh` op's value, to the bit
+    /// let tape = Tape::<f32>::new();
+    /// let y = tape.leaf(Tensor::scalar(0.7f32)).tanh();
+    /// assert_eq!(Activation::Tanh.apply(0.7f32).to_bits(), y.item().to_bits());
+    /// ```
+    pub fn apply<T: Float>(self, x: T) -> T {
+        match self {
+            Activation::Relu => relu(x),
+            Activation::Tanh => {
+                let mut y = [T::ZERO];
+                T::tanh_slice(&[x], &mut y);
+                y[0]
+            }
+        }
+    }
+
+    /// [`apply`](Self::apply) to every value of `xs`, in place, with the CPU's vectors.
+    pub(crate) fn apply_in_place<T: Float>(self, xs: &mut [T]) {
+        match self {
+            Activation::Relu => crate::tensor::simd::with_widest(
+                #[inline(always)]
+                || xs.iter_mut().for_each(|x| *x = relu(*x)),
+            ),
+            Activation::Tanh => {
+                // the slice function reads one slice and writes another: a copy of each
+                // chunk on the stack
+                const CHUNK: usize = 256;
+                let mut copy = [T::ZERO; CHUNK];
+                for chunk in xs.chunks_mut(CHUNK) {
+                    let copy = &mut copy[..chunk.len()];
+                    copy.copy_from_slice(chunk);
+                    T::tanh_slice(copy, chunk);
+                }
+            }
+        }
     }
 }
 

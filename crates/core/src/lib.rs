@@ -46,8 +46,8 @@ mod var;
 
 pub use backward::Grads;
 pub use error::{Error, ErrorKind};
-pub use float::Float;
-pub use op::{Activation, InputGrads, Op};
+pub use float::{Activation, Float};
+pub use op::{InputGrads, Op};
 pub use ops::shape::IndexTensor;
 pub use plan::{Passes, Plan, PlanInstruction, PlanStats, ReplayStep};
 pub use structure::{Curvature, Structure};

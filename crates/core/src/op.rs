@@ -36,7 +36,7 @@
 //! ```
 
 use crate::structure::Structure;
-use crate::{Float, Tensor, TensorError, Var};
+use crate::{Activation, Float, Tensor, TensorError, Var};
 use smallvec::SmallVec;
 
 /// A differentiable operation on tensors.
@@ -170,31 +170,6 @@ pub trait Op<T: Float>: 'static {
     #[doc(hidden)]
     fn type_name(&self) -> &'static str {
         std::any::type_name::<Self>()
-    }
-}
-
-/// An element-wise function an op may apply to its output as it writes it
-/// ([`Op::forward_into_then`]): what a [`Plan`](crate::Plan) fuses into the op before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Activation {
-    /// `relu`: `x` where `x > 0` or `x` is NaN, else `+0`.
-    Relu,
-}
-
-impl Activation {
-    /// The function at one value: what an op that applies it must give, to the bit.
-    ///
-    /// ```
-    /// use tapegrad_core::Activation;
-    /// assert_eq!(Activation::Relu.apply(-2.0f64), 0.0);
-    /// assert!(Activation::Relu.apply(-0.0f32).is_sign_positive());
-    /// assert!(Activation::Relu.apply(f64::NAN).is_nan());
-    /// ```
-    pub fn apply<T: Float>(self, x: T) -> T {
-        match self {
-            Activation::Relu => crate::float::relu(x),
-        }
     }
 }
 

@@ -55,15 +55,25 @@ pub(crate) fn forward_mismatch<O: Op<f64>>(
 }
 
 /// How the op's [`forward_into_then`](Op::forward_into_then) differs from `forward`
-/// followed by the activation (or by nothing, where it says it did not apply it) at
+/// followed by each activation (or by nothing, where it says it did not apply it) at
 /// `xs`, described; `None` when they agree or `forward` refuses.
 pub(crate) fn then_mismatch<O: Op<f64>>(
     make: &dyn Fn() -> O,
     xs: &[Tensor<f64>],
 ) -> Option<String> {
+    Activation::ALL
+        .into_iter()
+        .find_map(|then| then_mismatch_with(make, xs, then))
+}
+
+/// [`then_mismatch`] for one activation.
+fn then_mismatch_with<O: Op<f64>>(
+    make: &dyn Fn() -> O,
+    xs: &[Tensor<f64>],
+    then: Activation,
+) -> Option<String> {
     let refs: Vec<&Tensor<f64>> = xs.iter().collect();
     let y = make().forward(&refs).ok()?;
-    let then = Activation::Relu;
     let mut out = Tensor::scalar(0.0);
     let applied = match make().forward_into_then(&refs, &mut out, then) {
         Ok(applied) => applied,

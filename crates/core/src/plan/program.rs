@@ -3,7 +3,7 @@
 //! once its last reader has run, and that value is written into its buffer.
 
 use super::fused::Kernel;
-use super::graph::{Graph, Source};
+use super::graph::{Graph, Node, Source};
 use super::scalar::{self, Kind, ScalarInstr};
 use super::ReplayStep;
 use crate::stored_op::StoredOp;
@@ -24,11 +24,49 @@ pub(crate) enum Exec<T: Float> {
 
 /// The element-wise op an [`Exec::OpThen`] applies in place.
 pub(crate) struct Epilogue<T: Float> {
-    /// Its arithmetic, `scalar::step`'s (the op's `forward` to the bit).
-    pub(crate) kind: Kind<T>,
+    /// Its arithmetic (the op's `forward` to the bit).
+    pub(crate) then: Then<T>,
     /// The traced op, for listings and observed replays.
     pub(crate) op: StoredOp<T>,
     pub(crate) site: &'static Location<'static>,
+}
+
+/// What an epilogue computes.
+#[derive(Clone, Copy)]
+pub(crate) enum Then<T> {
+    /// One of the kinds [`scalar::is_in_place`] accepts (`relu` among them).
+    Step(Kind<T>),
+    /// `tanh`.
+    Tanh,
+}
+
+impl<T: Float> Then<T> {
+    /// The epilogue of node `node`: its op is `tanh` or takes its value in place.
+    fn of(node: &Node<T>) -> Option<Self> {
+        if node.builtin() == Some("tanh") {
+            return Some(Then::Tanh);
+        }
+        let kind = scalar::kind_of(node);
+        scalar::is_in_place(kind).then_some(Then::Step(kind))
+    }
+
+    /// The activation an op may apply as it writes its value
+    /// ([`Op::forward_into_then`]), if this is one.
+    fn activation(self) -> Option<Activation> {
+        match self {
+            Then::Step(Kind::Relu) => Some(Activation::Relu),
+            Then::Tanh => Some(Activation::Tanh),
+            Then::Step(_) => None,
+        }
+    }
+
+    /// The epilogue on every value of `xs`, in place.
+    fn apply_in_place(self, xs: &mut [T]) {
+        match self {
+            Then::Step(kind) => scalar::map_in_place(kind, xs),
+            Then::Tanh => Activation::Tanh.apply_in_place(xs),
+        }
+    }
 }
 
 /// One step of the replay.
@@ -91,7 +129,7 @@ impl<T: Float> Program<T> {
             last_use[y as usize] = FOREVER;
         }
         // the nodes that run as the epilogue of the op before them (itself not one)
-        let mut epilogue_of: Vec<Option<Kind<T>>> = vec![None; n];
+        let mut epilogue_of: Vec<Option<Then<T>>> = vec![None; n];
         for id in 1..n {
             let node = &graph.nodes[id];
             let fits = epilogues
@@ -102,8 +140,7 @@ impl<T: Float> Program<T> {
                 && epilogue_of[id - 1].is_none()
                 && last_use[id - 1] == id;
             if fits {
-                let kind = scalar::kind_of(node);
-                epilogue_of[id] = scalar::is_in_place(kind).then_some(kind);
+                epilogue_of[id] = Then::of(node);
             }
         }
         let mut slots = Vec::new();
@@ -173,7 +210,7 @@ impl<T: Float> Program<T> {
                         unreachable!()
                     };
                     let then = Epilogue {
-                        kind: epilogue_of[id].expect("an epilogue"),
+                        then: epilogue_of[id].expect("an epilogue"),
                         op,
                         site: node.site,
                     };
@@ -277,7 +314,7 @@ impl<T: Float> Program<T> {
         for ins in &mut self.instrs {
             let (op, then) = match &mut ins.exec {
                 Exec::Op(op) => (op.get(), None),
-                Exec::OpThen(op, then) => (op.get(), Some(then.kind)),
+                Exec::OpThen(op, then) => (op.get(), Some(then.then)),
                 Exec::Fused(kernel) => {
                     // the outputs' dead values: their buffers are the kernel's to reuse
                     // pushed, not collected: SmallVec's generic `extend` is slow
@@ -304,10 +341,11 @@ impl<T: Float> Program<T> {
             let mut y = std::mem::replace(&mut slots[out], Tensor::scalar(T::ZERO));
             // the op, and a `relu` after it by the op itself if it can (`linear`, in its
             // product's tiles): whether it did
-            let forward = |xs: &[&Tensor<T>], y: &mut Tensor<T>| match then {
-                Some(Kind::Relu) => op.forward_into_then(xs, y, Activation::Relu),
-                _ => op.forward_into(xs, y).map(|()| false),
-            };
+            let forward =
+                |xs: &[&Tensor<T>], y: &mut Tensor<T>| match then.and_then(Then::activation) {
+                    Some(act) => op.forward_into_then(xs, y, act),
+                    None => op.forward_into(xs, y).map(|()| false),
+                };
             let done = {
                 let at = |k: usize| &slots[ins.args[k] as usize];
                 match ins.args.len() {
@@ -318,8 +356,8 @@ impl<T: Float> Program<T> {
             };
             match done {
                 Ok(applied) => {
-                    if let Some(kind) = then.filter(|_| !applied) {
-                        scalar::map_in_place(kind, y.as_mut_slice());
+                    if let Some(then) = then.filter(|_| !applied) {
+                        then.apply_in_place(y.as_mut_slice());
                     }
                     slots[out] = y
                 }

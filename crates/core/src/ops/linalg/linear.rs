@@ -29,7 +29,7 @@ impl<T: Float> Op<T> for Linear {
         Ok(y)
     }
     fn forward_into(&self, xs: &[&Tensor<T>], y: &mut Tensor<T>) -> Result<(), TensorError> {
-        linear_into(xs, y, false)
+        linear_into(xs, y, None)
     }
     fn forward_into_then(
         &self,
@@ -37,9 +37,10 @@ impl<T: Float> Op<T> for Linear {
         y: &mut Tensor<T>,
         then: Activation,
     ) -> Result<bool, TensorError> {
+        // in the product's tiles, after the bias (`relu` in registers, `tanh` on each
+        // block of rows as it is written)
         match then {
-            // in the product's tiles, after the bias
-            Activation::Relu => linear_into(xs, y, true).map(|()| true),
+            Activation::Relu | Activation::Tanh => linear_into(xs, y, Some(then)).map(|()| true),
         }
     }
     fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
@@ -130,12 +131,12 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// `y = x·Wᵀ (+ b)`, with `relu` applied after the bias when `relu`, both as the product's
-/// tiles are stored.
+/// `y = x·Wᵀ (+ b)`, with `then` applied after the bias, both as the product's tiles are
+/// stored (see [`Epilogue`]).
 fn linear_into<T: Float>(
     xs: &[&Tensor<T>],
     y: &mut Tensor<T>,
-    relu: bool,
+    then: Option<Activation>,
 ) -> Result<(), TensorError> {
     let (x, w) = (xs[0], xs[1]);
     if x.ndim() < 2 || w.ndim() != 2 {
@@ -180,7 +181,7 @@ fn linear_into<T: Float>(
     // the bias added to each value as the product's tiles are stored
     let then = Epilogue {
         bias: xs.get(2).map(|b| b.as_slice()),
-        relu,
+        then,
     };
     x.matmul_t_then_into(w, (false, true), y, then)?;
     Ok(())

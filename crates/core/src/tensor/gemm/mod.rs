@@ -20,7 +20,7 @@ mod thin;
 mod transpose;
 
 use super::simd::{simd, with_widest, Simd};
-use crate::float::relu;
+use crate::float::{relu, Activation};
 use kernel::{Kernel, Sliver, Store};
 pub(crate) use pack::View;
 use pack::{pack_a, pack_b};
@@ -56,41 +56,38 @@ const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// The largest `MR × NR` of the kernels (AVX-512 `f32`, 8 × 32).
 const MAX_TILE: usize = 8 * 32;
 
-/// What a product does to each value of `C` after its last sum, while the tile is still
-/// in registers: add a bias per column, then apply `relu` (`linear`, and `linear` then
-/// `relu` in a plan). Same values as a second pass over `C` would give, to the bit.
+/// What a product does to each value of `C` after its last sum: add a bias per column,
+/// then apply an activation (`linear`, and `linear` then `relu` or `tanh` in a plan). The
+/// bias and `relu` are applied while the tile is still in registers, `tanh` to each block
+/// of rows of `C` just written (in L1), as the slice function the `tanh` op maps. Same
+/// values as a second pass over `C` would give, to the bit.
 #[derive(Clone, Copy)]
 pub struct Epilogue<'a, T> {
     /// `n` values, one per column of `C`.
     pub bias: Option<&'a [T]>,
-    /// `relu` after the bias: `x` where `x > 0` or `x` is NaN, else `+0`.
-    pub relu: bool,
+    /// The activation after the bias.
+    pub then: Option<Activation>,
 }
 
 impl<T: crate::Float> Epilogue<'_, T> {
     /// Nothing: the sums as they are.
     pub const NONE: Self = Epilogue {
         bias: None,
-        relu: false,
+        then: None,
     };
 
     /// The epilogue as a pass over `c`, rows of `n` values: for the products that do not
     /// run the tiles (thin ones, no inner dimension, matrix-vector products).
     pub(crate) fn apply(&self, c: &mut [T], n: usize) {
-        if self.bias.is_none() && !self.relu {
-            return;
+        if let Some(bias) = self.bias {
+            with_widest(
+                #[inline(always)]
+                || add_to_rows(c, &bias[..n]),
+            );
         }
-        with_widest(
-            #[inline(always)]
-            || {
-                if let Some(bias) = self.bias {
-                    add_to_rows(c, &bias[..n]);
-                }
-                if self.relu {
-                    c.iter_mut().for_each(|x| *x = relu(*x));
-                }
-            },
-        )
+        if let Some(then) = self.then {
+            then.apply_in_place(c);
+        }
     }
 }
 
@@ -256,6 +253,8 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
             let mb = mc.min(m - ic);
             for pc in (0..k).step_by(kc::<T>()) {
                 let kb = kc::<T>().min(k - pc);
+                // the last block of the inner dimension, after which the epilogue runs
+                let last = pc + kb == k;
                 if pack_all_a {
                     pack_a(a, ic..ic + mb, pc..pc + kb, mr, a_pack);
                 } else if mb % mr != 0 {
@@ -303,9 +302,8 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
                             // holds `kb·mr` (`kb·nr`) values.
                             unsafe {
                                 let ct = c.add((ic + ir) * ldc + jc + jr);
-                                let last = pc + kb == k;
                                 let bias = then.bias.filter(|_| last).map(|b| &b[jc + jr..]);
-                                let relu_here = last && then.relu;
+                                let relu_here = last && then.then == Some(Activation::Relu);
                                 if rows == mr && cols == nr {
                                     let store = Store {
                                         accumulate: pc > 0,
@@ -327,6 +325,25 @@ unsafe fn run_serial<T: Element, K: Kernel<T>>(
                                         }
                                     }
                                 }
+                            }
+                        }
+                        if let Some(act) = then.then.filter(|&a| last && a != Activation::Relu) {
+                            // the activation the tiles could not apply in registers, to
+                            // these rows of `C` while they are in L1: as one slice when
+                            // the rows are whole (fewer calls on small products)
+                            let (first, len, count) = if nb == ldc {
+                                ((ic + ir) * ldc, rows * nb, 1)
+                            } else {
+                                ((ic + ir) * ldc + jc, nb, rows)
+                            };
+                            for r in 0..count {
+                                // SAFETY: rows `ic + ir..ic + ir + rows`, columns
+                                // `jc..jc + nb`, are in the caller's `m × n`, written by
+                                // the tiles above and borrowed by nothing else.
+                                let values = unsafe {
+                                    std::slice::from_raw_parts_mut(c.add(first + r * ldc), len)
+                                };
+                                act.apply_in_place(values);
                             }
                         }
                     }

@@ -61,7 +61,7 @@ fn matrix(seed: usize, r: usize, c: usize, layout: u8) -> (Vec<f64>, (usize, usi
 }
 
 /// Checks one product at one level against the `f64` sums, for `T`; with `then`, with a
-/// bias and `relu` as its epilogue.
+/// bias and that activation as its epilogue.
 #[allow(clippy::too_many_arguments)]
 fn check<T: Element + Into<f64>>(
     level: Simd,
@@ -69,7 +69,7 @@ fn check<T: Element + Into<f64>>(
     layouts: (u8, u8),
     threads: usize,
     packing: Packing,
-    then: bool,
+    then: Option<Activation>,
     cast: fn(f64) -> T,
     eps: f64,
 ) {
@@ -93,8 +93,8 @@ fn check<T: Element + Into<f64>>(
     };
     let bias: Vec<T> = (0..n).map(|j| cast(value(3, j))).collect();
     let epilogue = Epilogue {
-        bias: Some(&bias[..]).filter(|_| then),
-        relu: then,
+        bias: Some(&bias[..]).filter(|_| then.is_some()),
+        then,
     };
     T::product(
         level,
@@ -114,17 +114,29 @@ fn check<T: Element + Into<f64>>(
                 want += x * y;
                 mag += (x * y).abs();
             }
-            if then {
+            if then.is_some() {
                 let b: f64 = bias[j].into();
-                want = (want + b).max(0.0);
+                want += b;
                 mag += b.abs();
             }
+            // `relu` and `tanh` move no two values further apart: the sum's bound holds,
+            // plus `tanh`'s own rounding
+            want = match then {
+                Some(Activation::Relu) => want.max(0.0),
+                Some(Activation::Tanh) => want.tanh(),
+                None => want,
+            };
+            let own = if then == Some(Activation::Tanh) {
+                2.0 * eps
+            } else {
+                0.0
+            };
             let got: f64 = c[i * n + j].into();
-            let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE);
+            let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE) + own;
             assert!(
                 (got - want).abs() <= tol,
                 "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads} {packing:?} \
-                 epilogue {then}: c[{i}, {j}] = {got}, want {want}",
+                 epilogue {then:?}: c[{i}, {j}] = {got}, want {want}",
                 std::any::type_name::<T>()
             );
         }
@@ -132,12 +144,17 @@ fn check<T: Element + Into<f64>>(
 }
 
 /// Checks `f32` and `f64`, packed, read in place, and as chosen by size (where thin
-/// products take their own loops); the packed and by-size products with a bias and `relu`
-/// as their epilogue (the same tiles store for every packing).
+/// products take their own loops); the packed products with a bias and `relu` as their
+/// epilogue, the by-size ones with a bias and `tanh` (the same tiles store for every
+/// packing).
 fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
     for packing in [Packing::Always, Packing::Never, Packing::BySize] {
         let eps32 = f32::EPSILON as f64;
-        let then = packing != Packing::Never;
+        let then = match packing {
+            Packing::Always => Some(Activation::Relu),
+            Packing::Never => None,
+            Packing::BySize => Some(Activation::Tanh),
+        };
         check::<f32>(
             level,
             dims,
@@ -229,7 +246,7 @@ fn an_empty_inner_dimension_gives_zeros_and_empty_products_do_nothing() {
         // with an epilogue: the bias, relu'd
         let then = Epilogue {
             bias: Some(&[1.0, -2.0, 3.0]),
-            relu: true,
+            then: Some(Activation::Relu),
         };
         empty(&mut c, then);
         assert_eq!(c, [1.0, 0.0, 3.0, 1.0, 0.0, 3.0]);
@@ -299,7 +316,7 @@ fn the_epilogues_relu_keeps_nan_and_zeroes_negatives_and_negative_zero_on_every_
             let mut c = vec![0.0; m * n];
             let then = Epilogue {
                 bias: Some(&bias),
-                relu: true,
+                then: Some(Activation::Relu),
             };
             let (av, bv) = (
                 View {
@@ -329,6 +346,62 @@ fn the_epilogues_relu_keeps_nan_and_zeroes_negatives_and_negative_zero_on_every_
             }
         }
     }
+}
+
+#[test]
+fn the_epilogues_tanh_is_the_tanh_ops_slice_function_to_the_bit_on_every_path() {
+    // tiles with edges and several `KC` blocks, read in place or packed, on one or two
+    // threads, and a thin product; saturated, small, zero and NaN sums among them
+    fn bits<T: Element + Default>(cast: fn(f64) -> T, to_bits: fn(T) -> u64) {
+        for level in levels() {
+            for ((m, k, n), packing, threads) in [
+                ((9, 600, 37), Packing::Always, 1),
+                ((9, 40, 37), Packing::Never, 1),
+                ((64, 300, 130), Packing::BySize, 2),
+                ((17, 2, 65), Packing::BySize, 1),
+            ] {
+                let mut a: Vec<T> = (0..m * k).map(|i| cast(8.0 * value(7, i))).collect();
+                a[k] = cast(f64::NAN); // row 1: NaN
+                a[2 * k..3 * k].iter_mut().for_each(|x| *x = T::default()); // row 2: zeros
+                let b: Vec<T> = (0..k * n).map(|i| cast(value(8, i) / 64.0)).collect();
+                let bias: Vec<T> = (0..n).map(|j| cast(value(9, j) / 1024.0)).collect();
+                let (av, bv) = (
+                    View {
+                        data: &a,
+                        rs: k,
+                        cs: 1,
+                    },
+                    View {
+                        data: &b,
+                        rs: n,
+                        cs: 1,
+                    },
+                );
+                let product = |then| {
+                    let mut c = vec![T::default(); m * n];
+                    let then = Epilogue {
+                        bias: Some(&bias[..]),
+                        then,
+                    };
+                    T::product(level, (m, k, n), av, bv, &mut c, threads, packing, then);
+                    c
+                };
+                let sums = product(None);
+                let mut want = vec![T::default(); m * n];
+                T::tanh_slice(&sums, &mut want);
+                let got = product(Some(Activation::Tanh));
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(
+                        to_bits(*g),
+                        to_bits(*w),
+                        "{level:?} {packing:?} ({m}, {k}, {n}) threads {threads}: c[{i}]"
+                    );
+                }
+            }
+        }
+    }
+    bits::<f32>(|x| x as f32, |x| x.to_bits() as u64);
+    bits::<f64>(|x| x, f64::to_bits);
 }
 
 proptest! {
