@@ -190,12 +190,14 @@ pub enum Activation {
     Relu,
     /// `tanh`, as the `tanh` op computes it.
     Tanh,
+    /// GELU, tanh approximation, as the `gelu` op computes it ([`Var::gelu`](crate::Var::gelu)).
+    Gelu,
 }
 
 impl Activation {
     /// Every activation, in declaration order (what the op-author's kit checks an op's
     /// [`forward_into_then`](crate::Op::forward_into_then) with).
-    pub const ALL: [Activation; 2] = [Activation::Relu, Activation::Tanh];
+    pub const ALL: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Gelu];
 
     /// The function at one value: what an op that applies it must give, to the bit.
     ///
@@ -217,6 +219,11 @@ impl Activation {
                 T::tanh_slice(&[x], &mut y);
                 y[0]
             }
+            Activation::Gelu => {
+                let mut y = [T::ZERO];
+                gelu_slice(&[x], &mut y);
+                y[0]
+            }
         }
     }
 
@@ -227,19 +234,103 @@ impl Activation {
                 #[inline(always)]
                 || xs.iter_mut().for_each(|x| *x = relu(*x)),
             ),
-            Activation::Tanh => {
-                // the slice function reads one slice and writes another: a copy of each
-                // chunk on the stack
-                const CHUNK: usize = 256;
-                let mut copy = [T::ZERO; CHUNK];
-                for chunk in xs.chunks_mut(CHUNK) {
-                    let copy = &mut copy[..chunk.len()];
-                    copy.copy_from_slice(chunk);
-                    T::tanh_slice(copy, chunk);
-                }
-            }
+            Activation::Tanh => in_place(xs, T::tanh_slice),
+            Activation::Gelu => in_place(xs, gelu_slice),
         }
     }
+}
+
+/// `kernel` (which reads one slice and writes another) over `xs` in place, through a
+/// copy of each chunk on the stack.
+fn in_place<T: Float>(xs: &mut [T], kernel: impl Fn(&[T], &mut [T])) {
+    const CHUNK: usize = 256;
+    let mut copy = [T::ZERO; CHUNK];
+    for chunk in xs.chunks_mut(CHUNK) {
+        let copy = &mut copy[..chunk.len()];
+        copy.copy_from_slice(chunk);
+        kernel(copy, chunk);
+    }
+}
+
+/// GELU with the tanh approximation (Hendrycks & Gimpel 2016; PyTorch's
+/// `approximate="tanh"`) of each value of `src` into `dst`:
+/// `x·½·(tanh(√(2/π)·(x + 0.044715·x³)) + 1)`, with exactly the roundings of those
+/// operations in that order (so the same numbers as the composed ops), `tanh` the
+/// vectorised one of the `tanh` op. The one definition, which the `gelu` op,
+/// [`Activation::Gelu`] and the GEMM's epilogue use.
+pub(crate) fn gelu_slice<T: Float>(src: &[T], dst: &mut [T]) {
+    let (a, c, half) = gelu_constants::<T>();
+    const CHUNK: usize = 256;
+    let mut t = [T::ZERO; CHUNK];
+    for (d, x) in dst.chunks_mut(CHUNK).zip(src.chunks(CHUNK)) {
+        let t = &mut t[..d.len()];
+        crate::tensor::simd::with_widest(
+            #[inline(always)]
+            || {
+                for (u, &x) in t.iter_mut().zip(x) {
+                    *u = (x + x * x * x * a) * c;
+                }
+            },
+        );
+        T::tanh_slice(t, d);
+        crate::tensor::simd::with_widest(
+            #[inline(always)]
+            || {
+                for (y, &x) in d.iter_mut().zip(x) {
+                    *y = x * half * (*y + T::ONE);
+                }
+            },
+        );
+    }
+}
+
+/// GELU's derivative (tanh approximation) at each value of `src`, into `dst`:
+/// `½·(t + 1) + x·½·(1 − t²)·√(2/π)·(3·0.044715·x̂² + 1)` with `t` as in [`gelu_slice`]
+/// and `x̂` the value clamped to ±10 (beyond, `1 − t²` is exactly 0 and `x²` could
+/// overflow: `0·∞`).
+pub(crate) fn gelu_grad_slice<T: Float>(src: &[T], dst: &mut [T]) {
+    let (a, c, half) = gelu_constants::<T>();
+    let (three_a, ten) = (a * T::from_f64(3.0), T::from_f64(10.0));
+    const CHUNK: usize = 256;
+    let mut t = [T::ZERO; CHUNK];
+    for (d, x) in dst.chunks_mut(CHUNK).zip(src.chunks(CHUNK)) {
+        let t = &mut t[..d.len()];
+        crate::tensor::simd::with_widest(
+            #[inline(always)]
+            || {
+                for (u, &x) in t.iter_mut().zip(x) {
+                    *u = (x + x * x * x * a) * c;
+                }
+            },
+        );
+        T::tanh_slice(t, d);
+        crate::tensor::simd::with_widest(
+            #[inline(always)]
+            || {
+                for (y, &x) in d.iter_mut().zip(x) {
+                    let t = *y;
+                    let xc = if x > ten {
+                        ten
+                    } else if x < -ten {
+                        -ten
+                    } else {
+                        x
+                    };
+                    let slope = (xc * xc * three_a + T::ONE) * c;
+                    *y = (t + T::ONE) * half + x * half * (T::ONE - t * t) * slope;
+                }
+            },
+        );
+    }
+}
+
+/// GELU's constants: `0.044715`, `√(2/π)` and `½`, rounded to `T`.
+pub(crate) fn gelu_constants<T: Float>() -> (T, T, T) {
+    (
+        T::from_f64(0.044715),
+        T::from_f64((2.0 / std::f64::consts::PI).sqrt()),
+        T::from_f64(0.5),
+    )
 }
 
 mod sealed {

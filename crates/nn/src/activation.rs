@@ -1,11 +1,13 @@
-//! Activation layers (`Relu`, `Tanh`, `Sigmoid`, `Gelu`, `Softplus`) and the composed
-//! [`gelu`] function. Each is a thin module over `Var` ops; none has parameters.
+//! Activation layers (`Relu`, `Tanh`, `Sigmoid`, `Gelu`, `Softplus`) and the [`gelu`]
+//! function. Each is a thin module over `Var` ops; none has parameters.
 
 use crate::{Module, Pass};
 use tapegrad_core::{Float, Var};
 
 /// GELU, tanh approximation (Hendrycks & Gimpel 2016; PyTorch's `approximate="tanh"`):
-/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, composed from `tanh`, `*` and `+`.
+/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, the core's `gelu` op
+/// ([`Var::gelu`](tapegrad_core::Var::gelu)): one pass, and in a plan after a layer it
+/// runs in the layer's product.
 ///
 /// ```
 /// use tapegrad_core::{Tape, Tensor};
@@ -16,9 +18,7 @@ use tapegrad_core::{Float, Var};
 /// assert!((y.value().as_slice()[1] - 0.8411919906082768).abs() < 1e-15);
 /// ```
 pub fn gelu<'t, T: Float>(x: Var<'t, T>) -> Var<'t, T> {
-    let c = T::from_f64((2.0 / std::f64::consts::PI).sqrt());
-    let inner = (x + x * x * x * T::from_f64(0.044715)) * c;
-    x * T::from_f64(0.5) * (inner.tanh() + T::ONE)
+    x.gelu()
 }
 
 macro_rules! activation {

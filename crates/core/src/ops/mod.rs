@@ -45,7 +45,7 @@ mod scalar_forward_tests {
     /// same op on one-element vectors (where it runs `forward`), bit for bit, at ordinary
     /// and edge points.
     fn check<T: Float>() {
-        let unary: [(&str, Unary<T>); 22] = [
+        let unary: [(&str, Unary<T>); 23] = [
             ("abs", |x| x.abs()),
             ("cos", |x| x.cos()),
             ("exp", |x| x.exp()),
@@ -64,6 +64,7 @@ mod scalar_forward_tests {
             ("sqrt", |x| x.sqrt()),
             ("tan", |x| x.tan()),
             ("tanh", |x| x.tanh()),
+            ("gelu", |x| x.gelu()),
             ("add_scalar", |x| x + T::from_f64(0.3)),
             ("mul_scalar", |x| x * T::from_f64(-1.7)),
             ("x_over_scalar", |x| x / T::from_f64(3.0)),
@@ -72,7 +73,7 @@ mod scalar_forward_tests {
                     .apply(super::binary::ScalarOverX(T::from_f64(3.0)), &[x])
             }),
         ];
-        let binary: [(&str, Binary<T>); 8] = [
+        let binary: [(&str, Binary<T>); 9] = [
             ("add", |a, b| a + b),
             ("sub", |a, b| a - b),
             ("mul", |a, b| a * b),
@@ -82,6 +83,9 @@ mod scalar_forward_tests {
             ("pow", |a, b| a.pow(b)),
             ("tanh_grad", |a, b| {
                 a.tape().apply(super::unary::TanhGrad, &[a, b])
+            }),
+            ("gelu_grad", |a, b| {
+                a.tape().apply(super::unary::GeluGrad, &[a, b])
             }),
         ];
         let points = [

@@ -38,13 +38,18 @@ pub(crate) enum Then<T> {
     Step(Kind<T>),
     /// `tanh`.
     Tanh,
+    /// `gelu`.
+    Gelu,
 }
 
 impl<T: Float> Then<T> {
-    /// The epilogue of node `node`: its op is `tanh` or takes its value in place.
+    /// The epilogue of node `node`: its op is `tanh` or `gelu`, or takes its value in
+    /// place.
     fn of(node: &Node<T>) -> Option<Self> {
-        if node.builtin() == Some("tanh") {
-            return Some(Then::Tanh);
+        match node.builtin() {
+            Some("tanh") => return Some(Then::Tanh),
+            Some("gelu") => return Some(Then::Gelu),
+            _ => {}
         }
         let kind = scalar::kind_of(node);
         scalar::is_in_place(kind).then_some(Then::Step(kind))
@@ -56,6 +61,7 @@ impl<T: Float> Then<T> {
         match self {
             Then::Step(Kind::Relu) => Some(Activation::Relu),
             Then::Tanh => Some(Activation::Tanh),
+            Then::Gelu => Some(Activation::Gelu),
             Then::Step(_) => None,
         }
     }
@@ -65,6 +71,7 @@ impl<T: Float> Then<T> {
         match self {
             Then::Step(kind) => scalar::map_in_place(kind, xs),
             Then::Tanh => Activation::Tanh.apply_in_place(xs),
+            Then::Gelu => Activation::Gelu.apply_in_place(xs),
         }
     }
 }

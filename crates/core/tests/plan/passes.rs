@@ -407,44 +407,53 @@ fn a_layers_relu_runs_in_its_products_tiles_with_the_eager_values() {
 }
 
 #[test]
-fn a_layers_tanh_runs_in_its_products_tiles_with_the_eager_values() {
+fn a_layers_tanh_or_gelu_runs_in_its_products_tiles_with_the_eager_values() {
     // `linear → tanh` (the tiles, with edges, and the thin loop) and `matmul → tanh`
     // (an op that leaves the activation to the plan, which applies it in place) give the
-    // eager engine's values, to the bit, NaN kept
-    for k in [32, 2] {
-        let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
-            0 => f32::NAN,
-            _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
-        });
-        let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
-        let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
-        let inputs = [x, w, b];
-        fn f<'t>(_: &'t Tape<f32>, v: &[Var<'t, f32>]) -> Vec<Var<'t, f32>> {
-            vec![
-                v[0].linear(v[1], Some(v[2])).tanh(),
-                v[0].matmul(v[1].permute(&[1, 0])).tanh(),
-            ]
-        }
-        let mut plan = Plan::trace(&inputs, f).unwrap();
-        let ops = plan.ops();
-        assert!(ops.iter().any(|op| op == "linear → tanh"), "{plan}");
-        assert!(
-            ops.iter()
-                .any(|op| op.starts_with("matmul") && op.ends_with("→ tanh")),
-            "{plan}"
-        );
-        let tape = Tape::new();
-        let v: Vec<_> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
-        let want: Vec<_> = f(&tape, &v).iter().map(|y| y.value()).collect();
-        let got = plan.run(&inputs).unwrap();
-        let bits = |t: &Tensor<f32>| {
-            (t.as_slice().iter())
-                .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
-                .collect::<Vec<_>>()
-        };
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(bits(g), bits(w), "k = {k}");
-            assert!(g.as_slice().iter().any(|x| x.is_nan()));
+    // eager engine's values, to the bit, NaN kept; the same for `gelu`
+    type Act = for<'t> fn(Var<'t, f32>) -> Var<'t, f32>;
+    let acts: [(&str, Act); 2] = [("tanh", |z| z.tanh()), ("gelu", |z| z.gelu())];
+    for (name, act) in acts {
+        for k in [32, 2] {
+            let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
+                0 => f32::NAN,
+                _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
+            });
+            let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
+            let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
+            let inputs = [x, w, b];
+            // (the signature every tape lifetime needs, for a closure)
+            fn traced<F>(f: F) -> F
+            where
+                F: for<'t> Fn(&'t Tape<f32>, &[Var<'t, f32>]) -> Vec<Var<'t, f32>>,
+            {
+                f
+            }
+            let f = traced(move |_, v| {
+                let (x, w, b) = (v[0], v[1], v[2]);
+                vec![act(x.linear(w, Some(b))), act(x.matmul(w.permute(&[1, 0])))]
+            });
+            let mut plan = Plan::trace(&inputs, f).unwrap();
+            let ops = plan.ops();
+            assert!(
+                ops.iter().any(|op| *op == format!("linear → {name}")),
+                "{plan}"
+            );
+            let matmul = |op: &String| op.starts_with("matmul") && op.ends_with(name);
+            assert!(ops.iter().any(matmul), "{plan}");
+            let tape = Tape::new();
+            let v: Vec<_> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
+            let want: Vec<_> = f(&tape, &v).iter().map(|y| y.value()).collect();
+            let got = plan.run(&inputs).unwrap();
+            let bits = |t: &Tensor<f32>| {
+                (t.as_slice().iter())
+                    .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                    .collect::<Vec<_>>()
+            };
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(bits(g), bits(w), "{name}, k = {k}");
+                assert!(g.as_slice().iter().any(|x| x.is_nan()));
+            }
         }
     }
 }

@@ -37,11 +37,9 @@ impl<T: Float> Op<T> for Linear {
         y: &mut Tensor<T>,
         then: Activation,
     ) -> Result<bool, TensorError> {
-        // in the product's tiles, after the bias (`relu` in registers, `tanh` on each
-        // block of rows as it is written)
-        match then {
-            Activation::Relu | Activation::Tanh => linear_into(xs, y, Some(then)).map(|()| true),
-        }
+        // in the product's tiles, after the bias (`relu` in registers, the others on
+        // each block of rows as it is written): every activation
+        linear_into(xs, y, Some(then)).map(|()| true)
     }
     fn structure(&self, inputs: &[&[usize]], output: &[usize]) -> Structure {
         // y[r, o] = Σₗ x[r, l]·w[o, l] + b[o]: a product of x and w, linear in b.

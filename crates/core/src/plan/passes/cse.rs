@@ -31,6 +31,8 @@ pub(crate) const MERGEABLE: &[&str] = &[
     "tan",
     "tanh",
     "tanh_grad",
+    "gelu",
+    "gelu_grad",
     "sigmoid",
     "softplus",
     "sqrt",

@@ -119,20 +119,26 @@ fn check<T: Element + Into<f64>>(
                 want += b;
                 mag += b.abs();
             }
-            // `relu` and `tanh` move no two values further apart: the sum's bound holds,
-            // plus `tanh`'s own rounding
+            // `relu` and `tanh` move no two values further apart, `gelu` at most 1.13
+            // times: the sum's bound holds, so scaled, plus the function's own rounding
+            let gelu = |x: f64| {
+                let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
+                0.5 * x * (1.0 + u.tanh())
+            };
             want = match then {
                 Some(Activation::Relu) => want.max(0.0),
                 Some(Activation::Tanh) => want.tanh(),
+                Some(Activation::Gelu) => gelu(want),
                 None => want,
             };
-            let own = if then == Some(Activation::Tanh) {
-                2.0 * eps
-            } else {
-                0.0
+            let (slope, own) = match then {
+                Some(Activation::Tanh) => (1.0, 2.0 * eps),
+                Some(Activation::Gelu) => (1.2, 8.0 * eps * want.abs().max(1.0)),
+                _ => (1.0, 0.0),
             };
             let got: f64 = c[i * n + j].into();
-            let tol = 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE) + own;
+            let tol =
+                slope * 4.0 * eps * (k as f64).sqrt().max(1.0) * mag.max(f64::MIN_POSITIVE) + own;
             assert!(
                 (got - want).abs() <= tol,
                 "{level:?} {}: ({m}, {k}, {n}) layouts {layouts:?} threads {threads} {packing:?} \
@@ -145,15 +151,16 @@ fn check<T: Element + Into<f64>>(
 
 /// Checks `f32` and `f64`, packed, read in place, and as chosen by size (where thin
 /// products take their own loops); the packed products with a bias and `relu` as their
-/// epilogue, the by-size ones with a bias and `tanh` (the same tiles store for every
-/// packing).
+/// epilogue, the by-size ones with a bias and `tanh` (one thread) or `gelu` (more) (the
+/// same tiles store for every packing).
 fn check_both(level: Simd, dims: (usize, usize, usize), layouts: (u8, u8), threads: usize) {
     for packing in [Packing::Always, Packing::Never, Packing::BySize] {
         let eps32 = f32::EPSILON as f64;
-        let then = match packing {
-            Packing::Always => Some(Activation::Relu),
-            Packing::Never => None,
-            Packing::BySize => Some(Activation::Tanh),
+        let then = match (packing, threads) {
+            (Packing::Always, _) => Some(Activation::Relu),
+            (Packing::Never, _) => None,
+            (Packing::BySize, 1) => Some(Activation::Tanh),
+            (Packing::BySize, _) => Some(Activation::Gelu),
         };
         check::<f32>(
             level,
@@ -349,7 +356,7 @@ fn the_epilogues_relu_keeps_nan_and_zeroes_negatives_and_negative_zero_on_every_
 }
 
 #[test]
-fn the_epilogues_tanh_is_the_tanh_ops_slice_function_to_the_bit_on_every_path() {
+fn the_epilogues_tanh_and_gelu_are_their_ops_slice_functions_to_the_bit_on_every_path() {
     // tiles with edges and several `KC` blocks, read in place or packed, on one or two
     // threads, and a thin product; saturated, small, zero and NaN sums among them
     fn bits<T: Element + Default>(cast: fn(f64) -> T, to_bits: fn(T) -> u64) {
@@ -387,15 +394,23 @@ fn the_epilogues_tanh_is_the_tanh_ops_slice_function_to_the_bit_on_every_path() 
                     c
                 };
                 let sums = product(None);
-                let mut want = vec![T::default(); m * n];
-                T::tanh_slice(&sums, &mut want);
-                let got = product(Some(Activation::Tanh));
-                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    assert_eq!(
-                        to_bits(*g),
-                        to_bits(*w),
-                        "{level:?} {packing:?} ({m}, {k}, {n}) threads {threads}: c[{i}]"
-                    );
+                type Slices<T> = fn(&[T], &mut [T]);
+                let kernels: [(Activation, Slices<T>); 2] = [
+                    (Activation::Tanh, T::tanh_slice),
+                    (Activation::Gelu, crate::float::gelu_slice),
+                ];
+                for (act, kernel) in kernels {
+                    let mut want = vec![T::default(); m * n];
+                    kernel(&sums, &mut want);
+                    let got = product(Some(act));
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(
+                            to_bits(*g),
+                            to_bits(*w),
+                            "{act:?} {level:?} {packing:?} ({m}, {k}, {n}) threads {threads}: \
+                             c[{i}]"
+                        );
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@ mod abs;
 mod cos;
 mod exp;
 mod expm1;
+mod gelu;
 mod log;
 mod log1p;
 mod neg;
@@ -25,7 +26,7 @@ use tapegrad_core::{Float, Tape, Tensor, Var};
 /// Value and gradient of every op of the family at `xs`, computed in `T`, as f64.
 fn values_and_gradients<T: Float>(xs: &[f64]) -> Vec<(&'static str, Vec<f64>, Vec<f64>)> {
     type F<T> = for<'t> fn(Var<'t, T>) -> Var<'t, T>;
-    let ops: [(&str, F<T>); 18] = [
+    let ops: [(&str, F<T>); 19] = [
         ("recip", |x| x.recip()),
         ("log", |x| x.log()),
         ("log1p", |x| x.log1p()),
@@ -36,6 +37,7 @@ fn values_and_gradients<T: Float>(xs: &[f64]) -> Vec<(&'static str, Vec<f64>, Ve
         ("cos", |x| x.cos()),
         ("tan", |x| x.tan()),
         ("tanh", |x| x.tanh()),
+        ("gelu", |x| x.gelu()),
         ("sigmoid", |x| x.sigmoid()),
         ("relu", |x| x.relu()),
         ("abs", |x| x.abs()),
