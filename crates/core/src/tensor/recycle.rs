@@ -1,5 +1,5 @@
-//! Reuse of large element buffers, so that a training step that makes the same tensors
-//! every time does not hand them back to the operating system and fault them in again.
+//! Reuse of element buffers, so that a training step that makes the same tensors every
+//! time does not hand them back to malloc, or to the operating system, and get them again.
 //!
 //! # Why
 //! A buffer of more than malloc's threshold (128 KiB in glibc, raised as large buffers are
@@ -9,24 +9,41 @@
 //! microsecond on this project's VMs; 1 MiB is 256 of them). `mlp_step` and `grad_matmul`
 //! spent 1.5 ms of a 5 ms step that way.
 //!
+//! Smaller buffers (a 64 × 32 activation is 8 KiB) are above the sizes malloc keeps in
+//! its per-thread cache (about 1 KiB in glibc), so each goes through its shared heap;
+//! once a process has started a second thread (the worker pool), glibc takes a lock for
+//! each of those calls. A small eager step (two 64 × 32 layers, 11 such buffers) ran 1–3%
+//! slower after a thread had been started and joined, in the same process (4 of 4
+//! processes; controls ±1%), and 8% slower than with these buffers reused here.
+//!
 //! # What
-//! When a tensor's buffer of at least [`MIN_BYTES`] is dropped, it goes into a small
-//! per-thread cache (at most [`MAX_COUNT`] buffers and [`MAX_BYTES`] per element type and
-//! thread, the oldest evicted first) instead of back to malloc; a kernel asking for a
-//! buffer ([`alloc_buffer`](super::alloc_buffer)) takes the smallest cached one that holds
-//! what it needs and is at most twice that. The elements of a reused buffer are never
-//! read: every kernel writes its buffer before it is a tensor.
+//! When a tensor's buffer of at least [`SMALL_MIN_BYTES`] is dropped, it goes into a
+//! per-thread cache instead of back to malloc: buffers of at least [`MIN_BYTES`] into the
+//! large one (at most [`MAX_COUNT`] buffers and [`MAX_BYTES`] per element type and thread),
+//! smaller ones into the small one ([`SMALL_MAX_COUNT`], [`SMALL_MAX_BYTES`]), the oldest
+//! evicted first, so that many small buffers never push the large ones out. A kernel
+//! asking for a buffer ([`alloc_buffer`](super::alloc_buffer)) takes, from the large
+//! cache, the smallest one that holds what it needs and is at most twice that; from the
+//! small one, the most recently given such buffer (still in the CPU's caches, and found
+//! near the end). The elements of a reused buffer are never read: every kernel writes its
+//! buffer before it is a tensor.
 
 use super::typed_local::with_typed_local;
 use crate::Float;
 use std::cell::RefCell;
 
-/// Buffers smaller than this are left to malloc, which serves them from its heap.
+/// Buffers smaller than this go to the small cache.
 const MIN_BYTES: usize = 128 << 10;
-/// The most bytes one thread keeps of one element type.
+/// The most bytes one thread keeps of one element type in the large cache.
 const MAX_BYTES: usize = 32 << 20;
-/// The most buffers one thread keeps of one element type.
+/// The most buffers one thread keeps of one element type in the large cache.
 const MAX_COUNT: usize = 32;
+/// Buffers smaller than this are left to malloc, whose per-thread cache serves them.
+const SMALL_MIN_BYTES: usize = 1 << 10;
+/// The most bytes one thread keeps of one element type in the small cache.
+const SMALL_MAX_BYTES: usize = 1 << 20;
+/// The most buffers one thread keeps of one element type in the small cache.
+const SMALL_MAX_COUNT: usize = 64;
 
 /// One thread's buffers of one element type, oldest first, each empty (length 0) and
 /// paired with the length it had: how many of its elements hold values.
@@ -44,14 +61,40 @@ impl<T> Cache<T> {
     }
 }
 
-thread_local! {
-    static F32: RefCell<Cache<f32>> = const { RefCell::new(Cache::new()) };
-    static F64: RefCell<Cache<f64>> = const { RefCell::new(Cache::new()) };
+/// One thread's two caches of one element type: buffers of at least [`MIN_BYTES`], and
+/// smaller ones.
+struct Caches<T> {
+    large: Cache<T>,
+    small: Cache<T>,
 }
 
-/// `f` on this thread's cache for `T`; `None` when the thread is exiting or the cache is
-/// in use.
-fn with_cache<T: Float, R>(f: impl FnOnce(&mut Cache<T>) -> R) -> Option<R> {
+impl<T> Caches<T> {
+    const fn new() -> Self {
+        Caches {
+            large: Cache::new(),
+            small: Cache::new(),
+        }
+    }
+
+    /// The cache for buffers of `bytes` and its bounds (count, bytes); `None` below
+    /// [`SMALL_MIN_BYTES`] and above [`MAX_BYTES`].
+    fn for_bytes(&mut self, bytes: usize) -> Option<(&mut Cache<T>, usize, usize)> {
+        match bytes {
+            b if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&b) => None,
+            b if b < MIN_BYTES => Some((&mut self.small, SMALL_MAX_COUNT, SMALL_MAX_BYTES)),
+            _ => Some((&mut self.large, MAX_COUNT, MAX_BYTES)),
+        }
+    }
+}
+
+thread_local! {
+    static F32: RefCell<Caches<f32>> = const { RefCell::new(Caches::new()) };
+    static F64: RefCell<Caches<f64>> = const { RefCell::new(Caches::new()) };
+}
+
+/// `f` on this thread's caches for `T`; `None` when the thread is exiting or the caches
+/// are in use.
+fn with_cache<T: Float, R>(f: impl FnOnce(&mut Caches<T>) -> R) -> Option<R> {
     with_typed_local(&F32, &F64, f)
 }
 
@@ -70,19 +113,28 @@ pub(crate) fn take_unzeroed<T: Float>(n: usize) -> Option<Vec<T>> {
 
 /// [`take`], or with `keep` [`take_unzeroed`].
 fn take_with<T: Float>(n: usize, keep: bool) -> Option<Vec<T>> {
-    if n.saturating_mul(std::mem::size_of::<T>()) < MIN_BYTES {
-        return None;
+    let bytes = n.saturating_mul(std::mem::size_of::<T>());
+    if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&bytes) {
+        return None; // before the thread-local: most requests of scalar code are here
     }
-    with_cache::<T, _>(|cache| {
+    with_cache::<T, _>(|caches| {
+        let small = bytes < MIN_BYTES;
+        let (cache, ..) = caches.for_bytes(bytes)?;
         let fits = |(v, held): &(Vec<T>, usize)| {
             v.capacity() >= n && v.capacity() / 2 <= n && (!keep || *held >= n)
         };
-        let (i, _) = cache
-            .buffers
-            .iter()
-            .enumerate()
-            .filter(|(_, entry)| fits(entry))
-            .min_by_key(|(_, (v, _))| v.capacity())?;
+        let i = if small {
+            // the most recently given: still in the CPU's caches
+            cache.buffers.iter().rposition(fits)?
+        } else {
+            let (i, _) = cache
+                .buffers
+                .iter()
+                .enumerate()
+                .filter(|(_, entry)| fits(entry))
+                .min_by_key(|(_, (v, _))| v.capacity())?;
+            i
+        };
         let (mut v, _) = cache.buffers.remove(i);
         cache.bytes -= v.capacity() * std::mem::size_of::<T>();
         if keep {
@@ -96,31 +148,39 @@ fn take_with<T: Float>(n: usize, keep: bool) -> Option<Vec<T>> {
     .flatten()
 }
 
-/// Frees every buffer this thread's cache holds for `T`.
+/// Frees every buffer this thread's caches hold for `T`.
 pub(crate) fn release<T: Float>() {
-    let _ = with_cache::<T, _>(|cache| {
-        cache.buffers.clear();
-        cache.bytes = 0;
+    let _ = with_cache::<T, _>(|caches| {
+        for cache in [&mut caches.large, &mut caches.small] {
+            cache.buffers.clear();
+            cache.bytes = 0;
+        }
     });
 }
 
-/// Bytes this thread's cache holds for `T` (for tests of the layers above).
+/// Bytes this thread's caches hold for `T` (for tests of the layers above).
 #[cfg(test)]
 pub(crate) fn cached_bytes<T: Float>() -> usize {
-    with_cache::<T, _>(|cache| cache.bytes).unwrap_or(0)
+    with_cache::<T, _>(|caches| caches.large.bytes + caches.small.bytes).unwrap_or(0)
 }
 
-/// Keeps `v`'s allocation in this thread's cache if it is large enough to be worth it;
+/// Keeps `v`'s allocation in this thread's caches if its size is one they keep;
 /// otherwise frees it.
 pub(crate) fn give<T: Float>(mut v: Vec<T>) {
     let bytes = v.capacity() * std::mem::size_of::<T>();
-    if !(MIN_BYTES..=MAX_BYTES).contains(&bytes) {
+    if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&bytes) {
         return;
     }
     let held = v.len();
     v.clear();
-    let _ = with_cache::<T, _>(move |cache| {
-        while cache.buffers.len() >= MAX_COUNT || cache.bytes + bytes > MAX_BYTES {
+    let _ = with_cache::<T, _>(move |caches| {
+        let Some((cache, max_count, max_bytes)) = caches.for_bytes(bytes) else {
+            return;
+        };
+        if bytes > max_bytes {
+            return;
+        }
+        while cache.buffers.len() >= max_count || cache.bytes + bytes > max_bytes {
             let (old, _) = cache.buffers.remove(0);
             cache.bytes -= old.capacity() * std::mem::size_of::<T>();
         }
@@ -165,6 +225,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_dropped_small_buffer_is_reused_the_newest_first_and_tiny_ones_are_not_kept() {
+        let n = 2 * SMALL_MIN_BYTES / 4;
+        let (a, b): (Vec<f32>, Vec<f32>) = (vec![1.0; n], vec![2.0; n]);
+        let pb = b.as_ptr();
+        drop(Buffer(a));
+        drop(Buffer(b));
+        let again = take_unzeroed::<f32>(n).expect("a cached buffer");
+        assert_eq!((again.as_ptr(), again[0]), (pb, 2.0));
+        // a buffer of under SMALL_MIN_BYTES goes back to malloc
+        drop(Buffer(vec![0.0f64; SMALL_MIN_BYTES / 16]));
+        assert!(take::<f64>(SMALL_MIN_BYTES / 16).is_none());
+        release::<f32>();
+        assert_eq!(cached_bytes::<f32>(), 0);
+    }
+
+    #[test]
+    fn small_buffers_never_evict_large_ones() {
+        let large = MIN_BYTES / 8 + 1;
+        let v = vec![0.0f64; large];
+        let ptr = v.as_ptr();
+        drop(Buffer(v));
+        for _ in 0..4 * SMALL_MAX_COUNT {
+            give(vec![0.0f64; SMALL_MIN_BYTES / 8 * 2]);
+        }
+        let again = take::<f64>(large).expect("the large buffer");
+        assert_eq!(again.as_ptr(), ptr);
+        release::<f64>();
+    }
+
+    #[test]
     fn a_dropped_large_buffer_is_reused_and_small_ones_are_not_kept() {
         let n = MIN_BYTES / 4 + 10;
         let v: Vec<f32> = vec![1.0; n];
@@ -179,6 +269,7 @@ mod tests {
         assert!(take::<f64>(n / 2).is_none());
         drop(Buffer(vec![0.0f64; 8]));
         assert!(take::<f64>(8).is_none());
+        release::<f64>();
         // a request of under half its capacity leaves it in the cache
         assert!(take::<f32>(n / 4).is_none());
         assert!(take::<f32>(n).is_some());
@@ -198,11 +289,22 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_stays_within_its_bounds() {
+    fn the_caches_stay_within_their_bounds() {
         for _ in 0..2 * MAX_COUNT {
             give(vec![0.0f64; MIN_BYTES / 8]);
         }
-        let (count, bytes) = with_cache::<f64, _>(|c| (c.buffers.len(), c.bytes)).unwrap();
+        for _ in 0..2 * SMALL_MAX_COUNT {
+            give(vec![0.0f64; MIN_BYTES / 16]);
+        }
+        let ((count, bytes), (small_count, small_bytes)) = with_cache::<f64, _>(|c| {
+            (
+                (c.large.buffers.len(), c.large.bytes),
+                (c.small.buffers.len(), c.small.bytes),
+            )
+        })
+        .unwrap();
         assert!(count <= MAX_COUNT && bytes <= MAX_BYTES);
+        assert!(small_count <= SMALL_MAX_COUNT && small_bytes <= SMALL_MAX_BYTES);
+        assert!(small_count > 0);
     }
 }
