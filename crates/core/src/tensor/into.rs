@@ -53,6 +53,10 @@ impl<T: Float> Tensor<T> {
     /// buffer to overwrite: its own when it holds the only reference to a buffer of the
     /// right length, else a recycled or new one. The contents are unspecified values
     /// (old ones, or zeros): every caller writes every element.
+    ///
+    /// One atomic operation when the buffer is reused (`Arc::get_mut`'s), none for a new
+    /// one: each was a `lock cmpxchg` on a plan replay's hot path (`perf`), and this asked
+    /// `get_mut` twice.
     pub(crate) fn buffer_for(&mut self, shape: &[usize]) -> Result<&mut [T], TensorError> {
         let n = super::try_numel(shape)?;
         self.shape = super::shape_of(shape);
@@ -60,14 +64,25 @@ impl<T: Float> Tensor<T> {
             if !matches!(self.data, Storage::One(_)) {
                 self.data = Storage::One(T::ZERO);
             }
-        } else if self.reusable(n).is_none() {
-            let buffer = super::recycle::Buffer(spare_buffer(n)?);
-            self.data = Storage::Many(Arc::new(buffer));
+            let Storage::One(x) = &mut self.data else {
+                unreachable!("set just above")
+            };
+            return Ok(std::slice::from_mut(x));
         }
-        Ok(match &mut self.data {
-            Storage::One(x) => std::slice::from_mut(x),
-            Storage::Many(v) => Arc::get_mut(v).expect("a buffer held once").as_mut_slice(),
-        })
+        if let Some(own) = self.reusable(n) {
+            let values = own.as_mut_ptr();
+            // SAFETY: `reusable` found `self` the only holder of this buffer of `n`
+            // values; the slice borrows `self` mutably for as long as it lives, so nothing
+            // else can reach the buffer meanwhile.
+            return Ok(unsafe { std::slice::from_raw_parts_mut(values, n) });
+        }
+        let mut buffer = super::recycle::Buffer(spare_buffer(n)?);
+        let values = buffer.as_mut_ptr();
+        self.data = Storage::Many(Arc::new(buffer));
+        // SAFETY: the `Arc` was made just above and only `self` holds it, borrowed mutably
+        // for as long as the slice lives; moving the `Vec` into it did not move its `n`
+        // elements.
+        Ok(unsafe { std::slice::from_raw_parts_mut(values, n) })
     }
 
     /// Makes `self` a tensor of `shape` whose buffer is `values` (of `shape`'s size, at
