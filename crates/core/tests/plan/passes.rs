@@ -376,18 +376,30 @@ fn fuse_splits_a_chain_longer_than_its_limit_into_several_loops() {
     assert!(chains >= 6, "{chains} chains for {} fused nodes", s.fused);
 }
 
+/// A layer's input (64 × `k`, one NaN in every 97 values), weight (48 × `k`) and bias.
+fn layer_inputs(k: usize) -> [Tensor<f32>; 3] {
+    let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
+        0 => f32::NAN,
+        _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
+    });
+    let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
+    let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
+    [x, w, b]
+}
+
+/// The values' bits, every NaN as one.
+fn bits(t: &Tensor<f32>) -> Vec<u32> {
+    (t.as_slice().iter())
+        .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+        .collect()
+}
+
 #[test]
 fn a_layers_relu_runs_in_its_products_tiles_with_the_eager_values() {
     // 64 × 32 by 32 × 48 (the tiles, with edges) and 64 × 2 by 2 × 48 (the thin loop):
     // `linear → relu` gives relu(linear) of the eager engine, to the bit, NaN kept
     for k in [32, 2] {
-        let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
-            0 => f32::NAN,
-            _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
-        });
-        let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
-        let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
-        let inputs = [x, w, b];
+        let inputs = layer_inputs(k);
         let mut plan =
             Plan::trace(&inputs, |_, v| vec![v[0].linear(v[1], Some(v[2])).relu()]).unwrap();
         assert_eq!(plan.ops(), ["linear → relu"]);
@@ -395,11 +407,6 @@ fn a_layers_relu_runs_in_its_products_tiles_with_the_eager_values() {
         let v: Vec<_> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
         let want = v[0].linear(v[1], Some(v[2])).relu().value();
         let got = plan.run(&inputs).unwrap().remove(0);
-        let bits = |t: &Tensor<f32>| {
-            (t.as_slice().iter())
-                .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
-                .collect::<Vec<_>>()
-        };
         assert_eq!(bits(&got), bits(&want), "k = {k}");
         assert!(got.as_slice().iter().any(|x| x.is_nan()));
         assert!(got.as_slice().contains(&0.0));
@@ -415,13 +422,7 @@ fn a_layers_tanh_or_gelu_runs_in_its_products_tiles_with_the_eager_values() {
     let acts: [(&str, Act); 2] = [("tanh", |z| z.tanh()), ("gelu", |z| z.gelu())];
     for (name, act) in acts {
         for k in [32, 2] {
-            let x = Tensor::from_fn(&[64, k], |i| match i % 97 {
-                0 => f32::NAN,
-                _ => ((i * 7919) % 1000) as f32 / 250.0 - 2.0,
-            });
-            let w = Tensor::from_fn(&[48, k], |i| ((i * 104_729) % 997) as f32 / 300.0 - 1.6);
-            let b = Tensor::from_fn(&[48], |i| i as f32 * 0.05 - 1.0);
-            let inputs = [x, w, b];
+            let inputs = layer_inputs(k);
             // (the signature every tape lifetime needs, for a closure)
             fn traced<F>(f: F) -> F
             where
@@ -445,11 +446,6 @@ fn a_layers_tanh_or_gelu_runs_in_its_products_tiles_with_the_eager_values() {
             let v: Vec<_> = inputs.iter().map(|t| tape.leaf(t.clone())).collect();
             let want: Vec<_> = f(&tape, &v).iter().map(|y| y.value()).collect();
             let got = plan.run(&inputs).unwrap();
-            let bits = |t: &Tensor<f32>| {
-                (t.as_slice().iter())
-                    .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
-                    .collect::<Vec<_>>()
-            };
             for (g, w) in got.iter().zip(&want) {
                 assert_eq!(bits(g), bits(w), "{name}, k = {k}");
                 assert!(g.as_slice().iter().any(|x| x.is_nan()));
