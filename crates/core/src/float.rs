@@ -214,16 +214,8 @@ impl Activation {
     pub fn apply<T: Float>(self, x: T) -> T {
         match self {
             Activation::Relu => relu(x),
-            Activation::Tanh => {
-                let mut y = [T::ZERO];
-                T::tanh_slice(&[x], &mut y);
-                y[0]
-            }
-            Activation::Gelu => {
-                let mut y = [T::ZERO];
-                gelu_slice(&[x], &mut y);
-                y[0]
-            }
+            Activation::Tanh => at_one(T::tanh_slice, x),
+            Activation::Gelu => at_one(gelu_slice, x),
         }
     }
 
@@ -322,6 +314,15 @@ pub(crate) fn gelu_grad_slice<T: Float>(src: &[T], dst: &mut [T]) {
             },
         );
     }
+}
+
+/// A slice kernel (`tanh_slice`, [`gelu_slice`], …) at one number: what a map of the
+/// kernel gives that element, to the bit (so an op's `scalar_forward` is its `forward`).
+#[inline]
+pub(crate) fn at_one<T: Float>(kernel: impl Fn(&[T], &mut [T]), x: T) -> T {
+    let mut y = [T::ZERO];
+    kernel(&[x], &mut y);
+    y[0]
 }
 
 /// GELU's constants: `0.044715`, `√(2/π)` and `½`, rounded to `T`.

@@ -36,10 +36,8 @@ pub(crate) struct Epilogue<T: Float> {
 pub(crate) enum Then<T> {
     /// One of the kinds [`scalar::is_in_place`] accepts (`relu` among them).
     Step(Kind<T>),
-    /// `tanh`.
-    Tanh,
-    /// `gelu`.
-    Gelu,
+    /// An activation that is no scalar step (`tanh`, `gelu`).
+    Activation(Activation),
 }
 
 impl<T: Float> Then<T> {
@@ -47,12 +45,13 @@ impl<T: Float> Then<T> {
     /// place.
     fn of(node: &Node<T>) -> Option<Self> {
         match node.builtin() {
-            Some("tanh") => return Some(Then::Tanh),
-            Some("gelu") => return Some(Then::Gelu),
-            _ => {}
+            Some("tanh") => Some(Then::Activation(Activation::Tanh)),
+            Some("gelu") => Some(Then::Activation(Activation::Gelu)),
+            _ => {
+                let kind = scalar::kind_of(node);
+                scalar::is_in_place(kind).then_some(Then::Step(kind))
+            }
         }
-        let kind = scalar::kind_of(node);
-        scalar::is_in_place(kind).then_some(Then::Step(kind))
     }
 
     /// The activation an op may apply as it writes its value
@@ -60,9 +59,8 @@ impl<T: Float> Then<T> {
     fn activation(self) -> Option<Activation> {
         match self {
             Then::Step(Kind::Relu) => Some(Activation::Relu),
-            Then::Tanh => Some(Activation::Tanh),
-            Then::Gelu => Some(Activation::Gelu),
             Then::Step(_) => None,
+            Then::Activation(act) => Some(act),
         }
     }
 
@@ -70,8 +68,7 @@ impl<T: Float> Then<T> {
     fn apply_in_place(self, xs: &mut [T]) {
         match self {
             Then::Step(kind) => scalar::map_in_place(kind, xs),
-            Then::Tanh => Activation::Tanh.apply_in_place(xs),
-            Then::Gelu => Activation::Gelu.apply_in_place(xs),
+            Then::Activation(act) => act.apply_in_place(xs),
         }
     }
 }
@@ -346,8 +343,8 @@ impl<T: Float> Program<T> {
             let out = ins.outs[0] as usize;
             // the slot's dead value: its buffer is the op's to reuse
             let mut y = std::mem::replace(&mut slots[out], Tensor::scalar(T::ZERO));
-            // the op, and a `relu` after it by the op itself if it can (`linear`, in its
-            // product's tiles): whether it did
+            // the op, and the activation after it by the op itself if it can (`linear`,
+            // in its product's tiles): whether it did
             let forward =
                 |xs: &[&Tensor<T>], y: &mut Tensor<T>| match then.and_then(Then::activation) {
                     Some(act) => op.forward_into_then(xs, y, act),

@@ -44,6 +44,8 @@ const SMALL_MIN_BYTES: usize = 1 << 10;
 const SMALL_MAX_BYTES: usize = 1 << 20;
 /// The most buffers one thread keeps of one element type in the small cache.
 const SMALL_MAX_COUNT: usize = 64;
+/// The sizes of buffer, in bytes, that the caches keep.
+const KEPT: std::ops::RangeInclusive<usize> = SMALL_MIN_BYTES..=MAX_BYTES;
 
 /// One thread's buffers of one element type, oldest first, each empty (length 0) and
 /// paired with the length it had: how many of its elements hold values.
@@ -76,13 +78,13 @@ impl<T> Caches<T> {
         }
     }
 
-    /// The cache for buffers of `bytes` and its bounds (count, bytes); `None` below
-    /// [`SMALL_MIN_BYTES`] and above [`MAX_BYTES`].
-    fn for_bytes(&mut self, bytes: usize) -> Option<(&mut Cache<T>, usize, usize)> {
-        match bytes {
-            b if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&b) => None,
-            b if b < MIN_BYTES => Some((&mut self.small, SMALL_MAX_COUNT, SMALL_MAX_BYTES)),
-            _ => Some((&mut self.large, MAX_COUNT, MAX_BYTES)),
+    /// The cache for buffers of `bytes` (callers keep to [`KEPT`]) and its bounds
+    /// (count, bytes).
+    fn for_bytes(&mut self, bytes: usize) -> (&mut Cache<T>, usize, usize) {
+        if bytes < MIN_BYTES {
+            (&mut self.small, SMALL_MAX_COUNT, SMALL_MAX_BYTES)
+        } else {
+            (&mut self.large, MAX_COUNT, MAX_BYTES)
         }
     }
 }
@@ -114,12 +116,12 @@ pub(crate) fn take_unzeroed<T: Float>(n: usize) -> Option<Vec<T>> {
 /// [`take`], or with `keep` [`take_unzeroed`].
 fn take_with<T: Float>(n: usize, keep: bool) -> Option<Vec<T>> {
     let bytes = n.saturating_mul(std::mem::size_of::<T>());
-    if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&bytes) {
+    if !KEPT.contains(&bytes) {
         return None; // before the thread-local: most requests of scalar code are here
     }
     with_cache::<T, _>(|caches| {
         let small = bytes < MIN_BYTES;
-        let (cache, ..) = caches.for_bytes(bytes)?;
+        let (cache, ..) = caches.for_bytes(bytes);
         let fits = |(v, held): &(Vec<T>, usize)| {
             v.capacity() >= n && v.capacity() / 2 <= n && (!keep || *held >= n)
         };
@@ -168,18 +170,13 @@ pub(crate) fn cached_bytes<T: Float>() -> usize {
 /// otherwise frees it.
 pub(crate) fn give<T: Float>(mut v: Vec<T>) {
     let bytes = v.capacity() * std::mem::size_of::<T>();
-    if !(SMALL_MIN_BYTES..=MAX_BYTES).contains(&bytes) {
+    if !KEPT.contains(&bytes) {
         return;
     }
     let held = v.len();
     v.clear();
     let _ = with_cache::<T, _>(move |caches| {
-        let Some((cache, max_count, max_bytes)) = caches.for_bytes(bytes) else {
-            return;
-        };
-        if bytes > max_bytes {
-            return;
-        }
+        let (cache, max_count, max_bytes) = caches.for_bytes(bytes);
         while cache.buffers.len() >= max_count || cache.bytes + bytes > max_bytes {
             let (old, _) = cache.buffers.remove(0);
             cache.bytes -= old.capacity() * std::mem::size_of::<T>();

@@ -42,12 +42,4 @@ pub use sqrt::Sqrt;
 pub use tan::Tan;
 pub use tanh::{Tanh, TanhGrad};
 
-/// A slice kernel of [`Float`](crate::Float) (`exp_slice`, …) at one number: what
-/// `Tensor::map_slices` runs for a single element, so an op's
-/// [`scalar_forward`](crate::Op::scalar_forward) is its `forward` to the bit.
-#[inline]
-fn at_one<T: crate::Float>(kernel: impl Fn(&[T], &mut [T]), x: T) -> T {
-    let mut y = [T::ZERO];
-    kernel(&[x], &mut y);
-    y[0]
-}
+use crate::float::at_one;

@@ -57,10 +57,10 @@ const PARALLEL_MIN_MACS: usize = 1 << 20;
 const MAX_TILE: usize = 8 * 32;
 
 /// What a product does to each value of `C` after its last sum: add a bias per column,
-/// then apply an activation (`linear`, and `linear` then `relu` or `tanh` in a plan). The
-/// bias and `relu` are applied while the tile is still in registers, `tanh` to each block
-/// of rows of `C` just written (in L1), as the slice function the `tanh` op maps. Same
-/// values as a second pass over `C` would give, to the bit.
+/// then apply an activation (`linear`, and `linear` then `relu`, `tanh` or `gelu` in a
+/// plan). The bias and `relu` are applied while the tile is still in registers, `tanh` and
+/// `gelu` to each block of rows of `C` just written (in L1), as the slice functions their
+/// ops map. Same values as a second pass over `C` would give, to the bit.
 #[derive(Clone, Copy)]
 pub struct Epilogue<'a, T> {
     /// `n` values, one per column of `C`.
