@@ -6,7 +6,9 @@
 //! PEERS_WORKLOADS=scalar_chain PEERS_QUICK=1 cargo run --release --example peers_bench
 //! ```
 //!
-//! Env: `PEERS_WORKLOADS` (comma list), `PEERS_QUICK=1`, `PEERS_VARIANT` (suffix),
+//! Env: `PEERS_WORKLOADS` (comma list), `PEERS_QUICK=1`, `PEERS_ROUNDS` (times the list
+//! of workloads runs, default 5: each row's median is over every round's samples),
+//! `PEERS_VARIANT` (suffix),
 //! `PEERS_DATA_DIR` (folder with `linreg.tsv`), `RAYON_NUM_THREADS` (the size of the
 //! worker pool, and tapegrad's own thread count, `worker_threads`).
 //! Diagnostics go to stderr; stdout carries only result rows. Peak memory (RSS) for
@@ -107,22 +109,73 @@ fn fmt(v: f64) -> String {
     }
 }
 
-fn emit(workload: &str, var: &str, param: &str, unit: &str, mut samples: Vec<f64>, note: &str) {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    let n = samples.len();
-    let median = if n % 2 == 1 {
-        samples[n / 2]
-    } else {
-        0.5 * (samples[n / 2 - 1] + samples[n / 2])
-    };
-    println!(
-        "tapegrad\t{}\t{workload}\t{}\t{param}\t{unit}\t{}\t{}\t{}\t{n}\t{note}",
-        env!("CARGO_PKG_VERSION"),
-        variant(var),
-        fmt(median),
-        fmt(samples[0]),
-        fmt(samples[n - 1]),
-    );
+/// One row's samples, pooled over the rounds (see [`rounds`]).
+struct Row {
+    workload: String,
+    var: String,
+    param: String,
+    unit: String,
+    samples: Vec<f64>,
+    note: String,
+}
+
+/// The rows measured so far, in the order of their first round.
+static ROWS: std::sync::Mutex<Vec<Row>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds a workload's samples to its row; the note is the first round's (the `mlp_step`
+/// rows' memory figures are measured in the first round only).
+fn emit(workload: &str, var: &str, param: &str, unit: &str, samples: Vec<f64>, note: &str) {
+    let mut rows = ROWS.lock().unwrap();
+    let same = |r: &&mut Row| r.workload == workload && r.var == var && r.param == param;
+    match rows.iter_mut().find(same) {
+        Some(row) => row.samples.extend(samples),
+        None => rows.push(Row {
+            workload: workload.into(),
+            var: var.into(),
+            param: param.into(),
+            unit: unit.into(),
+            samples,
+            note: note.into(),
+        }),
+    }
+}
+
+/// Prints every row with the median, least and greatest of its pooled samples.
+fn print_rows() {
+    for row in ROWS.lock().unwrap().iter_mut() {
+        let samples = &mut row.samples;
+        samples.sort_by(|a, b| a.total_cmp(b));
+        let n = samples.len();
+        let median = if n % 2 == 1 {
+            samples[n / 2]
+        } else {
+            0.5 * (samples[n / 2 - 1] + samples[n / 2])
+        };
+        println!(
+            "tapegrad\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{n}\t{}",
+            env!("CARGO_PKG_VERSION"),
+            row.workload,
+            variant(&row.var),
+            row.param,
+            row.unit,
+            fmt(median),
+            fmt(samples[0]),
+            fmt(samples[n - 1]),
+            row.note,
+        );
+    }
+}
+
+/// How many times the whole list of workloads runs (`PEERS_ROUNDS`, default 5; 1 with
+/// `PEERS_QUICK=1`). Each row's median is over the samples of every round: a workload's
+/// samples are spread over the pass instead of taken in one burst of a few milliseconds,
+/// so a few seconds in which a VM runs slow fall on a minority of them.
+fn rounds() -> usize {
+    std::env::var("PEERS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick() { 1 } else { 5 })
+        .max(1)
 }
 
 /// The system allocator, counting the bytes allocated and not yet freed and their peak:
@@ -1043,6 +1096,14 @@ fn bench_linreg_plan() {
 }
 
 fn main() {
+    for _ in 0..rounds() {
+        run_workloads();
+    }
+    print_rows();
+}
+
+/// Every selected workload once, its samples added to its rows.
+fn run_workloads() {
     if selected("mlp_step") {
         if mlp_step_variant("eager") {
             bench_mlp("mlp_step", &MLP_DIMS, MLP_BATCH, MLP_LR, 10, reps(100, 10));
