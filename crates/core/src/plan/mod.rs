@@ -77,7 +77,6 @@ pub struct Plan<T: Float> {
     input_shapes: Vec<Vec<usize>>,
     output_shapes: Vec<Vec<usize>>,
     stats: PlanStats,
-    listing: String,
 }
 
 /// Which optimisation passes [`Plan::trace_with`] runs (all of them by default), in this
@@ -282,15 +281,12 @@ impl<T: Float> Plan<T> {
         stats.slots = program.slots.len();
         stats.constants = program.constants;
         stats.scalar = program.scalar.is_some();
-        let mut plan = Plan {
+        Ok(Plan {
             program,
             input_shapes: inputs.iter().map(|x| x.shape().to_vec()).collect(),
             output_shapes,
             stats,
-            listing: String::new(),
-        };
-        plan.listing = plan.list();
-        Ok(plan)
+        })
     }
 
     /// Replays the plan on new inputs of the traced shapes, returning its outputs.
@@ -425,43 +421,40 @@ impl<T: Float> Plan<T> {
         self.program.outputs.iter().map(|&s| s as usize).collect()
     }
 
-    fn list(&self) -> String {
-        use fmt::Write;
+    /// Writes the instruction listing (see [`Display`](fmt::Display)) to `s`.
+    fn list(&self, s: &mut impl fmt::Write) -> fmt::Result {
         let p = &self.program;
-        let mut s = String::new();
-        let _ = writeln!(
+        writeln!(
             s,
             "plan: {} inputs, {} constants, {} instructions, {} slots",
             self.input_shapes.len(),
             p.constants,
             p.instrs.len(),
             p.slots.len()
-        );
+        )?;
         for (i, slot) in p.input_slots.iter().enumerate() {
             match slot {
-                Some(s_) => writeln!(s, "  %{s_} = input {i} {:?}", self.input_shapes[i]),
-                None => writeln!(s, "  (input {i} unused)"),
+                Some(s_) => writeln!(s, "  %{s_} = input {i} {:?}", self.input_shapes[i])?,
+                None => writeln!(s, "  (input {i} unused)")?,
             }
-            .ok();
+        }
+        /// `%a, %b, …`
+        fn slots(s: &mut impl fmt::Write, slots: &[impl fmt::Display]) -> fmt::Result {
+            for (k, slot) in slots.iter().enumerate() {
+                write!(s, "{}%{slot}", if k == 0 { "" } else { ", " })?;
+            }
+            Ok(())
         }
         for ins in &p.instrs {
-            let args: Vec<String> = ins.args.iter().map(|a| format!("%{a}")).collect();
-            let outs: Vec<String> = ins.outs.iter().map(|o| format!("%{o}")).collect();
+            write!(s, "  ")?;
+            slots(s, &ins.outs)?;
+            write!(s, " = {}(", ins.label())?;
+            slots(s, &ins.args)?;
             let site = ins.site;
-            let _ = writeln!(
-                s,
-                "  {} = {}({}) {:?}  at {}:{}",
-                outs.join(", "),
-                ins.label(),
-                args.join(", "),
-                ins.shape,
-                site.file(),
-                site.line()
-            );
+            writeln!(s, ") {:?}  at {}:{}", ins.shape, site.file(), site.line())?;
         }
-        let outs: Vec<String> = p.outputs.iter().map(|o| format!("%{o}")).collect();
-        let _ = write!(s, "  outputs: {}", outs.join(", "));
-        s
+        write!(s, "  outputs: ")?;
+        slots(s, &p.outputs)
     }
 }
 
@@ -469,6 +462,6 @@ impl<T: Float> Plan<T> {
 /// traced line that created it (the optimised plan, for graph dumps).
 impl<T: Float> fmt::Display for Plan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.listing)
+        self.list(f)
     }
 }

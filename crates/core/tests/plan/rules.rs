@@ -207,6 +207,20 @@ fn plan_lists_its_instructions_with_their_traced_lines() {
 }
 
 #[test]
+fn plan_listing_separates_arguments_and_names_its_outputs() {
+    let plan = Plan::trace(&[Tensor::scalar(1.0), Tensor::scalar(2.0)], |_, x| {
+        vec![x[0] * x[1], x[1]]
+    })
+    .unwrap();
+    let text = plan.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], "  %0 = input 0 []", "{text}");
+    assert_eq!(lines[2], "  %1 = input 1 []", "{text}");
+    assert!(lines[3].starts_with("  %2 = mul(%0, %1) []  at "), "{text}");
+    assert_eq!(lines[4], "  outputs: %2, %1", "{text}");
+}
+
+#[test]
 fn plan_trace_passes_on_an_op_refusal_and_refuses_another_tapes_output() {
     let err = Plan::<f64>::try_trace(&[Tensor::zeros(&[2, 3])], |_, x| {
         Ok(vec![x[0].try_matmul(x[0])?])
