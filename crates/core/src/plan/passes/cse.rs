@@ -71,13 +71,13 @@ pub(crate) const MERGEABLE: &[&str] = &[
 
 /// Merges repeated computations. Returns the number of nodes replaced by an earlier one.
 pub(crate) fn run<T: Float>(graph: &mut Graph<T>) -> usize {
-    let mut alias = identity(graph.nodes.len());
     let n = graph.nodes.len();
+    let mut alias = identity(n);
     let mut seen: HashMap<(String, SmallVec<[u32; 2]>), u32, Fast> =
         HashMap::with_capacity_and_hasher(n, Fast::default());
     let mut scalars: HashMap<u64, u32, Fast> = HashMap::default();
     let mut merged = 0;
-    for id in 0..graph.nodes.len() {
+    for id in 0..n {
         let node = &mut graph.nodes[id];
         for x in &mut node.inputs {
             *x = alias[*x as usize];
